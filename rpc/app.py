@@ -1,0 +1,172 @@
+"""``RPCApp``: the ASGI application serving a set of controllers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from rpc.assembly import ControllerRuntime, build_controller
+from rpc.binding import DeclarationError
+from rpc.controller import ControllerBase
+from rpc.errors import HTTPError
+from rpc.handlers import Dispatcher, ServingSettings
+from rpc.origin import OriginPolicy
+from rpc.resolution import DependencyResolver
+from rpc.specs import ControllerSpec
+from streams import StreamRegistry, StreamSettings
+
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+
+class RPCApp:
+    """An ASGI app serving controllers' render state, actions and streams.
+
+    Serve it with hypercorn or uvicorn, or mount it inside any Starlette or
+    FastAPI app. Routes: ``GET {prefix}/{Controller}/render`` and
+    ``POST {prefix}/{Controller}/{action}``. All controller declarations are
+    checked here, so a mistake fails at import time with the names involved.
+
+    Args:
+        controllers: controller instances; ids are their class names and must be unique.
+        prefix: the URL prefix of every route.
+        debug: include tracebacks in 500 bodies, and answer browser GETs that fail
+            with an HTML traceback page. Never enable in production.
+        max_body_size: the largest accepted action body in bytes (413 past it).
+        allowed_origins: other sites (``"https://app.example.com"``) whose browsers
+            may call actions; they also get CORS headers and preflight answers.
+        ping_interval: seconds of stream silence before a ``: ping`` comment.
+        send_timeout: seconds a stream write may wait on a client before it is
+            considered dead and closed (None: never).
+        max_streams: the most concurrently open streams; more get 503.
+    """
+
+    def __init__(
+        self,
+        controllers: Iterable[ControllerBase],
+        *,
+        prefix: str = "/internal/api",
+        debug: bool = False,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        allowed_origins: Iterable[str] = (),
+        ping_interval: float = 15.0,
+        send_timeout: float | None = 30.0,
+        max_streams: int | None = None,
+    ) -> None:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
+        if max_body_size <= 0:
+            raise ValueError(f"max_body_size must be positive, got {max_body_size!r}")
+        self.prefix = prefix
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        stream_settings = StreamSettings(ping_interval=ping_interval, send_timeout=send_timeout)
+        self._settings = ServingSettings(
+            debug=debug, max_body_size=max_body_size, stream_settings=stream_settings
+        )
+        self.stream_registry = StreamRegistry(max_streams=max_streams)
+        resolver = DependencyResolver(self.dependency_overrides)
+        self._controllers = _build_all(list(controllers), resolver, stream_settings)
+        self._dispatcher = Dispatcher(
+            settings=self._settings,
+            origins=OriginPolicy(frozenset(allowed_origins)),
+            resolver=resolver,
+            registry=self.stream_registry,
+        )
+
+    @property
+    def debug(self) -> bool:
+        return self._settings.debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._settings.debug = value
+
+    @property
+    def controller_specs(self) -> tuple[ControllerSpec, ...]:
+        """Every served controller's facts, in construction order (for codegen)."""
+        return tuple(c.spec for c in self._controllers.values())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        dispatcher = self._dispatcher
+        try:
+            controller, action = self._route(scope)
+            method = scope["method"]
+            if method == "OPTIONS":
+                await dispatcher.preflight(scope, send)
+            elif action is None:
+                if method not in ("GET", "HEAD"):
+                    raise HTTPError(405, "render is read with GET", headers={"Allow": "GET"})
+                await dispatcher.render(controller, scope, receive, send)
+            else:
+                runtime = controller.actions.get(action)
+                if runtime is None:
+                    raise HTTPError(
+                        404, f"controller {controller.spec.id!r} has no action {action!r}"
+                    )
+                if method != "POST":
+                    raise HTTPError(405, "actions are called with POST", headers={"Allow": "POST"})
+                await dispatcher.action(runtime, controller, scope, receive, send)
+        except HTTPError as exc:
+            await dispatcher.send_error(exc, scope, send)
+
+    def _route(self, scope: Scope) -> tuple[ControllerRuntime, str | None]:
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        rest = path[len(self.prefix) + 1 :] if path.startswith(self.prefix + "/") else None
+        parts = rest.split("/") if rest else []
+        if len(parts) != 2 or not all(parts):
+            raise HTTPError(404, f"no Belay route at {scope['path']!r}")
+        controller = self._controllers.get(parts[0])
+        if controller is None:
+            raise HTTPError(404, f"unknown controller {parts[0]!r}")
+        return controller, (None if parts[1] == "render" else parts[1])
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stream_registry.close_all()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _build_all(
+    controllers: list[ControllerBase],
+    resolver: DependencyResolver,
+    stream_settings: StreamSettings,
+) -> dict[str, ControllerRuntime]:
+    built: dict[str, ControllerRuntime] = {}
+    for controller in controllers:
+        if not isinstance(controller, ControllerBase):
+            raise DeclarationError(
+                f"RPCApp takes ControllerBase instances, got {controller!r}"
+                + (" (a class: instantiate it)" if isinstance(controller, type) else "")
+            )
+        controller_id = type(controller).__name__
+        if controller_id in built:
+            first = built[controller_id].spec.controller_class
+            second = type(controller)
+            raise DeclarationError(
+                f"two controllers have the id {controller_id!r}: "
+                f"{first.__module__}.{first.__qualname__} and "
+                f"{second.__module__}.{second.__qualname__}; controller ids are class names "
+                f"and must be unique"
+            )
+        built[controller_id] = build_controller(
+            controller, resolver=resolver, stream_settings=stream_settings
+        )
+    return built

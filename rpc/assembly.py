@@ -1,0 +1,255 @@
+"""Building the served form of each controller when ``RPCApp`` is constructed.
+
+Everything that needs reflection happens here, once: actions are discovered
+through the class hierarchy, signatures become call plans, return types become
+pydantic adapters, and every declaration mistake raises with the qualified
+names involved.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import inspect
+import logging
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from rpc.actions import ActionOptions, action_options
+from rpc.binding import CallPlan, DeclarationError, plan_call, qualified_name, resolved_hints
+from rpc.controller import ControllerBase, FieldRef
+from rpc.page import PagePattern
+from rpc.resolution import DependencyResolver
+from rpc.specs import ActionKind, ActionSpec, ControllerSpec, RenderSpec
+from streams import StreamSettings
+
+logger = logging.getLogger("belay")
+
+_STREAM_ORIGINS = (collections.abc.AsyncIterator, collections.abc.AsyncGenerator)
+RESERVED_ACTION_NAMES = frozenset({"render"})
+
+
+@dataclass(frozen=True)
+class RenderRuntime:
+    plan: CallPlan
+    model: type[BaseModel]
+    adapter: TypeAdapter[Any]
+    pattern: PagePattern
+
+
+@dataclass(frozen=True)
+class ActionRuntime:
+    spec: ActionSpec
+    plan: CallPlan
+    result_adapter: TypeAdapter[Any] | None
+    item_adapter: TypeAdapter[Any] | None
+    reload_include: frozenset[str] | None
+    sliced_render: CallPlan | None
+    stream_settings: StreamSettings | None
+
+
+@dataclass(frozen=True)
+class ControllerRuntime:
+    spec: ControllerSpec
+    render: RenderRuntime
+    actions: dict[str, ActionRuntime]
+
+
+def build_controller(
+    controller: ControllerBase,
+    *,
+    resolver: DependencyResolver,
+    stream_settings: StreamSettings,
+) -> ControllerRuntime:
+    """Validate one controller instance and precompute everything its requests need."""
+    cls = type(controller)
+    controller_id = cls.__name__
+    pattern = PagePattern(controller_id, getattr(controller, "url", None))  # type: ignore[arg-type]
+    render = _build_render(controller, pattern, resolver)
+    actions: dict[str, ActionRuntime] = {}
+    for name, owner, options in _discover_actions(cls):
+        actions[name] = _build_action(
+            controller, name, owner, options, render, resolver, stream_settings
+        )
+    spec = ControllerSpec(
+        id=controller_id,
+        controller_class=cls,
+        url=pattern.url,
+        render=RenderSpec(params=render.plan.params, model=render.model),
+        actions=tuple(a.spec for a in actions.values()),
+        bases=tuple(
+            base.__name__
+            for base in cls.__mro__[1:]
+            if issubclass(base, ControllerBase) and base is not ControllerBase
+        ),
+    )
+    return ControllerRuntime(spec=spec, render=render, actions=actions)
+
+
+def _build_render(
+    controller: ControllerBase, pattern: PagePattern, resolver: DependencyResolver
+) -> RenderRuntime:
+    cls = type(controller)
+    render = getattr(controller, "render", None)
+    if render is None or not callable(render):
+        raise DeclarationError(f"{cls.__module__}.{cls.__qualname__} has no render() method")
+    if inspect.isasyncgenfunction(render) or inspect.isgeneratorfunction(render):
+        raise DeclarationError(f"{qualified_name(render)} must return a model, not yield")
+    model = resolved_hints(render).get("return")
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise DeclarationError(
+            f"{qualified_name(render)} must be annotated to return a pydantic model "
+            f"(the page state), got {model!r}"
+        )
+    plan = plan_call(render, path_names=pattern.names)
+    if plan.body is not None:
+        raise DeclarationError(
+            f"{qualified_name(render)}: render() cannot take a request body "
+            f"(parameter {plan.body.name!r} is a pydantic model)"
+        )
+    _plan_dependencies(plan, resolver)
+    return RenderRuntime(plan=plan, model=model, adapter=TypeAdapter(model), pattern=pattern)
+
+
+def _discover_actions(cls: type) -> list[tuple[str, type, ActionOptions]]:
+    """Actions in definition order, base classes first; overrides take the subclass's."""
+    found: list[tuple[str, type, ActionOptions]] = []
+    seen: set[str] = set()
+    for klass in reversed(cls.__mro__):
+        for name in klass.__dict__:
+            if name in seen:
+                continue
+            attribute = inspect.getattr_static(cls, name)
+            options = action_options(getattr(attribute, "__func__", attribute))
+            if options is None:
+                continue
+            seen.add(name)
+            owner = next(k for k in cls.__mro__ if name in k.__dict__)
+            found.append((name, owner, options))
+    return found
+
+
+def _build_action(
+    controller: ControllerBase,
+    name: str,
+    owner: type,
+    options: ActionOptions,
+    render: RenderRuntime,
+    resolver: DependencyResolver,
+    stream_settings: StreamSettings,
+) -> ActionRuntime:
+    method = getattr(controller, name)
+    qualname = qualified_name(method)
+    if name in RESERVED_ACTION_NAMES:
+        raise DeclarationError(f"{qualname}: an action cannot be named {name!r}")
+    plan = plan_call(method)
+    _plan_dependencies(plan, resolver)
+    return_annotation = resolved_hints(method).get("return", Any)
+    stream_item = _stream_item(qualname, method, return_annotation, options)
+    reload_include = _reload_fields(qualname, options, render.model)
+    spec = ActionSpec(
+        name=name,
+        kind=options.kind,
+        function=method,
+        owner=owner,
+        params=plan.params,
+        body=plan.body,
+        return_annotation=return_annotation,
+        stream_item=stream_item,
+        reload_fields=tuple(reload_include) if reload_include is not None else None,
+        exception_models=options.exception_models,
+    )
+    return ActionRuntime(
+        spec=spec,
+        plan=plan,
+        result_adapter=_result_adapter(return_annotation, stream_item),
+        item_adapter=TypeAdapter(stream_item) if stream_item is not None else None,
+        reload_include=reload_include,
+        sliced_render=None,
+        stream_settings=_action_stream_settings(options, stream_settings, stream_item),
+    )
+
+
+def _stream_item(qualname: str, method: Any, annotation: Any, options: ActionOptions) -> Any:
+    origin = typing.get_origin(annotation)
+    is_stream_annotation = origin in _STREAM_ORIGINS
+    is_async_gen = inspect.isasyncgenfunction(getattr(method, "__func__", method))
+    if is_async_gen and not is_stream_annotation:
+        raise DeclarationError(
+            f"{qualname} is an async generator; annotate it `-> AsyncIterator[Model]`"
+        )
+    if not is_stream_annotation:
+        return None
+    if options.kind is ActionKind.SIDEEFFECT:
+        raise DeclarationError(
+            f"{qualname}: a @sideeffect cannot stream; use @passthrough for AsyncIterator actions"
+        )
+    if not is_async_gen:
+        raise DeclarationError(
+            f"{qualname} is annotated AsyncIterator but is not an `async def` generator"
+        )
+    args = typing.get_args(annotation)
+    if not args:
+        raise DeclarationError(f"{qualname}: AsyncIterator needs an item type, e.g. [Model]")
+    return args[0]
+
+
+def _reload_fields(
+    qualname: str, options: ActionOptions, model: type[Any]
+) -> frozenset[str] | None:
+    if options.reload is None:
+        return None
+    fields = model.model_fields
+    names: list[str] = []
+    for item in options.reload:
+        if isinstance(item, FieldRef):
+            if not issubclass(model, item.model):
+                raise DeclarationError(
+                    f"{qualname}: reload field {item} is not a field of the render model "
+                    f"{model.__qualname__}"
+                )
+            names.append(item.name)
+        else:
+            names.append(item)
+    unknown = [n for n in names if n not in fields]
+    if unknown:
+        raise DeclarationError(
+            f"{qualname}: reload names {unknown} are not fields of the render model "
+            f"{model.__qualname__} (fields: {sorted(fields)})"
+        )
+    return frozenset(names)
+
+
+def _result_adapter(annotation: Any, stream_item: Any) -> TypeAdapter[Any] | None:
+    if stream_item is not None or annotation in (None, type(None)):
+        return None
+    return TypeAdapter(annotation)
+
+
+def _action_stream_settings(
+    options: ActionOptions, defaults: StreamSettings, stream_item: Any
+) -> StreamSettings | None:
+    if stream_item is None:
+        return None
+    overrides: dict[str, Any] = {}
+    if options.ping_interval is not None:
+        overrides["ping_interval"] = options.ping_interval
+    if options.send_timeout is not None:
+        overrides["send_timeout"] = options.send_timeout
+    if not overrides:
+        return defaults
+    return dataclasses.replace(defaults, **overrides)
+
+
+def _plan_dependencies(plan: CallPlan, resolver: DependencyResolver) -> None:
+    for _, dependency in plan.dependencies:
+        resolver.plan(dependency.call)
+
+
+def bind_sliced(function: Any, controller: ControllerBase) -> Any:
+    """A sliced render function bound to its controller instance."""
+    return types.MethodType(function, controller)

@@ -1,0 +1,57 @@
+"""Reading an action's request body, with its size and content-type limits."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import Receive
+
+from rpc.errors import HTTPError
+
+
+class ClientDisconnected(Exception):
+    """The client went away while its request body was being read."""
+
+
+def check_content_type(headers: Headers, body: bytes | None = None) -> None:
+    """415 unless the request says it is JSON.
+
+    Called before the body is read (``body=None``: refuse a declared non-JSON
+    type early) and after (a non-empty body needs a JSON content type).
+    """
+    content_type = headers.get("content-type")
+    if content_type is None:
+        if body:
+            raise HTTPError(415, "action bodies must be sent as Content-Type: application/json")
+        return
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        return
+    raise HTTPError(415, f"actions take application/json bodies, got {content_type!r}")
+
+
+async def read_body(headers: Headers, receive: Receive, limit: int) -> bytes:
+    """The whole body, refusing (413) past ``limit`` bytes without reading on.
+
+    A declared ``Content-Length`` over the limit is refused before any read.
+    """
+    declared = headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise HTTPError(400, f"invalid Content-Length header {declared!r}")
+        if int(declared) > limit:
+            raise HTTPError(413, f"request body of {declared} bytes exceeds the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise HTTPError(413, f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

@@ -1,0 +1,258 @@
+"""The life of one request: render, action, or the hand-off to a stream.
+
+``Dispatcher`` owns what every request needs (settings, origin policy,
+dependency resolver, stream registry) and answers each route. Errors before the
+first byte become a status and JSON body; once a stream has started, errors
+travel as ``event: error`` (see ``streams``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+
+from rpc.assembly import ActionRuntime, ControllerRuntime
+from rpc.bodies import ClientDisconnected, check_content_type, read_body
+from rpc.errors import HTTPError, error_headers, render_error
+from rpc.origin import OriginPolicy, cors_headers
+from rpc.resolution import (
+    DependencyResolver,
+    RequestScope,
+    bind_arguments,
+    call_plan,
+    check_no_body,
+)
+from rpc.responses import HTML_HEADERS, accepts_html, debug_page, encode_headers, send_body
+from rpc.specs import ActionKind
+from streams import EventStream, StreamRegistry, StreamSettings
+
+
+@dataclass
+class ServingSettings:
+    """Per-app settings the request path reads (``debug`` may change at run time)."""
+
+    debug: bool
+    max_body_size: int
+    stream_settings: StreamSettings
+
+
+class Dispatcher:
+    """Answers render and action requests for a set of built controllers."""
+
+    def __init__(
+        self,
+        *,
+        settings: ServingSettings,
+        origins: OriginPolicy,
+        resolver: DependencyResolver,
+        registry: StreamRegistry,
+    ) -> None:
+        self.settings = settings
+        self.origins = origins
+        self.resolver = resolver
+        self.registry = registry
+
+    async def render(
+        self, controller: ControllerRuntime, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        headers = Headers(scope=scope)
+        cors = self.origins.listed_origin(headers)
+        stack = contextlib.AsyncExitStack()
+        try:
+            request_scope = self._request_scope(scope, receive, stack, b"")
+            state = await self._render_state(controller, request_scope, headers, None)
+        except Exception as exc:
+            await self._send_error(exc, scope, send, cors)
+            await _close_stack(stack, exc)
+            return
+        await send_body(send, 200, orjson.dumps(state), extra=cors_headers(cors))
+        await _close_stack(stack, None)
+
+    async def action(
+        self,
+        action: ActionRuntime,
+        controller: ControllerRuntime,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        headers = Headers(scope=scope)
+        cors: str | None = None
+        stack = contextlib.AsyncExitStack()
+        try:
+            cors = self.origins.check(headers)
+            body = await self._read_body(action, headers, receive)
+            request_scope = self._request_scope(scope, receive, stack, body)
+            page = None
+            if action.spec.kind is ActionKind.SIDEEFFECT:
+                page = controller.render.pattern.locate(headers)
+            kwargs = await bind_arguments(action.plan, request_scope)
+            result = await call_plan(action.plan, kwargs)
+            if action.item_adapter is not None:
+                await self._stream(action, result, stack, scope, receive, send, cors)
+                return
+            payload: dict[str, Any] = {"passthrough": self._dump_result(action, result)}
+            if page is not None:
+                page_scope = request_scope.for_page(page.query, page.path)
+                payload = {
+                    "sideeffect": await self._render_state(controller, page_scope, headers, action),
+                    **payload,
+                }
+        except ClientDisconnected:
+            await stack.aclose()
+            return
+        except Exception as exc:
+            await self._send_error(exc, scope, send, cors)
+            await _close_stack(stack, exc)
+            return
+        await send_body(send, 200, orjson.dumps(payload), extra=cors_headers(cors))
+        await _close_stack(stack, None)
+
+    async def preflight(self, scope: Scope, send: Send) -> None:
+        try:
+            extra = self.origins.preflight_headers(Headers(scope=scope))
+        except HTTPError as exc:
+            await self._send_error(exc, scope, send, None)
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": extra})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send_error(self, exc: Exception, scope: Scope, send: Send) -> None:
+        """Answer a routing-level error (404, 405)."""
+        await self._send_error(exc, scope, send, None)
+
+    async def _read_body(self, action: ActionRuntime, headers: Headers, receive: Receive) -> bytes:
+        check_content_type(headers)
+        body = await read_body(headers, receive, self.settings.max_body_size)
+        check_content_type(headers, body)
+        if action.plan.body is None:
+            check_no_body(body)
+        return body
+
+    def _request_scope(
+        self, scope: Scope, receive: Receive, stack: contextlib.AsyncExitStack, body: bytes
+    ) -> RequestScope:
+        request = Request(scope, _replay(body, receive))
+        raw_query: bytes = scope.get("query_string", b"")
+        query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
+        return RequestScope(
+            request=request, stack=stack, resolver=self.resolver, body=body, query=query
+        )
+
+    async def _render_state(
+        self,
+        controller: ControllerRuntime,
+        request_scope: RequestScope,
+        headers: Headers,
+        action: ActionRuntime | None,
+    ) -> Any:
+        if action is None:
+            page = controller.render.pattern.locate(headers)
+            request_scope = request_scope.for_page(page.query, page.path)
+        render = controller.render
+        if action is not None and action.sliced_render is not None:
+            kwargs = await bind_arguments(action.sliced_render, request_scope)
+            return await call_plan(action.sliced_render, kwargs)
+        kwargs = await bind_arguments(render.plan, request_scope)
+        state = await call_plan(render.plan, kwargs)
+        include = set(action.reload_include) if action and action.reload_include else None
+        return render.adapter.dump_python(
+            state, mode="json", by_alias=True, include=include, warnings="error"
+        )
+
+    def _dump_result(self, action: ActionRuntime, result: Any) -> Any:
+        if action.result_adapter is None:
+            return None
+        return action.result_adapter.dump_python(
+            result, mode="json", by_alias=True, warnings="error"
+        )
+
+    async def _stream(
+        self,
+        action: ActionRuntime,
+        generator: Any,
+        stack: contextlib.AsyncExitStack,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        cors: str | None,
+    ) -> None:
+        adapter = action.item_adapter
+        assert adapter is not None
+        assert action.stream_settings is not None
+        debug = self.settings.debug
+
+        def encode(item: object) -> bytes:
+            return orjson.dumps(
+                adapter.dump_python(item, mode="json", by_alias=True, warnings="error")
+            )
+
+        stream = EventStream(
+            generator,
+            encode=encode,
+            render_error=lambda exc: render_error(exc, debug=debug),
+            settings=action.stream_settings,
+            registry=self.registry,
+            on_close=stack.aclose,
+        )
+        await stream(scope, receive, _with_headers(send, cors_headers(cors)))
+
+    async def _send_error(
+        self, exc: BaseException, scope: Scope, send: Send, cors: str | None
+    ) -> None:
+        payload = render_error(exc, debug=self.settings.debug)
+        extra = [*encode_headers(error_headers(exc)), *cors_headers(cors)]
+        if (
+            self.settings.debug
+            and payload.status >= 500
+            and scope["method"] == "GET"
+            and accepts_html(Headers(scope=scope).get("accept"))
+        ):
+            page = debug_page(exc, method=scope["method"], path=scope["path"])
+            await send_body(send, payload.status, page, headers=HTML_HEADERS, extra=extra)
+            return
+        await send_body(send, payload.status, payload.body, extra=extra)
+
+
+async def _close_stack(stack: contextlib.AsyncExitStack, exc: BaseException | None) -> None:
+    """Run yield-dependency cleanup after the response; cleanup errors are logged, not sent."""
+    try:
+        if exc is None:
+            await stack.aclose()
+        else:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
+    except Exception as cleanup_error:
+        render_error(cleanup_error)  # logs the traceback once
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the already-read body once, then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    if not extra:
+        return send
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return wrapped

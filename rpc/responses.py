@@ -1,0 +1,52 @@
+"""Sending JSON (and the dev-only HTML error page) straight over ASGI.
+
+Actions answer through these two sends rather than Starlette response objects:
+the hot path builds one header list and one body.
+"""
+
+from __future__ import annotations
+
+import html
+import traceback
+from collections.abc import Iterable
+
+from starlette.types import Send
+
+JSON_HEADERS = ((b"content-type", b"application/json"),)
+HTML_HEADERS = ((b"content-type", b"text/html; charset=utf-8"),)
+
+
+async def send_body(
+    send: Send,
+    status: int,
+    body: bytes,
+    *,
+    headers: Iterable[tuple[bytes, bytes]] = JSON_HEADERS,
+    extra: Iterable[tuple[bytes, bytes]] = (),
+) -> None:
+    """One complete response."""
+    raw = [*headers, *extra, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+def debug_page(exc: BaseException, *, method: str, path: str) -> bytes:
+    """An HTML page with the traceback, for GETs from a browser in debug mode."""
+    trace = html.escape("".join(traceback.format_exception(exc)))
+    title = html.escape(f"{type(exc).__name__}: {exc}")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{title}</title><style>body{{font-family:system-ui;margin:2rem}}"
+        "pre{background:#f6f6f6;padding:1rem;overflow:auto}</style></head><body>"
+        f"<h1>500 — {title}</h1><p>{html.escape(method)} {html.escape(path)}</p>"
+        f"<pre>{trace}</pre><p>Belay debug mode: this page is never shown with "
+        "debug=False.</p></body></html>"
+    ).encode()
+
+
+def accepts_html(accept: str | None) -> bool:
+    return accept is not None and "text/html" in accept
