@@ -1,0 +1,133 @@
+// Unit tests of the runtime's SSE parser (codegen/runtime/sse.ts), run by node:test.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { readEvents, SSEParser, type SSEEvent } from "./runtime/sse.js";
+
+function parseAll(...chunks: string[]): SSEEvent[] {
+  const parser = new SSEParser();
+  return chunks.flatMap((chunk) => parser.push(chunk));
+}
+
+const SAMPLE =
+  ": ping\r\n" +
+  "id: 1\r\ndata: {\"n\": 0}\r\n\r\n" +
+  "event: tick\ndata: first\ndata:second\n\n" +
+  "data: cr only\rid: 7\r\r" +
+  "retry: 1500\n: comment\ndata\n\n" +
+  "data: ünïcødé ✓\n\n" +
+  "event: end\ndata: {}\n\n";
+
+test("test_sse_parser_sample_events", () => {
+  assert.deepEqual(parseAll(SAMPLE), [
+    { type: "message", data: '{"n": 0}', lastEventId: "1" },
+    { type: "tick", data: "first\nsecond", lastEventId: "1" },
+    { type: "message", data: "cr only", lastEventId: "7" },
+    { type: "message", data: "", lastEventId: "7" },
+    { type: "message", data: "ünïcødé ✓", lastEventId: "7" },
+    { type: "end", data: "{}", lastEventId: "7" },
+  ]);
+});
+
+test("test_sse_parser_every_two_way_split_gives_the_same_events", () => {
+  const whole = parseAll(SAMPLE);
+  for (let i = 0; i <= SAMPLE.length; i++) {
+    assert.deepEqual(parseAll(SAMPLE.slice(0, i), SAMPLE.slice(i)), whole, `split at ${i}`);
+  }
+});
+
+test("test_sse_parser_one_character_chunks_and_random_splits", () => {
+  const whole = parseAll(SAMPLE);
+  assert.deepEqual(parseAll(...SAMPLE.split("")), whole);
+  let seed = 42;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let round = 0; round < 200; round++) {
+    const chunks: string[] = [];
+    let at = 0;
+    while (at < SAMPLE.length) {
+      const size = 1 + Math.floor(random() * 12);
+      chunks.push(SAMPLE.slice(at, at + size), "");
+      at += size;
+    }
+    assert.deepEqual(parseAll(...chunks), whole, `round ${round}`);
+  }
+});
+
+test("test_sse_parser_crlf_split_between_cr_and_lf_is_one_line_end", () => {
+  assert.deepEqual(parseAll("data: a\r", "\n", "\r", "\ndata: b\r\n\r\n"), [
+    { type: "message", data: "a", lastEventId: "" },
+    { type: "message", data: "b", lastEventId: "" },
+  ]);
+});
+
+test("test_sse_parser_field_rules", () => {
+  const parser = new SSEParser();
+  const events = parser.push(
+    "data:  two spaces\n\n" + // only one leading space is stripped
+      "id: a\u0000b\ndata: x\n\n" + // an id with NUL is ignored
+      "retry: 12x\nretry: 250\n" + // a non-numeric retry is ignored
+      "event: lonely\n\n" + // no data: nothing dispatched, type reset
+      "data: y\n\n" +
+      "unknown: field\ndata: z\n\n" +
+      "id\ndata: w\n\n", // `id` without a colon clears the id
+  );
+  assert.deepEqual(
+    events.map((e) => [e.type, e.data, e.lastEventId]),
+    [
+      ["message", " two spaces", ""],
+      ["message", "x", ""],
+      ["message", "y", ""],
+      ["message", "z", ""],
+      ["message", "w", ""],
+    ],
+  );
+  assert.equal(parser.retry, 250);
+});
+
+test("test_sse_parser_id_persists_until_changed_and_comments_are_counted", () => {
+  const parser = new SSEParser();
+  const events = parser.push("id: 5\ndata: a\n\n: ping\n\n:\ndata: b\n\nid: 6\n\n");
+  assert.deepEqual(
+    events.map((e) => e.lastEventId),
+    ["5", "5"],
+  );
+  assert.equal(parser.lastEventId, "6");
+  assert.equal(parser.comments, 2);
+});
+
+function bodyOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+}
+
+test("test_read_events_decodes_utf8_split_inside_a_character_and_drops_incomplete_tail", async () => {
+  const bytes = new TextEncoder().encode("data: ✓é\n\ndata: unfinished");
+  const chunks = Array.from(bytes, (byte) => Uint8Array.of(byte));
+  const seen: SSEEvent[] = [];
+  for await (const event of readEvents(bodyOf(chunks))) seen.push(event);
+  assert.deepEqual(seen, [{ type: "message", data: "✓é", lastEventId: "" }]);
+});
+
+test("test_read_events_break_cancels_the_body", async () => {
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("data: 1\n\ndata: 2\n\n"));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  for await (const event of readEvents(body)) {
+    assert.equal(event.data, "1");
+    break;
+  }
+  assert.equal(cancelled, true);
+});
