@@ -1,0 +1,85 @@
+"""The bounded hand-over between the pump task and the writer."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import anyio
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The generator is done: ``error`` is None for a clean end."""
+
+    error: Exception | None
+
+
+class ItemBuffer:
+    """Items pulled from the generator and not yet accepted by ``send``.
+
+    The pump may pull a new item only while fewer than ``limit`` items are
+    outstanding; the writer takes everything ready at once (one coalesced write)
+    and reports when ``send`` has accepted it. That makes ``limit`` an exact
+    bound on how far the generator runs ahead of the socket.
+    """
+
+    __slots__ = ("_items", "_limit", "_outstanding", "_ready", "_room", "finished")
+
+    def __init__(self, limit: int) -> None:
+        self._items: deque[object] = deque()
+        self._limit = limit
+        self._outstanding = 0
+        self._room: anyio.Event | None = None
+        self._ready: anyio.Event | None = None
+        self.finished: Finished | None = None
+
+    @property
+    def outstanding(self) -> int:
+        """Items pulled from the generator that ``send`` has not accepted yet."""
+        return self._outstanding
+
+    async def wait_room(self) -> None:
+        """Pump side: return once another item may be pulled."""
+        while self._outstanding >= self._limit:
+            self._room = anyio.Event()
+            await self._room.wait()
+
+    def put(self, item: object) -> None:
+        """Pump side: hand over one item."""
+        self._items.append(item)
+        self._outstanding += 1
+        self._wake_reader()
+
+    def finish(self, error: Exception | None) -> None:
+        """Pump side: the generator ended (cleanly, or with ``error``)."""
+        self.finished = Finished(error)
+        self._wake_reader()
+
+    def has_news(self) -> bool:
+        """Writer side: True if items or the end are waiting."""
+        return bool(self._items) or self.finished is not None
+
+    async def wait_news(self) -> None:
+        """Writer side: return once items or the end are waiting."""
+        while not self.has_news():
+            self._ready = anyio.Event()
+            await self._ready.wait()
+
+    def take(self) -> list[object]:
+        """Writer side: remove and return every waiting item."""
+        items = list(self._items)
+        self._items.clear()
+        return items
+
+    def accepted(self, count: int) -> None:
+        """Writer side: ``count`` taken items are now with the server."""
+        self._outstanding -= count
+        if self._room is not None:
+            self._room.set()
+            self._room = None
+
+    def _wake_reader(self) -> None:
+        if self._ready is not None:
+            self._ready.set()
+            self._ready = None

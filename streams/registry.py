@@ -1,0 +1,80 @@
+"""One registry per app: the open streams, their cap, and closing them all."""
+
+from __future__ import annotations
+
+import anyio
+
+
+class StreamLease:
+    """One open stream's place in a registry; ``stop()`` ends the stream early."""
+
+    __slots__ = ("_registry", "_scope", "stopped")
+
+    def __init__(self, registry: StreamRegistry) -> None:
+        self._registry = registry
+        self._scope: anyio.CancelScope | None = None
+        self.stopped = False
+
+    def attach(self, scope: anyio.CancelScope) -> None:
+        """Bind the cancel scope that ``stop()`` cancels (cancelled at once if stopped)."""
+        self._scope = scope
+        if self.stopped:
+            scope.cancel()
+
+    def stop(self) -> None:
+        """Ask the stream to close now, without an ``end`` event."""
+        self.stopped = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def release(self) -> None:
+        """The stream has finished (generator closed, cleanup run)."""
+        self._registry._release(self)
+
+
+class StreamRegistry:
+    """Tracks an app's open streams, caps them, and closes them on shutdown or reload.
+
+    Safe to create outside an event loop (at import time, in an app constructor).
+    """
+
+    def __init__(self, max_streams: int | None = None) -> None:
+        if max_streams is not None and (isinstance(max_streams, bool) or max_streams < 1):
+            raise ValueError(f"max_streams must be >= 1 or None, got {max_streams!r}")
+        self.max_streams = max_streams
+        self._open: set[StreamLease] = set()
+        self._drained: anyio.Event | None = None
+
+    @property
+    def open_count(self) -> int:
+        """How many streams are open right now."""
+        return len(self._open)
+
+    def try_open(self) -> StreamLease | None:
+        """A lease for a new stream, or None when ``max_streams`` are already open."""
+        if self.max_streams is not None and len(self._open) >= self.max_streams:
+            return None
+        lease = StreamLease(self)
+        self._open.add(lease)
+        return lease
+
+    def close_all_nowait(self) -> None:
+        """Tell every open stream to close now (streams opened later are not affected)."""
+        for lease in list(self._open):
+            lease.stop()
+
+    async def close_all(self) -> None:
+        """Close every open stream and wait until all have finished their cleanup.
+
+        Bound the wait with ``anyio.move_on_after`` if a cleanup might hang.
+        """
+        self.close_all_nowait()
+        while self._open:
+            self._drained = anyio.Event()
+            await self._drained.wait()
+
+    def _release(self, lease: StreamLease) -> None:
+        self._open.discard(lease)
+        if not self._open and self._drained is not None:
+            self._drained.set()
+            self._drained = None

@@ -1,0 +1,271 @@
+"""``EventStream``: one user generator served as Server-Sent Events (a plain ASGI app).
+
+Life of a stream: one task (the pump) pulls the generator into an ``ItemBuffer``;
+the calling task (the writer) turns everything ready into one ``send``, pings
+when idle, and watches the send timeout; a third task listens for
+``http.disconnect``. Whatever ends the stream, the generator is closed with
+``aclose()`` and ``on_close`` runs afterwards, exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import orjson
+
+from streams.buffer import ItemBuffer
+from streams.framing import END_FRAME, PING_FRAME, frame_data, frame_error
+from streams.registry import StreamLease, StreamRegistry
+from streams.settings import ErrorPayload, StreamSettings
+from streams.tracking import TrackedItem
+
+logger = logging.getLogger("streams")
+
+Scope = Any  # the ASGI boundary: plain dicts and callables, as servers hand them over
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
+Encode = Callable[[object], bytes]
+RenderError = Callable[[BaseException], ErrorPayload]
+OnClose = Callable[[], Awaitable[None]]
+
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),
+]
+JSON_HEADERS = [(b"content-type", b"application/json")]
+PUMP_SLICE = 0.002  # seconds the pump may run without yielding to the loop
+FINAL_SEND_TIMEOUT = 1.0
+
+
+class _WriteFailedError(Exception):
+    """The peer is gone (send raised or timed out): stop writing, silently."""
+
+
+class EventStream:
+    """Serve ``source`` (an async generator, created but not started) as SSE.
+
+    ``encode`` turns one yielded item into JSON bytes; ``render_error`` turns an
+    exception into an ``ErrorPayload``; ``on_close`` runs after the generator has
+    been closed. The instance is an ASGI app for one request.
+    """
+
+    def __init__(
+        self,
+        source: AsyncIterator[object],
+        *,
+        encode: Encode,
+        render_error: RenderError,
+        settings: StreamSettings | None = None,
+        registry: StreamRegistry | None = None,
+        on_close: OnClose | None = None,
+    ) -> None:
+        self._source = source
+        self._encode = encode
+        self._render_error = render_error
+        self._settings = settings or StreamSettings()
+        self._registry = registry
+        self._on_close = on_close
+        self._served = False
+        self._headers_sent = False
+        self._disconnected = False
+        self._reported = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._served:
+            raise RuntimeError("an EventStream serves one request only")
+        self._served = True
+        lease = self._registry.try_open() if self._registry is not None else None
+        try:
+            if self._registry is not None and lease is None:
+                await self._reject_full(send)
+            else:
+                await self._serve(receive, send, lease)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._close_source_then_cleanup()
+            if lease is not None:
+                lease.release()
+
+    async def _reject_full(self, send: Send) -> None:
+        limit = self._registry.max_streams if self._registry is not None else None
+        detail = f"too many open streams (max_streams={limit}); retry later"
+        await self._send_json(send, 503, orjson.dumps({"detail": detail}))
+
+    async def _serve(self, receive: Receive, send: Send, lease: StreamLease | None) -> None:
+        buffer = ItemBuffer(self._settings.max_pending)
+        async with anyio.create_task_group() as tasks:
+            if lease is not None:
+                lease.attach(tasks.cancel_scope)
+            tasks.start_soon(self._pump, buffer)
+            tasks.start_soon(self._watch_disconnect, receive, tasks.cancel_scope)
+            with contextlib.suppress(_WriteFailedError):  # the peer is gone
+                await self._write(send, buffer)
+            tasks.cancel_scope.cancel()
+        self._log_unreported(buffer)
+        if lease is not None and lease.stopped and not self._disconnected:
+            await self._finish_after_stop(send)
+
+    def _log_unreported(self, buffer: ItemBuffer) -> None:
+        """An exception the writer never got to send (peer gone, or raised while closing)."""
+        finished = buffer.finished
+        if finished is not None and finished.error is not None and not self._reported:
+            error = finished.error
+            logger.error("stream generator raised after the stream stopped", exc_info=error)
+
+    async def _finish_after_stop(self, send: Send) -> None:
+        """Shutdown or reload: end the body without ``event: end`` so clients resume."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(FINAL_SEND_TIMEOUT):
+            try:
+                if self._headers_sent:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                else:
+                    body = orjson.dumps({"detail": "server is shutting down"})
+                    await self._send_json(send, 503, body)
+            except OSError:
+                pass  # the peer left at the same moment; nothing more to tell it
+
+    async def _pump(self, buffer: ItemBuffer) -> None:
+        # Only this task ever advances the generator, and nothing cancels a
+        # pending __anext__ except the end of the whole stream (LESSONS: a
+        # cancelled anext kills the generator). Yield to the loop at least every
+        # PUMP_SLICE so a generator that never awaits cannot starve anyone.
+        source = self._source
+        clock = time.monotonic
+        deadline = clock() + PUMP_SLICE
+        try:
+            while True:
+                await buffer.wait_room()
+                item = await source.__anext__()
+                buffer.put(item)
+                if clock() >= deadline:
+                    await anyio.lowlevel.checkpoint()
+                    deadline = clock() + PUMP_SLICE
+        except StopAsyncIteration:
+            buffer.finish(None)
+        except Exception as exc:
+            buffer.finish(exc)
+
+    async def _watch_disconnect(self, receive: Receive, scope: anyio.CancelScope) -> None:
+        while True:
+            try:
+                message = await receive()
+            except Exception:  # a server that raises once the peer is gone
+                break
+            if message.get("type") == "http.disconnect":
+                break
+        self._disconnected = True
+        scope.cancel()
+
+    async def _write(self, send: Send, buffer: ItemBuffer) -> None:
+        # Headers wait for the first result, so an error raised before the first
+        # item is a plain HTTP error. A generator silent for a whole ping
+        # interval gets its headers and a ping, so idle subscriptions stay alive.
+        with anyio.move_on_after(self._settings.ping_interval):
+            await buffer.wait_news()
+        if not buffer.has_news():
+            await self._start(send)
+            await self._send_body(send, PING_FRAME)
+            await self._idle(send, buffer)
+        while True:
+            items = buffer.take()
+            chunk, error = self._frame(items)
+            finished = buffer.finished
+            if error is None and finished is not None:
+                error = finished.error
+            if not self._headers_sent:
+                if error is not None and not chunk:
+                    self._reported = True
+                    await self._send_error_response(send, error)
+                    return
+                await self._start(send)
+            if error is not None or finished is not None:
+                self._reported = True
+                await self._send_last(send, chunk, error)
+                return
+            await self._send_body(send, chunk)
+            buffer.accepted(len(items))
+            await self._idle(send, buffer)
+
+    def _frame(self, items: list[object]) -> tuple[bytes, Exception | None]:
+        """Frame ``items``; stop at the first that cannot be encoded and return its error."""
+        parts: list[bytes] = []
+        encode = self._encode
+        try:
+            for item in items:
+                if type(item) is TrackedItem:
+                    parts.append(frame_data(encode(item.item), event_id=item.id))
+                else:
+                    parts.append(frame_data(encode(item)))
+        except Exception as exc:
+            return b"".join(parts), exc
+        return b"".join(parts), None
+
+    async def _idle(self, send: Send, buffer: ItemBuffer) -> None:
+        """Wait for news, sending a ping after each ``ping_interval`` of silence."""
+        while not buffer.has_news():
+            with anyio.move_on_after(self._settings.ping_interval):
+                await buffer.wait_news()
+            if not buffer.has_news():
+                await self._send_body(send, PING_FRAME)
+
+    async def _start(self, send: Send) -> None:
+        await self._send(
+            {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}, send
+        )
+        self._headers_sent = True
+
+    async def _send_body(self, send: Send, body: bytes) -> None:
+        await self._send({"type": "http.response.body", "body": body, "more_body": True}, send)
+
+    async def _send_last(self, send: Send, chunk: bytes, error: Exception | None) -> None:
+        tail = END_FRAME if error is None else frame_error(self._render_error(error).body)
+        message = {"type": "http.response.body", "body": chunk + tail, "more_body": False}
+        await self._send(message, send)
+
+    async def _send_error_response(self, send: Send, error: Exception) -> None:
+        payload = self._render_error(error)
+        await self._send_json(send, payload.status, payload.body)
+
+    async def _send_json(self, send: Send, status: int, body: bytes) -> None:
+        headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        await self._send(
+            {"type": "http.response.start", "status": status, "headers": headers}, send
+        )
+        await self._send({"type": "http.response.body", "body": body, "more_body": False}, send)
+
+    async def _send(self, message: dict[str, Any], send: Send) -> None:
+        """One ASGI send under the send timeout; a failed or stuck send ends the stream."""
+        try:
+            with anyio.fail_after(self._settings.send_timeout):
+                await send(message)
+        except (OSError, TimeoutError) as exc:
+            # A dead or departed peer is not an error of the app: no traceback.
+            self._disconnected = True
+            logger.debug("stream write failed: %r", exc)
+            raise _WriteFailedError from None
+
+    async def _close_source_then_cleanup(self) -> None:
+        try:
+            await self._close_source()
+        finally:
+            if self._on_close is not None:
+                await self._on_close()
+
+    async def _close_source(self) -> None:
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is None:
+            return
+        with anyio.move_on_after(self._settings.close_timeout) as scope:
+            try:
+                await aclose()
+            except Exception:
+                logger.exception("async generator raised while being closed")
+        if scope.cancelled_caught:
+            logger.warning("async generator did not close within %ss", self._settings.close_timeout)

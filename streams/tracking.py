@@ -1,0 +1,59 @@
+"""Event ids: ``tracked(id, item)`` on the way out, ``LastEventId`` on the way back in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Final, Generic, TypeVar, get_args, get_origin
+
+from streams.framing import check_event_id
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedItem(Generic[T]):
+    """An item sent with an SSE ``id:`` so a reconnecting client can resume after it."""
+
+    id: str
+    item: T
+
+
+def tracked(id: str | int, item: T) -> TrackedItem[T]:
+    """Wrap ``item`` so that it is sent with ``id: <id>``.
+
+    Raises ``ValueError`` for an id containing CR, LF or NUL (it could not be
+    sent), at the ``yield``, where the mistake is.
+    """
+    if isinstance(id, bool) or not isinstance(id, str | int):
+        raise TypeError(f"tracked() id must be str or int, not {type(id).__name__}")
+    return TrackedItem(check_event_id(str(id)), item)
+
+
+class _LastEventIdMarker:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "streams.LastEventId"
+
+
+LAST_EVENT_ID_MARKER: Final = _LastEventIdMarker()
+
+LastEventId = Annotated[str | None, LAST_EVENT_ID_MARKER]
+"""Annotate a parameter with this to receive the ``Last-Event-ID`` header (None if absent)."""
+
+
+def is_last_event_id(annotation: object) -> bool:
+    """True if ``annotation`` (from ``get_type_hints(include_extras=True)``) is ``LastEventId``."""
+    if get_origin(annotation) is not Annotated:
+        return False
+    return any(extra is LAST_EVENT_ID_MARKER for extra in get_args(annotation)[1:])
+
+
+def read_last_event_id(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The ``Last-Event-ID`` value from raw ASGI headers, or None when absent or empty."""
+    for name, value in headers:
+        if name.lower() == b"last-event-id":
+            text = value.decode("utf-8", "replace")
+            return text or None
+    return None

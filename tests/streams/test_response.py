@@ -1,0 +1,378 @@
+"""EventStream at the ASGI level: scripted receive, recorded send, watchdogs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import anyio
+import anyio.lowlevel
+import orjson
+import pytest
+
+from streams import END_FRAME, ErrorPayload, EventStream, StreamSettings, frame_data, tracked
+from tests.streams.peer import Peer, parse_events
+
+pytestmark = pytest.mark.anyio
+
+
+class RoomFullError(Exception):
+    pass
+
+
+def render_error(exc: BaseException) -> ErrorPayload:
+    status = 409 if isinstance(exc, RoomFullError) else 500
+    return ErrorPayload(status, orjson.dumps({"detail": str(exc) or type(exc).__name__}))
+
+
+class Journal:
+    """Records what happened, in order, across generator, stream and cleanup."""
+
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+        self.pulled = 0
+
+    async def on_close(self) -> None:
+        self.entries.append("on_close")
+
+    def stream(self, source: AsyncIterator[object], **settings: float | None) -> EventStream:
+        return EventStream(
+            source,
+            encode=orjson.dumps,
+            render_error=render_error,
+            settings=StreamSettings(**settings),  # type: ignore[arg-type]
+            on_close=self.on_close,
+        )
+
+
+async def numbers(journal: Journal, count: int) -> AsyncIterator[object]:
+    try:
+        for n in range(count):
+            journal.pulled += 1
+            yield {"n": n}
+    finally:
+        journal.entries.append("finally")
+
+
+async def serve(stream: EventStream, peer: Peer, seconds: float = 1.0) -> None:
+    with anyio.fail_after(seconds):
+        await stream({"type": "http"}, peer.receive, peer.send)
+
+
+async def test_stream_clean_end_sends_items_then_end_event() -> None:
+    journal, peer = Journal(), Peer()
+    await serve(journal.stream(numbers(journal, 3)), peer)
+    assert peer.status == 200
+    assert peer.headers[b"content-type"] == b"text/event-stream; charset=utf-8"
+    assert peer.headers[b"cache-control"] == b"no-store"
+    assert peer.headers[b"x-accel-buffering"] == b"no"
+    expected = b"".join(frame_data(orjson.dumps({"n": n})) for n in range(3)) + END_FRAME
+    assert peer.body == expected
+    assert peer.ended
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_coalesces_ready_items_into_one_send() -> None:
+    journal, peer = Journal(), Peer()
+    await serve(journal.stream(numbers(journal, 10), max_pending=32), peer)
+    assert len(peer.bodies) == 1  # ten ready items and the end: one write
+    assert len(parse_events(peer.body)) == 11
+
+
+async def test_stream_error_mid_stream_sends_error_event_and_closes() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def failing() -> AsyncIterator[object]:
+        try:
+            yield {"n": 0}
+            await anyio.lowlevel.checkpoint()
+            yield {"n": 1}
+            raise RoomFullError("room is full")
+        finally:
+            journal.entries.append("finally")
+
+    await serve(journal.stream(failing()), peer)
+    frames = parse_events(peer.body)
+    assert peer.status == 200
+    assert [f.get("data") for f in frames[:2]] == ['{"n":0}', '{"n":1}']
+    assert frames[2] == {"event": "error", "data": '{"detail":"room is full"}'}
+    assert len(frames) == 3
+    assert peer.ended
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_error_before_first_item_is_http_error() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def refusing() -> AsyncIterator[object]:
+        try:
+            raise RoomFullError("room is full")
+            yield  # pragma: no cover - makes this an async generator
+        finally:
+            journal.entries.append("finally")
+
+    await serve(journal.stream(refusing()), peer)
+    assert peer.status == 409
+    assert peer.headers[b"content-type"] == b"application/json"
+    assert orjson.loads(peer.body) == {"detail": "room is full"}
+    assert peer.ended
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_encode_failure_mid_stream_is_error_event() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def mixed() -> AsyncIterator[object]:
+        try:
+            yield {"n": 0}
+            await anyio.sleep(0.01)
+            yield {"n": object()}  # orjson cannot encode this
+            yield {"n": 2}
+            await anyio.sleep_forever()
+        finally:
+            journal.entries.append("finally")
+
+    await serve(journal.stream(mixed()), peer)
+    frames = parse_events(peer.body)
+    assert frames[0]["data"] == '{"n":0}'
+    assert frames[1]["event"] == "error"
+    assert "not JSON serializable" in orjson.loads(frames[1]["data"])["detail"]
+    assert len(frames) == 2
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_encode_failure_on_first_item_is_http_500() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def bad_first() -> AsyncIterator[object]:
+        try:
+            yield {1, 2}
+        finally:
+            journal.entries.append("finally")
+
+    await serve(journal.stream(bad_first()), peer)
+    assert peer.status == 500
+    assert "detail" in orjson.loads(peer.body)
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_tracked_items_carry_ids() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def resumable() -> AsyncIterator[object]:
+        yield tracked(7, {"n": 7})
+        yield {"n": 8}
+        yield tracked("k", {"n": 9})
+
+    await serve(journal.stream(resumable()), peer)
+    frames = parse_events(peer.body)
+    assert frames[0] == {"id": "7", "data": '{"n":7}'}
+    assert frames[1] == {"data": '{"n":8}'}
+    assert frames[2] == {"id": "k", "data": '{"n":9}'}
+
+
+async def test_stream_disconnect_while_generator_blocked_in_await() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def waiting() -> AsyncIterator[object]:
+        try:
+            yield {"n": 0}
+            await anyio.sleep_forever()
+        finally:
+            journal.entries.append("finally")
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, journal.stream(waiting()), peer)
+            await peer.wait_sent(1)
+            peer.disconnect()
+    assert journal.entries == ["finally", "on_close"]
+    assert not peer.ended  # nothing more is written to a peer that left
+
+
+async def test_stream_disconnect_while_generator_yields_without_awaiting() -> None:
+    # FastAPI #14680: a generator that never awaits must still be stoppable.
+    journal, peer = Journal(), Peer()
+
+    async def spinning() -> AsyncIterator[object]:
+        try:
+            while True:
+                journal.pulled += 1
+                yield {"n": journal.pulled}
+        finally:
+            journal.entries.append("finally")
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, journal.stream(spinning()), peer)
+            await peer.wait_sent(3)
+            peer.disconnect()
+    assert journal.entries == ["finally", "on_close"]
+    assert journal.pulled > 3
+
+
+async def test_stream_write_failure_closes_generator_without_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    journal, peer = Journal(), Peer(fail_at=2)
+
+    async def slow() -> AsyncIterator[object]:
+        try:
+            for n in range(100):
+                yield {"n": n}
+                await anyio.sleep(0.001)
+        finally:
+            journal.entries.append("finally")
+
+    with caplog.at_level(logging.INFO):
+        await serve(journal.stream(slow()), peer)
+    assert journal.entries == ["finally", "on_close"]
+    assert len(peer.bodies) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+
+
+async def test_stream_slow_reader_bounds_items_pulled_ahead() -> None:
+    journal, peer = Journal(), Peer(block_at=2)
+
+    async def endless() -> AsyncIterator[object]:
+        try:
+            while True:
+                journal.pulled += 1
+                yield {"n": journal.pulled}
+        finally:
+            journal.entries.append("finally")
+
+    stream = journal.stream(endless(), max_pending=4, send_timeout=None)
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, stream, peer)
+            await peer.wait_sent(1)
+            for _ in range(20):  # let the pump run as far as it is allowed
+                await anyio.lowlevel.checkpoint()
+            accepted = len(parse_events(peer.body))
+            assert journal.pulled == accepted + 4
+            peer.disconnect()
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_send_timeout_closes_dead_peer() -> None:
+    journal, peer = Journal(), Peer(block_at=2)
+
+    async def ticking() -> AsyncIterator[object]:
+        try:
+            while True:
+                yield {"n": 0}
+                await anyio.sleep(0.005)
+        finally:
+            journal.entries.append("finally")
+
+    await serve(journal.stream(ticking(), send_timeout=0.05), peer)
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_pings_only_when_idle() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def bursty() -> AsyncIterator[object]:
+        for n in range(10):  # items every 5 ms: faster than the ping interval
+            yield {"n": n}
+            await anyio.sleep(0.005)
+        await anyio.sleep(0.13)  # idle for more than two intervals
+        yield {"n": 10}
+
+    await serve(journal.stream(bursty(), ping_interval=0.05), peer)
+    frames = parse_events(peer.body)
+    kinds = ["ping" if f.get("comment") == ": ping" else f.get("event", "data") for f in frames]
+    assert kinds[:10] == ["data"] * 10
+    assert 2 <= kinds.count("ping") <= 3
+    assert kinds[-2:] == ["data", "end"]
+
+
+async def test_stream_silent_generator_gets_headers_and_ping() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def late() -> AsyncIterator[object]:
+        await anyio.sleep(0.045)
+        yield {"n": 0}
+
+    await serve(journal.stream(late(), ping_interval=0.02), peer)
+    frames = parse_events(peer.body)
+    assert peer.status == 200
+    assert frames[0] == {"comment": ": ping"}
+    assert frames[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
+
+
+async def test_stream_on_close_runs_once_even_if_generator_close_raises(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    journal, peer = Journal(), Peer()
+
+    async def broken_cleanup() -> AsyncIterator[object]:
+        try:
+            yield {"n": 0}
+            await anyio.sleep_forever()
+        finally:
+            raise RuntimeError("cleanup failed")
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, journal.stream(broken_cleanup()), peer)
+            await peer.wait_sent(1)
+            peer.disconnect()
+    assert journal.entries == ["on_close"]
+    logged = [r for r in caplog.records if r.exc_info and "cleanup failed" in str(r.exc_info[1])]
+    assert len(logged) == 1
+
+
+async def test_stream_serves_one_request_only() -> None:
+    journal = Journal()
+    stream = journal.stream(numbers(journal, 1))
+    await serve(stream, Peer())
+    with pytest.raises(RuntimeError, match="one request"):
+        await serve(stream, Peer())
+
+
+async def test_stream_disconnect_lets_shielded_await_in_finally_complete() -> None:
+    # A generator interrupted inside an await is cancelled (anyio semantics): its
+    # finally runs; an await there completes when shielded.
+    journal, peer = Journal(), Peer()
+
+    async def with_async_cleanup() -> AsyncIterator[object]:
+        try:
+            yield {"n": 0}
+            await anyio.sleep_forever()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(0.001)
+            journal.entries.append("finally")
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, journal.stream(with_async_cleanup()), peer)
+            await peer.wait_sent(1)
+            peer.disconnect()
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_disconnect_at_yield_allows_plain_await_in_finally() -> None:
+    # Suspended at a yield (slow reader), the generator is closed with aclose():
+    # GeneratorExit, not cancellation, so its cleanup may await freely.
+    journal, peer = Journal(), Peer(block_at=2)
+
+    async def eager() -> AsyncIterator[object]:
+        try:
+            while True:
+                yield {"n": 0}
+        finally:
+            await anyio.sleep(0.001)
+            journal.entries.append("finally")
+
+    stream = journal.stream(eager(), max_pending=2, send_timeout=None)
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, stream, peer)
+            await peer.wait_sent(1)
+            for _ in range(10):  # the pump fills the buffer and parks the generator
+                await anyio.lowlevel.checkpoint()
+            peer.disconnect()
+    assert journal.entries == ["finally", "on_close"]
