@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import anyio
 from starlette.types import Receive, Scope, Send
 
 from rpc.assembly import ControllerRuntime, build_controller
@@ -18,6 +19,7 @@ from rpc.specs import ControllerSpec
 from streams import StreamRegistry, StreamSettings
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+SHUTDOWN_CLOSE_TIMEOUT = 5.0  # seconds open streams get to run their cleanup at shutdown
 
 
 class RPCApp:
@@ -139,7 +141,8 @@ class RPCApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.stream_registry.close_all()
+                with anyio.move_on_after(SHUTDOWN_CLOSE_TIMEOUT):
+                    await self.stream_registry.close_all()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
