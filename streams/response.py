@@ -41,7 +41,7 @@ SSE_HEADERS = [
 ]
 JSON_HEADERS = [(b"content-type", b"application/json")]
 PUMP_SLICE = 0.002  # seconds the pump may run without yielding to the loop
-FINAL_SEND_TIMEOUT = 1.0
+FINAL_SEND_TIMEOUT = 0.1  # shutdown must not wait on a peer that stopped reading
 
 
 class _WriteFailedError(Exception):
