@@ -1,0 +1,92 @@
+"""A hypercorn process serving EventStreams, driven by test_shutdown.py.
+
+Usage: python shutdown_server.py REPORT_PATH (trigger|plain) GRACEFUL_TIMEOUT
+
+Prints the port once listening. ``trigger`` serves with
+``streams.shutdown_trigger(registry)``; ``plain`` lets hypercorn handle the
+signals itself, to show what happens without it. On exit it writes how many
+generators were opened, ran their ``finally`` and had ``on_close`` run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from streams import ErrorPayload, EventStream, StreamRegistry, StreamSettings, shutdown_trigger
+
+registry = StreamRegistry()
+counts = {"opened": 0, "finally": 0, "on_close": 0}
+
+
+async def ticks(path: str) -> AsyncIterator[object]:
+    counts["opened"] += 1
+    try:
+        yield {"n": 0}
+        if path == "/ticking":
+            for n in range(1, 10_000):
+                await asyncio.sleep(0.2)
+                yield {"n": n}
+        await asyncio.Event().wait()  # blocked in an await, forever
+    finally:
+        counts["finally"] += 1
+
+
+async def on_close() -> None:
+    counts["on_close"] += 1
+
+
+def render_error(exc: BaseException) -> ErrorPayload:
+    return ErrorPayload(500, b'{"detail":"Internal Server Error"}')
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await registry.close_all()  # second line of defence; normally a no-op here
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    await receive()  # the empty request body
+    stream = EventStream(
+        ticks(scope["path"]),
+        encode=orjson.dumps,
+        render_error=render_error,
+        settings=StreamSettings(ping_interval=5),
+        registry=registry,
+        on_close=on_close,
+    )
+    await stream(scope, receive, send)
+
+
+def main() -> None:
+    report, mode, graceful = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)  # connections queue until hypercorn accepts them
+    config = Config()
+    config.bind = [f"fd://{sock.fileno()}"]
+    config.backlog = 2048
+    config.accesslog = None
+    config.graceful_timeout = graceful
+    print(sock.getsockname()[1], flush=True)
+    trigger = shutdown_trigger(registry) if mode == "trigger" else None
+    asyncio.run(serve(app, config, shutdown_trigger=trigger))  # type: ignore[arg-type]
+    with open(report, "w") as file:
+        json.dump(counts, file)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Shutdown under a real hypercorn process: SIGTERM with open streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+SERVER = Path(__file__).with_name("shutdown_server.py")
+ROOT = Path(__file__).parents[2]
+
+
+def start_server(report: Path, mode: str, graceful: float) -> tuple[subprocess.Popen[str], int]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, str(SERVER), str(report), mode, str(graceful)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    return process, port
+
+
+class Client:
+    """One raw HTTP/1.1 stream connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.received = b""
+
+    async def read_until_first_event(self) -> None:
+        while b"data: " not in self.received:
+            chunk = await self.reader.read(65536)
+            assert chunk, "connection closed before the first event"
+            self.received += chunk
+
+    async def read_to_eof(self) -> None:
+        while chunk := await self.reader.read(65536):
+            self.received += chunk
+        self.writer.close()
+
+
+async def open_stream(port: int, path: str, gate: asyncio.Semaphore) -> Client:
+    async with gate:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n".encode())
+        client = Client(reader, writer)
+        await client.read_until_first_event()
+        return client
+
+
+async def open_streams(port: int, count: int) -> list[Client]:
+    gate = asyncio.Semaphore(100)
+    paths = ["/ticking" if n % 3 == 0 else "/blocked" for n in range(count)]
+    return list(
+        await asyncio.wait_for(
+            asyncio.gather(*(open_stream(port, path, gate) for path in paths)), 30
+        )
+    )
+
+
+def terminate(process: subprocess.Popen[str]) -> float:
+    started = time.perf_counter()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    return time.perf_counter() - started
+
+
+@pytest.mark.slow
+async def test_shutdown_with_1000_open_streams_under_hypercorn(tmp_path: Path) -> None:
+    report = tmp_path / "counts.json"
+    # graceful_timeout=10: if streams were left open, shutdown would take 10 s.
+    process, port = start_server(report, "trigger", graceful=10)
+    try:
+        clients = await open_streams(port, 1000)
+        eofs = asyncio.gather(*(client.read_to_eof() for client in clients))
+        elapsed = await asyncio.to_thread(terminate, process)
+        await asyncio.wait_for(eofs, 5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    counts = json.loads(report.read_text())
+    print(f"1000 streams: shutdown took {elapsed:.3f}s, counts {counts}")
+    assert elapsed < 1.0, f"shutdown took {elapsed:.2f}s"
+    assert counts == {"opened": 1000, "finally": 1000, "on_close": 1000}
+    assert all(b"event: end" not in client.received for client in clients)
+    assert all(client.received.endswith(b"0\r\n\r\n") for client in clients)  # clean chunked end
+
+
+async def test_shutdown_without_trigger_waits_for_graceful_timeout(tmp_path: Path) -> None:
+    # The finding behind shutdown_trigger: hypercorn tells open streams nothing,
+    # waits its whole graceful_timeout, then cancels them (finally still runs).
+    report = tmp_path / "counts.json"
+    process, port = start_server(report, "plain", graceful=0.6)
+    try:
+        clients = await open_streams(port, 20)
+        elapsed = await asyncio.to_thread(terminate, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    for client in clients:
+        client.writer.close()
+    counts = json.loads(report.read_text())
+    assert elapsed >= 0.6
+    assert counts == {"opened": 20, "finally": 20, "on_close": 20}
