@@ -1,0 +1,241 @@
+"""What one statement (or block header) of ``render()`` reads, writes and may change.
+
+The trust rule: a call of a module-level function or class by name
+(``calculate(n)``, ``len(x)``, ``math.sqrt(x)``, ``Model.parse(x)``, a plain
+nested function) is a computation; its only effects are its result and
+changes to fresh local containers passed to it. A method call on a fresh local
+container (``rows.append(x)``) or a store into one (``d[k] = v``) changes that
+container's alias group. Every other call, ``await`` of a non-call, store into
+an attribute or item of anything else (``self.x = 1``), or in-place ``+=`` on a
+possibly shared object is a *barrier*: it may change any state, so it is kept
+whenever anything after it is kept. A bare expression statement that calls
+something exists for its effects and is always kept, unless it is a method
+call on a fresh container; ``raise`` and ``assert`` are always kept.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from rpc.slicing.facts import NameFacts, is_module_level_call, parameter_names, target_names
+
+
+@dataclass(frozen=True)
+class Effects:
+    """Read/write summary of one statement or block header."""
+
+    uses: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    kills: frozenset[str] = frozenset()
+    barrier: bool = False
+    must_keep: bool = False
+
+
+@dataclass
+class _Scan:
+    loads: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)
+    barrier: bool = False
+    calls: int = 0
+
+
+class _ExpressionScanner(ast.NodeVisitor):
+    """Reads, walrus writes and call effects of one expression."""
+
+    def __init__(self, facts: NameFacts) -> None:
+        self.facts = facts
+        self.scan = _Scan()
+        self._bound: list[set[str]] = []
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load) and not any(node.id in b for b in self._bound):
+            self.scan.loads.add(node.id)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.scan.writes.add(node.target.id)
+        self.visit(node.value)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        for default in (*node.args.defaults, *node.args.kw_defaults):
+            if default is not None:
+                self.visit(default)
+        self._bound.append(set(parameter_names(node.args)))
+        self.visit(node.body)  # conservatively as if called right away
+        self._bound.pop()
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+        self.visit(node.generators[0].iter)
+        self._bound.append({n for g in node.generators for n in target_names(g.target)})
+        for index, gen in enumerate(node.generators):
+            if index:
+                self.visit(gen.iter)
+            for cond in gen.ifs:
+                self.visit(cond)
+        for part in (node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,):
+            self.visit(part)
+        self._bound.pop()
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def visit_Await(self, node: ast.Await) -> None:
+        if not isinstance(node.value, ast.Call):
+            self.scan.barrier = True
+        self.scan.calls += 1
+        self.visit(node.value)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.scan.calls += 1
+        self._classify(node)
+        self.generic_visit(node)
+
+    def _classify(self, node: ast.Call) -> None:
+        facts, func = self.facts, node.func
+        if isinstance(func, ast.Name) and func.id in facts.plain_callables:
+            self._touch_arguments(node)
+        elif is_module_level_call(func, facts.local_names, facts.lookup):
+            self._touch_arguments(node)
+        elif container_method_root(func, facts) is not None:
+            self.scan.writes |= facts.group(container_method_root(func, facts) or "")
+            self._touch_arguments(node)
+        else:
+            self.scan.barrier = True
+
+    def _touch_arguments(self, node: ast.Call) -> None:
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            inner = arg.value if isinstance(arg, ast.Starred) else arg
+            if isinstance(inner, ast.Name) and self.facts.contained(inner.id):
+                self.scan.writes |= self.facts.group(inner.id)
+
+
+def container_method_root(func: ast.expr, facts: NameFacts) -> str | None:
+    """``x`` for ``x.method`` when ``x`` is a fresh local container."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if facts.contained(func.value.id):
+            return func.value.id
+    return None
+
+
+def scan_expression(node: ast.AST | None, facts: NameFacts) -> _Scan:
+    """Scan one expression (or any node, e.g. a pattern or a target)."""
+    scanner = _ExpressionScanner(facts)
+    if node is not None:
+        scanner.visit(node)
+    return scanner.scan
+
+
+def expression_effects(nodes: list[ast.AST | None], facts: NameFacts) -> Effects:
+    """Effects of block-header expressions (an ``if`` test, a ``for`` iterable ...)."""
+    scans = [scan_expression(n, facts) for n in nodes]
+    return Effects(
+        uses=frozenset(n for s in scans for n in s.loads),
+        writes=frozenset(n for s in scans for n in s.writes),
+        barrier=any(s.barrier for s in scans),
+    )
+
+
+def target_effects(target: ast.expr, facts: NameFacts) -> Effects:
+    """Effects of binding to ``target``: names, or stores into objects."""
+    if isinstance(target, ast.Name):
+        return Effects(writes=frozenset({target.id}))
+    if isinstance(target, ast.Tuple | ast.List | ast.Starred):
+        parts = [target_effects(e, facts) for e in _elements(target)]
+        return _merge(parts)
+    if not isinstance(target, ast.Attribute | ast.Subscript):
+        return Effects(barrier=True, must_keep=True)
+    inner = scan_expression(target.value, facts)
+    index = scan_expression(target.slice, facts) if isinstance(target, ast.Subscript) else None
+    base = target.value
+    contained = isinstance(base, ast.Name) and facts.contained(base.id)
+    writes = facts.group(base.id) if isinstance(base, ast.Name) and contained else frozenset()
+    return Effects(
+        uses=frozenset(inner.loads | (index.loads if index else set())),
+        writes=writes | frozenset(inner.writes),
+        barrier=not contained or inner.barrier or bool(index and index.barrier),
+    )
+
+
+def _elements(target: ast.Tuple | ast.List | ast.Starred) -> list[ast.expr]:
+    return [target.value] if isinstance(target, ast.Starred) else list(target.elts)
+
+
+def _merge(parts: list[Effects]) -> Effects:
+    return Effects(
+        uses=frozenset().union(*(p.uses for p in parts)),
+        writes=frozenset().union(*(p.writes for p in parts)),
+        kills=frozenset().union(*(p.kills for p in parts)),
+        barrier=any(p.barrier for p in parts),
+        must_keep=any(p.must_keep for p in parts),
+    )
+
+
+def statement_effects(stmt: ast.stmt, facts: NameFacts) -> Effects:
+    """Effects of a simple (non-block) statement."""
+    if isinstance(stmt, ast.Assign):
+        value = expression_effects([stmt.value], facts)
+        targets = _merge([target_effects(t, facts) for t in stmt.targets])
+        kills = frozenset(n for t in stmt.targets for n in target_names(t))
+        return _merge([value, targets, Effects(kills=kills - value.writes)])
+    if isinstance(stmt, ast.AnnAssign):
+        if stmt.value is None:
+            return Effects()
+        value = expression_effects([stmt.value], facts)
+        kills = frozenset(target_names(stmt.target))
+        return _merge([value, target_effects(stmt.target, facts), Effects(kills=kills)])
+    if isinstance(stmt, ast.AugAssign):
+        return _augmented_effects(stmt, facts)
+    if isinstance(stmt, ast.Expr):
+        return _expression_statement_effects(stmt, facts)
+    if isinstance(stmt, ast.Raise | ast.Assert | ast.Break | ast.Continue):
+        children = [c for c in ast.iter_child_nodes(stmt) if isinstance(c, ast.expr)]
+        return _merge([expression_effects(list(children), facts), Effects(must_keep=True)])
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        names = frozenset((a.asname or a.name).split(".")[0] for a in stmt.names)
+        return Effects(writes=names, kills=names)
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        header = expression_effects(
+            [*stmt.decorator_list, *stmt.args.defaults, *stmt.args.kw_defaults], facts
+        )
+        free = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        uses = frozenset(free - set(parameter_names(stmt.args))) | header.uses
+        name = frozenset({stmt.name})
+        return Effects(uses=uses, writes=name | header.writes, kills=name, barrier=header.barrier)
+    if isinstance(stmt, ast.ClassDef):
+        loads = frozenset(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name))
+        return Effects(uses=loads, writes=frozenset({stmt.name}), barrier=True)
+    if isinstance(stmt, ast.Pass):
+        return Effects()
+    return Effects(uses=frozenset(), must_keep=True, barrier=True)
+
+
+def _augmented_effects(stmt: ast.AugAssign, facts: NameFacts) -> Effects:
+    value = expression_effects([stmt.value], facts)
+    if isinstance(stmt.target, ast.Name):
+        name = stmt.target.id
+        in_place = not facts.contained(name)  # `x += y` may extend x's object in place
+        own = Effects(uses=frozenset({name}), writes=facts.group(name) | {name}, barrier=in_place)
+        return _merge([value, own])
+    target = target_effects(stmt.target, facts)
+    reads = expression_effects([_as_load(stmt.target)], facts)
+    return _merge([value, target, reads])
+
+
+def _as_load(target: ast.expr) -> ast.expr:
+    copy = ast.Attribute if isinstance(target, ast.Attribute) else ast.Subscript
+    fields = {f: getattr(target, f) for f in target._fields if f != "ctx"}
+    return copy(**fields, ctx=ast.Load())
+
+
+def _expression_statement_effects(stmt: ast.Expr, facts: NameFacts) -> Effects:
+    scan = scan_expression(stmt.value, facts)
+    value = stmt.value
+    container_call = isinstance(value, ast.Call) and (
+        container_method_root(value.func, facts) is not None
+    )
+    must_keep = scan.calls > 0 and not (container_call and not scan.barrier)
+    return Effects(
+        uses=frozenset(scan.loads),
+        writes=frozenset(scan.writes),
+        barrier=scan.barrier,
+        must_keep=must_keep,
+    )
