@@ -1,0 +1,174 @@
+"""Controllers and actions to TypeScript: an interface per controller class and a client object.
+
+Controller inheritance is kept: a base controller that is not served becomes a
+generic interface over the page state (``interface BaseShop<TState>``) and its
+subclasses extend it with their own render model, so code written against the
+base accepts every subclass's client. Served controllers also get a ``const``
+of the same name holding the endpoint functions.
+"""
+
+from __future__ import annotations
+
+import json
+
+from codegen.interfaces import Declaration, TypeWriter, doc_comment, property_name
+from codegen.wrappers import ActionWrapper, AppWrapper, ControllerWrapper
+
+STATE_PARAM = "TState"
+
+
+class ActionInterface:
+    """One action's method signature and its endpoint in the client object."""
+
+    @staticmethod
+    def signature(action: ActionWrapper, state: str, *, generic: bool, writer: TypeWriter) -> str:
+        """The indented method line(s), wrapped like a formatter would past 100 columns."""
+        params = _params_type(action, writer)
+        optional = "?" if _all_optional(action) else ""
+        returns = _result_type(action, state, generic=generic, writer=writer)
+        args = [f"params{optional}: {params}", "options?: ActionOptions"]
+        line = f"  {action.name}({', '.join(args)}): Promise<{returns}>;"
+        if len(line) <= 100:
+            return line
+        inner = "".join(f"    {arg},\n" for arg in args)
+        return f"  {action.name}(\n{inner}  ): Promise<{returns}>;"
+
+    @staticmethod
+    def endpoint(action: ActionWrapper, path: str) -> tuple[str, set[str]]:
+        factory = (
+            "streamEndpoint"
+            if action.stream
+            else "sideeffectEndpoint"
+            if action.kind == "sideeffect"
+            else "passthroughEndpoint"
+        )
+        errors = ", ".join(action.errors)
+        text = f"  {action.name}: {factory}({json.dumps(path)}, [{errors}]),"
+        return text, {factory, *action.errors}
+
+
+def _params_type(action: ActionWrapper, writer: TypeWriter) -> str:
+    members = [
+        f"{property_name(p.name)}{'' if p.required else '?'}: {writer.write(p.type)}"
+        for p in action.params
+    ]
+    if action.body is not None:
+        optional = "" if action.body_required else "?"
+        members.append(f"requestBody{optional}: {writer.write(action.body)}")
+    return "{ " + "; ".join(members) + " }" if members else "Record<string, never>"
+
+
+def _all_optional(action: ActionWrapper) -> bool:
+    body_optional = action.body is None or not action.body_required
+    return body_optional and not any(p.required for p in action.params)
+
+
+def _result_type(action: ActionWrapper, state: str, *, generic: bool, writer: TypeWriter) -> str:
+    returns = writer.write(action.returns)
+    if action.stream:
+        return f"AsyncGenerator<{returns}, void, undefined>"
+    if action.kind == "passthrough":
+        return f"PassthroughResult<{returns}>"
+    sideeffect = state
+    if action.reload is not None:
+        keys = " | ".join(json.dumps(name) for name in action.reload)
+        keys = f"Extract<{keys}, keyof {state}>" if generic else keys
+        sideeffect = f"Pick<{state}, {keys}>"
+    return f"SideeffectResult<{sideeffect}, {returns}>"
+
+
+class ControllerInterface:
+    """The declarations of one controller class, given the whole app for its bases."""
+
+    def __init__(self, app: AppWrapper) -> None:
+        self.app = app
+        self.by_id = {c.id: c for c in app.controllers}
+
+    def visible_actions(self, controller: ControllerWrapper) -> list[ActionWrapper]:
+        """Own actions, then inherited ones (nearest base first), each name once."""
+        seen: dict[str, ActionWrapper] = {}
+        for action in controller.actions:
+            seen.setdefault(action.name, action)
+        for base in controller.bases:
+            for action in self.visible_actions(self.by_id[base]):
+                seen.setdefault(action.name, action)
+        return list(seen.values())
+
+    def is_generic(self, controller: ControllerWrapper) -> bool:
+        if controller.served:
+            return False
+        return any(a.kind == "sideeffect" for a in self.visible_actions(controller))
+
+    def build(self, controller: ControllerWrapper) -> list[Declaration]:
+        decls = [self._interface(controller)]
+        if controller.served:
+            decls.append(self._client(controller))
+        return decls
+
+    def _interface(self, controller: ControllerWrapper) -> Declaration:
+        writer = TypeWriter()
+        generic = self.is_generic(controller)
+        state = (
+            STATE_PARAM if generic or controller.render_model is None else controller.render_model
+        )
+        own = {a.name for a in controller.actions}
+        redeclared: list[ActionWrapper] = []
+        parents = []
+        for base_id in controller.bases:
+            parent, extra = self._extends(controller, self.by_id[base_id], own, state)
+            parents.append(parent)
+            redeclared += [a for a in extra if a.name not in {r.name for r in redeclared}]
+        name = controller.id + (f"<{STATE_PARAM}>" if generic else "")
+        extends = f" extends {', '.join(parents)}" if parents else ""
+        lines = [*doc_comment(controller.description or controller.python_name)]
+        lines.append(f"export interface {name}{extends} {{")
+        if controller.served:
+            writer.uses.add(state)
+            lines.append(f"  render(options?: RenderOptions): Promise<{state}>;")
+        for action in [*controller.actions, *redeclared]:
+            lines += doc_comment(action.description, "  ")
+            lines.append(
+                "  " + ActionInterface.signature(action, state, generic=generic, writer=writer)
+            )
+        lines.append("}")
+        uses = writer.uses | set(controller.bases) | _runtime_types(controller, redeclared)
+        return Declaration(controller.id, "\n".join(lines), uses)
+
+    def _extends(
+        self, child: ControllerWrapper, parent: ControllerWrapper, own: set[str], state: str
+    ) -> tuple[str, list[ActionWrapper]]:
+        inherited = self.visible_actions(parent)
+        omitted = {a.name for a in inherited if a.name in own}
+        redeclared: list[ActionWrapper] = []
+        if parent.served and child.served and parent.render_model != child.render_model:
+            redeclared = [a for a in inherited if a.kind == "sideeffect" and a.name not in own]
+            omitted |= {"render", *(a.name for a in redeclared)}
+        ref = parent.id + (f"<{state}>" if self.is_generic(parent) else "")
+        if not omitted:
+            return ref, redeclared
+        keys = " | ".join(json.dumps(name) for name in sorted(omitted))
+        return f"Omit<{ref}, {keys}>", redeclared
+
+    def _client(self, controller: ControllerWrapper) -> Declaration:
+        base = f"{self.app.prefix}/{controller.id}"
+        lines = [f"export const {controller.id}: {controller.id} = {{"]
+        lines.append(f"  render: renderEndpoint({json.dumps(base + '/render')}),")
+        uses = {controller.id, "renderEndpoint"}
+        for action in self.visible_actions(controller):
+            text, names = ActionInterface.endpoint(action, f"{base}/{action.name}")
+            lines.append(text)
+            uses |= names
+        lines.append("};")
+        return Declaration(f"{controller.id}$client", "\n".join(lines), uses)
+
+
+def _runtime_types(controller: ControllerWrapper, redeclared: list[ActionWrapper]) -> set[str]:
+    actions = [*controller.actions, *redeclared]
+    uses: set[str] = {"RenderOptions"} if controller.served else set()
+    if actions:
+        uses.add("ActionOptions")
+    for action in actions:
+        if action.stream:
+            continue
+        uses.add("SideeffectResult" if action.kind == "sideeffect" else "PassthroughResult")
+    return uses

@@ -1,0 +1,140 @@
+"""Wrappers to isolated TypeScript declarations.
+
+Each builder returns a ``Declaration``: its text and the names it refers to, so
+the file generators can write the imports. Nothing here touches the disk or
+knows which file a declaration ends up in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from codegen.wrappers import EnumWrapper, ErrorWrapper, FieldWrapper, ModelWrapper, TypeRef
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+
+
+@dataclass
+class Declaration:
+    """One top-level TS declaration and the names (types, values) it uses."""
+
+    name: str
+    text: str
+    uses: set[str] = field(default_factory=set)
+
+
+class TypeWriter:
+    """Renders ``TypeRef``s, recording the named types they mention."""
+
+    def __init__(self) -> None:
+        self.uses: set[str] = set()
+
+    def write(self, ref: TypeRef) -> str:
+        kind = ref.kind
+        if kind == "primitive":
+            return ref.name
+        if kind in ("model", "enum"):
+            self.uses.add(ref.name)
+            return ref.name
+        if kind == "enum_member":
+            self.uses.add(ref.name)
+            return f"{ref.name}.{ref.value}"
+        if kind == "literal":
+            return literal(ref.value)
+        if kind == "array":
+            item = self.write(ref.args[0])
+            return f"({item})[]" if ref.args[0].kind == "union" else f"{item}[]"
+        if kind == "tuple":
+            return "[" + ", ".join(self.write(arg) for arg in ref.args) + "]"
+        if kind == "record":
+            return f"Record<string, {self.write(ref.args[0])}>"
+        return " | ".join(self.write(arg) for arg in ref.args)
+
+
+def literal(value: object) -> str:
+    """A TS literal for a JSON scalar."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def property_name(name: str) -> str:
+    """``name`` as a TS property key (quoted unless it is an identifier)."""
+    return name if _IDENTIFIER.match(name) else json.dumps(name, ensure_ascii=False)
+
+
+def doc_comment(text: str | None, indent: str = "") -> list[str]:
+    """A one-line JSDoc comment, or nothing."""
+    if not text:
+        return []
+    safe = text.replace("*/", "*\\/")
+    return [f"{indent}/** {safe} */"]
+
+
+def field_lines(fields: tuple[FieldWrapper, ...], writer: TypeWriter) -> list[str]:
+    lines: list[str] = []
+    for item in fields:
+        lines += doc_comment(item.description, "  ")
+        optional = "" if item.required else "?"
+        lines.append(f"  {property_name(item.name)}{optional}: {writer.write(item.type)};")
+    return lines
+
+
+class ModelInterface:
+    """``export interface Model extends Base { ...own fields }``."""
+
+    @staticmethod
+    def build(model: ModelWrapper) -> Declaration:
+        writer = TypeWriter()
+        extends = f" extends {', '.join(model.bases)}" if model.bases else ""
+        body = field_lines(model.fields, writer)
+        head = f"export interface {model.name}{extends}"
+        lines = [*doc_comment(model.description), head + (" {" if body else " {}")]
+        if body:
+            lines += [*body, "}"]
+        return Declaration(model.name, "\n".join(lines), writer.uses | set(model.bases))
+
+
+class EnumInterface:
+    """``export enum Color { RED = "red" }`` with the Python member names."""
+
+    @staticmethod
+    def build(wrapper: EnumWrapper) -> Declaration:
+        lines = [*doc_comment(wrapper.description), f"export enum {wrapper.name} {{"]
+        lines += [f"  {m.name} = {literal(m.value)}," for m in wrapper.members]
+        lines.append("}")
+        return Declaration(wrapper.name, "\n".join(lines))
+
+
+class ErrorInterface:
+    """The body interface and the error class of one ``APIException`` subclass."""
+
+    @staticmethod
+    def build(error: ErrorWrapper) -> list[Declaration]:
+        writer = TypeWriter()
+        body_name = f"{error.name}Body"
+        body_lines = [
+            f"/** The JSON body of {error.name} ({error.python_name}). */",
+            f"export interface {body_name} {{",
+            *field_lines(error.fields, writer),
+            "}",
+        ]
+        keys = ", ".join(json.dumps(f.name) for f in error.fields)
+        class_lines = [
+            f"/** {error.python_name}: HTTP {error.status}. */",
+            f"export class {error.name} extends BelayAPIError<{body_name}> {{",
+            f"  static readonly status = {error.status};",
+            f"  static readonly detail = {literal(error.detail)};",
+            f"  static readonly fields = [{keys}] as const;",
+            "}",
+        ]
+        return [
+            Declaration(body_name, "\n".join(body_lines), writer.uses),
+            Declaration(error.name, "\n".join(class_lines), {body_name, "BelayAPIError"}),
+        ]
