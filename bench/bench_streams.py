@@ -1,0 +1,168 @@
+"""Streams benchmark: Belay's EventStream vs sse-starlette vs a hand-written StreamingResponse.
+
+Run: .venv/bin/python bench/bench_streams.py [--events 200000] [--idle 2000] [--rounds 3]
+
+Each variant runs in its own hypercorn process (same config, see
+streams_server.py) on 127.0.0.1. One client consumes N small model events per
+round (variants interleaved); then 2,000 idle streams are opened per server and
+the server's RSS growth is divided by their number. Every loop is bounded in
+count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from streams_server import VARIANTS, Variant  # noqa: E402
+
+MARKER = b'data: {"n":'  # one per model event, in every variant
+TIMEOUT = 60.0
+
+
+@dataclass
+class Server:
+    name: str
+    variant: Variant
+    process: subprocess.Popen[str]
+    port: int
+    rates: list[float] = field(default_factory=list)
+    first_event: list[float] = field(default_factory=list)
+    per_idle_stream: float = 0.0
+
+    def rss(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def start(name: str) -> Server:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    script = Path(__file__).with_name("streams_server.py")
+    process = subprocess.Popen(
+        [sys.executable, str(script), name], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    return Server(name, VARIANTS[name](), process, port)
+
+
+async def consume(port: int, request: bytes, expected: int) -> tuple[float, float]:
+    """Read one stream to its end; return (seconds to first event, events per second)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.perf_counter()
+    writer.write(request)
+    count, carry, first = 0, b"", 0.0
+    async with asyncio.timeout(TIMEOUT):
+        while chunk := await reader.read(1 << 20):
+            data = carry + chunk
+            count += data.count(MARKER)
+            carry = data[-(len(MARKER) - 1) :]
+            if not first and count:
+                first = time.perf_counter() - started
+            if data.endswith(b"0\r\n\r\n"):
+                break
+    elapsed = time.perf_counter() - started
+    writer.close()
+    if count != expected:
+        raise RuntimeError(f"expected {expected} events, got {count}")
+    return first, count / elapsed
+
+
+async def open_idle(port: int, request: bytes, gate: asyncio.Semaphore) -> asyncio.StreamWriter:
+    async with gate:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request)
+        received = b""
+        while MARKER not in received:
+            chunk = await reader.read(4096)
+            if not chunk:
+                raise RuntimeError("idle stream closed early")
+            received += chunk
+        return writer
+
+
+async def measure_idle(server: Server, count: int) -> None:
+    gate = asyncio.Semaphore(200)
+    request = server.variant.idle_request
+    warm = await asyncio.gather(*(open_idle(server.port, request, gate) for _ in range(20)))
+    await asyncio.sleep(0.5)
+    before = server.rss()
+    async with asyncio.timeout(TIMEOUT):
+        writers = await asyncio.gather(*(open_idle(server.port, request, gate) for _ in range(count)))
+    await asyncio.sleep(1.0)
+    server.per_idle_stream = (server.rss() - before) / count
+    for writer in [*warm, *writers]:
+        writer.close()
+    await asyncio.sleep(0.5)
+
+
+async def run(events: int, idle: int, rounds: int) -> list[Server]:
+    servers = [start(name) for name in VARIANTS]
+    try:
+        for server in servers:  # warm-up: imports, first-request paths
+            await consume(server.port, server.variant.events_request(5000), 5000)
+        for _ in range(rounds):
+            for server in servers:
+                first, rate = await consume(server.port, server.variant.events_request(events), events)
+                server.first_event.append(first)
+                server.rates.append(rate)
+        for server in servers:
+            await measure_idle(server, idle)
+    finally:
+        for server in servers:
+            server.stop()
+    return servers
+
+
+def report(servers: list[Server], events: int, idle: int) -> None:
+    by_name = {server.name: server for server in servers}
+    base_sse = statistics.median(by_name["sse-starlette"].rates)
+    base_raw = statistics.median(by_name["StreamingResponse"].rates)
+    print(f"\n{events:,} events per run, median of {len(servers[0].rates)} runs; {idle:,} idle streams")
+    header = f"{'variant':<18} {'events/s':>10} {'vs sse':>7} {'vs raw':>7} {'first ev ms':>11} {'KB/idle':>8}"
+    print(header)
+    print("-" * len(header))
+    for server in servers:
+        rate = statistics.median(server.rates)
+        first = statistics.median(server.first_event) * 1000
+        print(
+            f"{server.name:<18} {rate:>10,.0f} {rate / base_sse:>6.2f}x {rate / base_raw:>6.2f}x"
+            f" {first:>11.2f} {server.per_idle_stream / 1024:>8.1f}"
+        )
+    print("targets: belay >= 1.5x sse-starlette, >= 0.9x StreamingResponse, <= 30 KB per idle stream")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--idle", type=int, default=2_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    servers = asyncio.run(run(args.events, args.idle, args.rounds))
+    report(servers, args.events, args.idle)
+
+
+if __name__ == "__main__":
+    main()
