@@ -1,0 +1,142 @@
+"""The ``belay`` command: ``dev``, ``serve`` and ``codegen`` verbs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from devserver.target import Target, TargetError, default_watch_dir, locate_module
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one subcommand per verb."""
+    parser = argparse.ArgumentParser(
+        prog="belay", description="Belay: serve, develop and generate clients for RPC apps."
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{dev,serve,codegen}")
+
+    dev = verbs.add_parser(
+        "dev",
+        help="development server with in-place hot reload",
+        description="Serve MODULE:ATTR with hypercorn in a child process, reload changed "
+        "modules in place on save, restart the process where that fails, and tell "
+        "browsers to refresh over a websocket.",
+    )
+    dev.add_argument("app", metavar="MODULE:ATTR", help="the ASGI app, e.g. shop.app:app")
+    dev.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    dev.add_argument(
+        "--notify-port",
+        type=int,
+        default=0,
+        help="port of the browser-reload websocket (default: any free port)",
+    )
+    dev.add_argument(
+        "--watch",
+        action="append",
+        default=[],
+        metavar="PKG_OR_DIR",
+        help="package or directory to watch (repeatable; default: the app's top package)",
+    )
+    dev.add_argument(
+        "--codegen-out", metavar="DIR", default="", help="regenerate the TS client here"
+    )
+
+    serve = verbs.add_parser(
+        "serve",
+        help="production server (hypercorn, no reloader)",
+        description="Serve MODULE:ATTR with hypercorn for production: no reloader, "
+        "no tracebacks in responses, graceful shutdown on SIGTERM.",
+    )
+    serve.add_argument("app", metavar="MODULE:ATTR", help="the ASGI app, e.g. shop.app:app")
+    serve.add_argument(
+        "--bind",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="address to bind (repeatable; default 127.0.0.1:8000)",
+    )
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    codegen = verbs.add_parser(
+        "codegen",
+        help="generate the TypeScript client",
+        description="Write the typed TypeScript client for MODULE:ATTR into DIR "
+        "(only files whose content changed are rewritten).",
+    )
+    codegen.add_argument("app", metavar="MODULE:ATTR", help="the ASGI app, e.g. shop.app:app")
+    codegen.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    return parser
+
+
+def fail(message: str) -> int:
+    """Print a one-line error and return the usage exit code."""
+    print(f"belay: error: {message}", file=sys.stderr, flush=True)
+    return EXIT_USAGE
+
+
+def run_dev_verb(args: argparse.Namespace) -> int:
+    """``belay dev``: locate (never import) the target here, then supervise."""
+    from devserver.dev import DevOptions, run_dev
+    from devserver.target import resolve_watch_arg
+
+    target = Target.parse(args.app)
+    if locate_module(target.module) is None:
+        raise TargetError(f"module {target.module!r} not found (importing {target})")
+    watch = [resolve_watch_arg(w) for w in args.watch] or [default_watch_dir(target.module)]
+    options = DevOptions(
+        target=target,
+        host=args.host,
+        port=args.port,
+        notify_port=args.notify_port,
+        watch=tuple(watch),
+        codegen_out=str(Path(args.codegen_out).resolve()) if args.codegen_out else "",
+    )
+    return asyncio.run(run_dev(options))
+
+
+def run_serve_verb(args: argparse.Namespace) -> int:
+    """``belay serve``: check the target imports, then hand over to hypercorn."""
+    from devserver.production import load_production_app, serve_production
+
+    if args.workers < 1:
+        return fail("--workers must be at least 1")
+    load_production_app(args.app)
+    return serve_production(
+        Target.parse(args.app), binds=args.bind or ["127.0.0.1:8000"], workers=args.workers
+    )
+
+
+def run_codegen_verb(args: argparse.Namespace) -> int:
+    """``belay codegen``: import the app and write the client."""
+    from devserver.target import import_target
+    from devserver.worker import run_codegen
+
+    app = import_target(Target.parse(args.app))
+    try:
+        written = run_codegen(app, str(Path(args.out)))
+    except RuntimeError as exc:
+        print(f"belay: error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    for path in written:
+        print(f"belay: wrote {path}")
+    print(f"belay: {len(written)} file(s) changed in {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script; returns (and exits with) the exit code."""
+    args = build_parser().parse_args(argv)
+    runners = {"dev": run_dev_verb, "serve": run_serve_verb, "codegen": run_codegen_verb}
+    try:
+        code = runners[args.verb](args)
+    except TargetError as exc:
+        code = fail(str(exc))
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

@@ -1,0 +1,116 @@
+"""The supervisor's reload loop: change batches in, reloads or restarts out.
+
+Pure decision logic over two seams, so tests drive it with a list of batches
+and an in-process app: a :class:`~devserver.changes.ChangeSource` and an
+:class:`AppControl` (the real one is :class:`~devserver.supervisor.Supervisor`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from devserver.changes import ChangeFilter, ChangeSource, FileChange
+from devserver.console import Console
+from devserver.messages import (
+    ChannelClosedError,
+    ReloadDone,
+    ReloadFailed,
+    Started,
+    StartFailed,
+)
+
+Notify = Callable[[dict[str, Any]], Awaitable[object]]
+
+
+class AppControl(Protocol):
+    """What the coordinator needs from the app process(es)."""
+
+    async def reload(self, paths: tuple[Path, ...]) -> ReloadDone | ReloadFailed:
+        """Reload in place; may raise ChannelClosedError if the process died."""
+        ...
+
+    async def restart(self) -> Started | StartFailed:
+        """Replace the app process with a fresh one (the old one keeps serving on failure)."""
+        ...
+
+
+class ReloadCoordinator:
+    """Decides, per batch, between nothing, an in-place reload and a restart."""
+
+    def __init__(
+        self,
+        *,
+        changes: ChangeFilter,
+        app: AppControl,
+        console: Console,
+        notify: Notify,
+    ) -> None:
+        self.changes = changes
+        self.app = app
+        self.console = console
+        self.notify = notify
+        self.dirty = False  # the serving process is half-reloaded: restart on the next save
+
+    async def run(self, source: ChangeSource) -> None:
+        """Handle every batch ``source`` yields."""
+        async for batch in source:
+            await self.handle(batch)
+
+    async def handle(self, batch: frozenset[FileChange]) -> None:
+        """Handle one batch of changes."""
+        decision = self.changes.decide(batch)
+        for problem in decision.new_problems:
+            self.console.syntax_error(problem)
+        if not decision.reload:
+            return
+        if self.dirty:
+            await self.restart(decision.reload)
+            return
+        try:
+            result = await self.app.reload(decision.reload)
+        except ChannelClosedError:
+            self.console.error("the app process exited; restarting it")
+            await self.restart(decision.reload)
+            return
+        if isinstance(result, ReloadDone):
+            self.console.reloaded(result.modules, result.ms)
+            self.console.codegen(result.codegen, result.codegen_error)
+            await self.notify(reload_message(result.modules, result.codegen, restart=False))
+        elif result.needs_restart:
+            self.console.error(f"{result.error} (reload failed; restarting the app process)")
+            self.dirty = True
+            await self.restart(decision.reload)
+        else:
+            self.console.error(result.error, result.details)
+
+    async def restart(self, paths: tuple[Path, ...]) -> bool:
+        """Restart the app process; True when a new process now serves the new code."""
+        result = await self.app.restart()
+        if isinstance(result, StartFailed):
+            self.dirty = True
+            self.console.error(f"{result.error} (still serving the previous code)", result.details)
+            return False
+        self.dirty = False
+        self.console.restarted(result.ms, result.pid)
+        self.console.codegen(result.codegen, "")
+        files = tuple(str(path) for path in paths)
+        await self.notify(reload_message((), result.codegen, restart=True, files=files))
+        return True
+
+
+def reload_message(
+    modules: tuple[str, ...],
+    codegen: tuple[str, ...],
+    *,
+    restart: bool,
+    files: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The JSON message browsers receive after a reload or restart."""
+    message: dict[str, Any] = {"type": "reload", "modules": list(modules)}
+    message["codegen"] = list(codegen)
+    message["restart"] = restart
+    if files:
+        message["files"] = list(files)
+    return message

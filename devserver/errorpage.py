@@ -1,0 +1,123 @@
+"""Dev-only error responses: an HTML traceback page for browsers, JSON for the rest.
+
+RPCApps render their own debug errors once ``debug`` is set (see
+:func:`enable_debug`); :class:`DevErrorMiddleware` covers every other ASGI app.
+Starlette-style apps send a plain 500 *and then* re-raise; the middleware holds
+back a 500 response until the app returns, so the exception can still replace
+it with the dev page.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from devserver.failures import describe_error, format_details
+
+ASGIApp = Any  # the ASGI boundary
+
+
+def is_rpc_app(obj: object) -> bool:
+    """True for an ``rpc.RPCApp`` (checked by name, so rpc need not be imported)."""
+    cls = type(obj)
+    return cls.__name__ == "RPCApp" and cls.__module__.split(".")[0] == "rpc"
+
+
+def enable_debug(app: object) -> int:
+    """Set ``debug = True`` on ``app`` and on RPCApps mounted inside it; return how many."""
+    count = 0
+    seen: set[int] = set()
+    todo = [app]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if is_rpc_app(obj):
+            obj.debug = True  # type: ignore[attr-defined]
+            count += 1
+            continue
+        routes = getattr(obj, "routes", None)
+        if isinstance(routes, list):
+            for route in routes:
+                inner = getattr(route, "app", None)
+                if inner is not None:
+                    todo.append(inner)
+    return count
+
+
+def render_error_page(exc: BaseException, roots: list[Path]) -> bytes:
+    """A self-contained HTML page: the one-line location, then the traceback."""
+    headline = html.escape(describe_error(exc, roots))
+    details = html.escape(format_details(exc))
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(type(exc).__name__)} - belay dev</title>"
+        "<style>body{font:14px system-ui;margin:2em;color:#222}"
+        "h1{font-size:18px;color:#b00020}pre{background:#f6f6f6;padding:1em;"
+        "overflow:auto;font:13px ui-monospace,monospace}</style></head><body>"
+        f"<h1>{headline}</h1><p>Unhandled exception (shown by <code>belay dev</code> only)."
+        f"</p><pre>{details}</pre></body></html>"
+    ).encode()
+
+
+def _accepts_html(scope: dict[str, Any]) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"accept":
+            return b"text/html" in value
+    return False
+
+
+class DevErrorMiddleware:
+    """Turn an unhandled exception into a dev error response (see module docstring)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        roots: list[Path],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        self.app = app
+        self.roots = roots
+        self.on_error = on_error
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[dict[str, Any]] = []
+        started = False
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            if held or (message["type"] == "http.response.start" and message["status"] == 500):
+                held.append(message)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except Exception as exc:
+            self.on_error(exc)
+            if started:
+                raise
+            await self._send_error(scope, send, exc)
+            return
+        for message in held:
+            await send(message)
+
+    async def _send_error(self, scope: dict[str, Any], send: Any, exc: BaseException) -> None:
+        if scope.get("method") == "GET" and _accepts_html(scope):
+            body, kind = render_error_page(exc, self.roots), b"text/html; charset=utf-8"
+        else:
+            payload = {"detail": "Internal Server Error", "traceback": format_details(exc)}
+            body, kind = orjson.dumps(payload), b"application/json"
+        headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

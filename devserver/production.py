@@ -1,0 +1,57 @@
+"""``belay serve``: production hypercorn, no reloader, no tracebacks.
+
+hypercorn's own runner does the work (workers, signals, graceful shutdown).
+Its workers evaluate ``devserver.production:load_from_env()``, which imports the
+user's target (named in ``BELAY_APP``) with the current directory first on ``sys.path`` and
+turns ``debug`` off on every RPCApp, so production never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+
+from devserver.target import Target, import_target
+
+APP_ENV = "BELAY_APP"
+
+
+def disable_debug(app: object) -> None:
+    """Set ``debug = False`` on ``app`` and on RPCApps mounted inside it."""
+    from devserver.errorpage import is_rpc_app
+
+    todo, seen = [app], set()
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if is_rpc_app(obj):
+            obj.debug = False  # type: ignore[attr-defined]
+        todo.extend(getattr(r, "app", None) for r in getattr(obj, "routes", None) or [])
+
+
+def load_production_app(text: str) -> object:
+    """Import ``text`` (``module:attr``) for production serving."""
+    app = import_target(Target.parse(text))
+    disable_debug(app)
+    return app
+
+
+def load_from_env() -> object:
+    """The app named by ``BELAY_APP`` (called by hypercorn in each worker)."""
+    return load_production_app(os.environ[APP_ENV])
+
+
+def serve_production(target: Target, *, binds: list[str], workers: int) -> int:
+    """Run hypercorn on ``binds`` with ``workers`` processes; its exit code."""
+    from hypercorn.config import Config
+    from hypercorn.run import run
+
+    os.environ[APP_ENV] = str(target)
+    config = Config()
+    config.application_path = "devserver.production:load_from_env()"
+    config.bind = binds
+    config.workers = workers
+    config.accesslog = "-"
+    config.errorlog = "-"
+    return run(config)

@@ -1,0 +1,127 @@
+"""In-place reload of the user's modules inside the app process.
+
+Given changed files, :class:`ModuleReloader` finds the loaded modules they
+belong to, checks that every one of them compiles (nothing is reloaded when
+one does not), then reloads them and every module that imports them,
+dependencies first. An exception while re-running a module leaves the process
+half-reloaded, so the outcome then asks for a restart.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from devserver.changes import check_syntax, read_file_bytes
+from devserver.failures import describe_error, format_details
+from devserver.graph import ImportGraph, ModuleSource, imported_names
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What a reload did: the modules reloaded, or the error and whether to restart."""
+
+    modules: tuple[str, ...]
+    error: str = ""
+    details: str = ""
+    needs_restart: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when every planned module was reloaded."""
+        return not self.error
+
+
+def _drop_stale_bytecode(path: Path) -> None:
+    # A .pyc is trusted when the source's mtime (whole seconds) and size match;
+    # two same-size saves within a second would otherwise reload the old code.
+    try:
+        Path(importlib.util.cache_from_source(str(path))).unlink(missing_ok=True)
+    except (OSError, NotImplementedError, ValueError):
+        return
+
+
+class ModuleReloader:
+    """Reloads the user's modules: those whose files live under ``roots``."""
+
+    def __init__(
+        self,
+        roots: Sequence[Path],
+        *,
+        modules: MutableMapping[str, ModuleType] | None = None,
+        reload_module: Callable[[ModuleType], object] = importlib.reload,
+    ) -> None:
+        self.roots = [Path(root).resolve() for root in roots]
+        self._modules = sys.modules if modules is None else modules
+        self._reload = reload_module
+        self._imports_cache: dict[tuple[Path, int, int], set[str]] = {}
+
+    def user_modules(self) -> dict[str, Path]:
+        """Loaded user modules (import order) and their source files."""
+        found: dict[str, Path] = {}
+        for name, module in list(self._modules.items()):
+            filename = getattr(module, "__file__", None)
+            if name == "__main__" or not isinstance(filename, str) or not filename.endswith(".py"):
+                continue
+            path = Path(filename).resolve()
+            if any(path.is_relative_to(root) for root in self.roots):
+                found[name] = path
+        return found
+
+    def graph(self) -> ImportGraph:
+        """The current import graph of the loaded user modules."""
+        modules = self.user_modules()
+        imports = {name: self._imports(name, path) for name, path in modules.items()}
+        return ImportGraph(imports, list(modules))
+
+    def plan(self, paths: Sequence[Path]) -> list[str]:
+        """The modules a change of ``paths`` reloads, in reload order."""
+        return self.graph().reload_order(self._changed_modules(paths))
+
+    def reload(self, paths: Sequence[Path]) -> ReloadOutcome:
+        """Reload what ``paths`` affect; see the module docstring."""
+        changed = self._changed_modules(paths)
+        by_name = self.user_modules()
+        for name in changed:
+            content = read_file_bytes(by_name[name])
+            problem = None if content is None else check_syntax(by_name[name], content)
+            if problem is not None:
+                return ReloadOutcome((), error=f"{problem} (SyntaxError)", needs_restart=False)
+        order = self.graph().reload_order(changed)
+        importlib.invalidate_caches()
+        for name in changed:
+            _drop_stale_bytecode(by_name[name])
+        for name in order:
+            try:
+                self._reload(self._modules[name])
+            except Exception as exc:
+                return ReloadOutcome(
+                    tuple(order),
+                    error=describe_error(exc, self.roots),
+                    details=format_details(exc),
+                    needs_restart=True,
+                )
+        return ReloadOutcome(tuple(order))
+
+    def _changed_modules(self, paths: Sequence[Path]) -> list[str]:
+        wanted = {Path(path).resolve() for path in paths}
+        return [name for name, path in self.user_modules().items() if path in wanted]
+
+    def _imports(self, name: str, path: Path) -> set[str]:
+        try:
+            stat = path.stat()
+        except OSError:
+            return set()
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        cached = self._imports_cache.get(key)
+        if cached is None:
+            source = read_file_bytes(path) or b""
+            is_package = path.name == "__init__.py"
+            cached = imported_names(ModuleSource(name, source, is_package))
+            self._imports_cache[key] = cached
+        return cached

@@ -1,0 +1,217 @@
+"""The supervisor: owns the listening socket, the app processes and the warm spare.
+
+It never imports user code. It binds the app's port once and hands the socket
+to every app process it starts, so a restart is "tell the spare to import and
+serve, then SIGKILL the old process": connections queue in the kernel backlog
+meanwhile, nothing is re-bound, and open streams cannot delay anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from devserver.messages import (
+    Channel,
+    ChannelClosedError,
+    Message,
+    Preload,
+    Ready,
+    ReloadDone,
+    ReloadFailed,
+    ReloadModules,
+    Shutdown,
+    Start,
+    Started,
+    StartFailed,
+)
+
+REQUEST_TIMEOUT = 120.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+class WorkerHandle:
+    """One app process and its control channel."""
+
+    def __init__(self, process: asyncio.subprocess.Process, channel: Channel) -> None:
+        self.process = process
+        self.channel = channel
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.process.pid
+
+    async def request(self, message: Message, wait_s: float = REQUEST_TIMEOUT) -> Message:
+        """Send ``message`` and wait for the reply."""
+        await self.channel.send(message)
+        try:
+            return await asyncio.wait_for(self.channel.receive(), wait_s)
+        except TimeoutError:
+            raise ChannelClosedError(f"app process {self.pid} did not answer") from None
+
+    def kill(self) -> None:
+        """SIGKILL the process: no graceful wait on anything."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        self.channel.close()
+
+    async def stop(self, grace: float) -> None:
+        """Ask the process to shut down; kill it after ``grace`` seconds."""
+        with contextlib.suppress(ChannelClosedError):
+            await self.channel.send(Shutdown())
+        try:
+            await asyncio.wait_for(self.process.wait(), grace)
+        except TimeoutError:
+            self.kill()
+        await self.process.wait()
+        self.channel.close()
+
+
+async def spawn_worker(listen: socket.socket) -> WorkerHandle:
+    """Start an app process (a spare) and wait until it is warm."""
+    ours, theirs = socket.socketpair()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "devserver.worker",
+            "--listen-fd",
+            str(listen.fileno()),
+            "--control-fd",
+            str(theirs.fileno()),
+            pass_fds=(listen.fileno(), theirs.fileno()),
+        )
+    finally:
+        theirs.close()
+    reader, writer = await asyncio.open_connection(sock=ours, limit=1 << 22)
+    handle = WorkerHandle(process, Channel(reader, writer))
+    try:
+        ready = await asyncio.wait_for(handle.channel.receive(), REQUEST_TIMEOUT)
+    except BaseException:
+        handle.kill()
+        raise
+    if not isinstance(ready, Ready):
+        handle.kill()
+        raise ChannelClosedError(f"app process sent {ready!r} instead of Ready")
+    return handle
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    """How every app process is started."""
+
+    target: str
+    watch_dirs: tuple[str, ...]
+    codegen_out: str
+    notify_url: str
+
+
+class Supervisor:
+    """The real :class:`~devserver.coordinator.AppControl`: processes with a warm spare."""
+
+    def __init__(self, listen: socket.socket, spec: StartSpec) -> None:
+        self.listen = listen
+        self.spec = spec
+        self.active: WorkerHandle | None = None
+        self.preload: tuple[str, ...] = ()
+        self._spare: asyncio.Task[WorkerHandle] | None = None
+
+    def pids(self) -> list[int]:
+        """PIDs of the processes started and not yet reaped."""
+        pids = [self.active.pid] if self.active else []
+        if self._spare is not None and self._spare.done() and not self._spare.exception():
+            pids.append(self._spare.result().pid)
+        return pids
+
+    def warm_spare(self) -> None:
+        """Start a spare in the background if there is none."""
+        if self._spare is None:
+            self._spare = asyncio.create_task(self._make_spare())
+
+    async def _make_spare(self) -> WorkerHandle:
+        handle = await spawn_worker(self.listen)
+        if self.preload:
+            await handle.channel.send(Preload(self.preload))
+        return handle
+
+    async def _take_spare(self) -> WorkerHandle:
+        self.warm_spare()
+        assert self._spare is not None
+        task, self._spare = self._spare, None
+        try:
+            return await task
+        except ChannelClosedError:
+            return await spawn_worker(self.listen)
+
+    async def reload(self, paths: tuple[Path, ...]) -> ReloadDone | ReloadFailed:
+        """Ask the serving process to reload ``paths`` in place."""
+        if self.active is None:
+            raise ChannelClosedError("no app process is serving")
+        reply = await self.active.request(ReloadModules(tuple(str(p) for p in paths)))
+        if not isinstance(reply, ReloadDone | ReloadFailed):
+            raise ChannelClosedError(f"unexpected reply {reply!r}")
+        return reply
+
+    async def restart(self) -> Started | StartFailed:
+        """Promote the spare; on success kill the old process, then warm a new spare."""
+        began = time.perf_counter()
+        worker = await self._take_spare()
+        start = Start(
+            self.spec.target, self.spec.watch_dirs, self.spec.codegen_out, self.spec.notify_url
+        )
+        try:
+            reply = await worker.request(start)
+        except ChannelClosedError as exc:
+            worker.kill()
+            reply = StartFailed(f"the new app process died: {exc}", "", not_found=False)
+        if not isinstance(reply, Started):
+            worker.kill()
+            await worker.process.wait()
+            self.warm_spare()
+            return reply if isinstance(reply, StartFailed) else StartFailed(repr(reply), "", False)
+        old, self.active = self.active, worker
+        if old is not None:
+            old.kill()
+            await old.process.wait()
+        self.preload = reply.preload
+        self.warm_spare()
+        ms = (time.perf_counter() - began) * 1000
+        return Started(reply.pid, ms, reply.preload, reply.codegen)
+
+    async def close(self) -> None:
+        """Stop every process this supervisor started."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.cancel()
+            with contextlib.suppress(BaseException):
+                handle = await spare
+                handle.kill()
+                await handle.process.wait()
+        if self.active is not None:
+            await self.active.stop(grace=1.0)
+            self.active = None
+
+
+def kill_leftover(pid: int) -> None:
+    """SIGKILL ``pid`` if it still runs (a last resort on the way out)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)

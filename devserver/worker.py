@@ -1,0 +1,257 @@
+"""The app process: ``python -m devserver.worker --listen-fd N --control-fd M``.
+
+It starts as a warm spare: third-party packages imported, no user code. On
+``Start`` it imports the user's app and serves it with hypercorn on the
+listening socket it inherited from the supervisor (so a replacement process
+serves the same port with no re-bind). Then it answers ``ReloadModules`` by
+reloading in place and swapping the served app. When the control channel
+closes (the supervisor is gone), it exits at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import socket
+import sys
+import sysconfig
+import time
+from pathlib import Path
+from typing import Any
+
+from devserver.errorpage import DevErrorMiddleware, enable_debug
+from devserver.failures import describe_error, format_details
+from devserver.messages import (
+    Channel,
+    ChannelClosedError,
+    Message,
+    Preload,
+    Ready,
+    ReloadDone,
+    ReloadFailed,
+    ReloadModules,
+    Shutdown,
+    Start,
+    Started,
+    StartFailed,
+)
+from devserver.reloader import ModuleReloader
+from devserver.snippet import snippet_source
+from devserver.target import Target, TargetError, import_target, put_cwd_first
+
+BASE_PRELOAD = (
+    "starlette.applications",
+    "starlette.routing",
+    "starlette.responses",
+    "starlette.requests",
+    "hypercorn.asyncio",
+    "hypercorn.config",
+    "pydantic",
+    "orjson",
+    "sse_starlette",
+    "rpc",
+    "streams",
+    "codegen",
+)
+
+
+def preload(names: tuple[str, ...]) -> None:
+    """Import third-party modules ahead of time; a failure is reported, not fatal."""
+    for name in names:
+        if name in sys.modules:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            print(f"belay: preloading {name} failed: {exc}", file=sys.stderr, flush=True)
+
+
+def third_party_packages() -> tuple[str, ...]:
+    """Top-level packages loaded from site-packages (what a spare should preload)."""
+    dirs = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
+    found: set[str] = set()
+    for name, module in list(sys.modules.items()):
+        filename = getattr(module, "__file__", None)
+        if "." in name or name.startswith("_") or not isinstance(filename, str):
+            continue
+        if any(Path(filename).resolve().is_relative_to(d) for d in dirs):
+            found.add(name)
+    return tuple(sorted(found))
+
+
+def find_rpc_app(app: object) -> object:
+    """The RPCApp to generate a client for: ``app`` itself or the first one mounted in it."""
+    todo, seen = [app], set()
+    while todo:
+        obj = todo.pop(0)
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if type(obj).__name__ == "RPCApp":
+            return obj
+        todo.extend(getattr(r, "app", None) for r in getattr(obj, "routes", None) or [])
+    return app
+
+
+def run_codegen(app: object, out: str) -> tuple[str, ...]:
+    """Regenerate the TS client into ``out``; the files whose bytes changed."""
+    try:
+        from codegen import generate_client  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as exc:
+        raise RuntimeError(f"--codegen-out needs codegen.generate_client ({exc})") from exc
+    report = generate_client(find_rpc_app(app), Path(out))
+    return tuple(str(path) for path in report.written)
+
+
+class AppProcess:
+    """The app process state machine: spare -> serving -> reloading in place."""
+
+    def __init__(self, channel: Channel, listen_fd: int) -> None:
+        self.channel = channel
+        self.listen_fd = listen_fd
+        self.target: Target | None = None
+        self.start: Start | None = None
+        self.reloader: ModuleReloader | None = None
+        self.raw_app: object = None
+        self.swapper: Any = None
+        self.stop = asyncio.Event()
+        self.server: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        """Answer control messages until told to shut down."""
+        preload(BASE_PRELOAD)
+        await self.channel.send(Ready(pid=os.getpid()))
+        while True:
+            message = await self.channel.receive()
+            if isinstance(message, Shutdown):
+                await self.shutdown()
+                return
+            await self.handle(message)
+
+    async def handle(self, message: Message) -> None:
+        """Dispatch one request from the supervisor."""
+        if isinstance(message, Preload):
+            preload(message.modules)
+        elif isinstance(message, Start):
+            await self.channel.send(await self.start_app(message))
+        elif isinstance(message, ReloadModules):
+            await self.channel.send(await self.reload(message))
+
+    async def start_app(self, start: Start) -> Started | StartFailed:
+        """Import and serve the user's app."""
+        began = time.perf_counter()
+        self.start = start
+        self.target = Target.parse(start.target)
+        roots = [Path(d) for d in start.watch_dirs]
+        self.reloader = ModuleReloader(roots)
+        put_cwd_first()
+        try:
+            self.raw_app = import_target(self.target)
+        except TargetError as exc:
+            return StartFailed(error=str(exc), details="", not_found=True)
+        except BaseException as exc:
+            return StartFailed(describe_error(exc, roots), format_details(exc), not_found=False)
+        from devserver.swapper import AppSwapper
+
+        self.swapper = AppSwapper(self.prepare(self.raw_app), snippet=snippet_source(start))
+        self.server = asyncio.create_task(self.serve())
+        started = asyncio.ensure_future(self.swapper.started.wait())
+        await asyncio.wait({started, self.server}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        if self.server.done():
+            error = self.server.exception() or RuntimeError("server stopped")
+            return StartFailed(describe_error(error, roots), format_details(error), False)
+        codegen, _ = self.codegen()
+        ms = (time.perf_counter() - began) * 1000
+        return Started(os.getpid(), ms, third_party_packages(), codegen)
+
+    def prepare(self, app: object) -> Any:
+        """Dev mode for ``app``: RPCApps get ``debug = True``; all get the error middleware."""
+        enable_debug(app)
+        assert self.reloader is not None
+        return DevErrorMiddleware(app, roots=self.reloader.roots, on_error=self.report_error)
+
+    def report_error(self, exc: BaseException) -> None:
+        """Print a request's unhandled exception to the console."""
+        assert self.reloader is not None
+        print(f"belay: error: {describe_error(exc, self.reloader.roots)}", file=sys.stderr)
+        print(format_details(exc), file=sys.stderr, flush=True)
+
+    async def serve(self) -> None:
+        """Run hypercorn on the inherited socket until ``self.stop`` is set."""
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config
+
+        config = Config()
+        config.bind = [f"fd://{self.listen_fd}"]
+        config.accesslog = None
+        config.loglevel = "WARNING"
+        config.graceful_timeout = 0.2
+        await serve(self.swapper, config, shutdown_trigger=self.stop.wait)
+
+    async def reload(self, message: ReloadModules) -> ReloadDone | ReloadFailed:
+        """Reload in place and swap in the re-resolved app."""
+        assert self.reloader is not None
+        assert self.target is not None
+        began = time.perf_counter()
+        outcome = self.reloader.reload([Path(p) for p in message.paths])
+        if not outcome.ok:
+            return ReloadFailed(outcome.error, outcome.details, outcome.needs_restart)
+        try:
+            app = import_target(self.target)
+        except BaseException as exc:
+            error = str(exc) if isinstance(exc, TargetError) else describe_error(exc)
+            return ReloadFailed(error, format_details(exc), needs_restart=True)
+        if app is not self.raw_app:
+            self.raw_app = app
+            await self.swapper.swap(self.prepare(app))
+        ms = (time.perf_counter() - began) * 1000
+        codegen, codegen_error = self.codegen()
+        return ReloadDone(outcome.modules, ms, codegen, codegen_error)
+
+    def codegen(self) -> tuple[tuple[str, ...], str]:
+        """Run codegen when asked to; (changed files, error text)."""
+        if self.start is None or not self.start.codegen_out:
+            return (), ""
+        try:
+            return run_codegen(self.raw_app, self.start.codegen_out), ""
+        except Exception as exc:
+            return (), describe_error(exc)
+
+    async def shutdown(self) -> None:
+        """Stop hypercorn (streams are not waited for beyond a short grace)."""
+        self.stop.set()
+        if self.server is not None:
+            with contextlib.suppress(Exception, asyncio.TimeoutError):
+                await asyncio.wait_for(self.server, timeout=1.5)
+
+
+async def run_app_process(listen_fd: int, control_fd: int) -> None:
+    """Connect the control channel and run :class:`AppProcess`."""
+    sock = socket.socket(fileno=control_fd)
+    reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 22)
+    process = AppProcess(Channel(reader, writer), listen_fd)
+    try:
+        await process.run()
+    except ChannelClosedError:
+        os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the app process."""
+    parser = argparse.ArgumentParser(prog="devserver.worker")
+    parser.add_argument("--listen-fd", type=int, required=True)
+    parser.add_argument("--control-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
+    sys.dont_write_bytecode = True
+    asyncio.run(run_app_process(args.listen_fd, args.control_fd))
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
