@@ -150,7 +150,8 @@ def _build_action(
     _plan_dependencies(plan, resolver)
     return_annotation = resolved_hints(method).get("return", Any)
     stream_item = _stream_item(qualname, method, return_annotation, options)
-    reload_include = _reload_fields(qualname, options, render.model)
+    reload_names = _reload_fields(qualname, options, render.model)
+    reload_include = frozenset(reload_names) if reload_names is not None else None
     spec = ActionSpec(
         name=name,
         kind=options.kind,
@@ -160,7 +161,7 @@ def _build_action(
         body=plan.body,
         return_annotation=return_annotation,
         stream_item=stream_item,
-        reload_fields=tuple(reload_include) if reload_include is not None else None,
+        reload_fields=reload_names,
         exception_models=options.exception_models,
     )
     return ActionRuntime(
@@ -200,7 +201,8 @@ def _stream_item(qualname: str, method: Any, annotation: Any, options: ActionOpt
 
 def _reload_fields(
     qualname: str, options: ActionOptions, model: type[Any]
-) -> frozenset[str] | None:
+) -> tuple[str, ...] | None:
+    """The reload field names in declared order (codegen output must not depend on hashing)."""
     if options.reload is None:
         return None
     fields = model.model_fields
@@ -221,7 +223,7 @@ def _reload_fields(
             f"{qualname}: reload names {unknown} are not fields of the render model "
             f"{model.__qualname__} (fields: {sorted(fields)})"
         )
-    return frozenset(names)
+    return tuple(dict.fromkeys(names))
 
 
 def _result_adapter(annotation: Any, stream_item: Any) -> TypeAdapter[Any] | None:
