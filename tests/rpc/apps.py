@@ -229,3 +229,12 @@ def build_app(**options: Any) -> RPCApp:
 
 
 app = build_app()
+
+
+def cycle_a(value: Annotated[int, Depends(cycle_b)]) -> int:
+    """Half of a dependency cycle (only resolvable lazily, hence postponed annotations)."""
+    return value
+
+
+def cycle_b(value: Annotated[int, Depends(cycle_a)]) -> int:
+    return value

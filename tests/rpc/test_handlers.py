@@ -1,0 +1,143 @@
+"""The request path: sync code in worker threads, sideeffect envelopes, cancellation."""
+
+from __future__ import annotations
+
+import threading
+
+import anyio
+import httpx
+import pytest
+
+from rpc import RPCApp
+from tests.rpc.apps import RoomController
+from tests.rpc.asgi import http_scope
+from tests.rpc.conftest import API
+from tests.rpc.dependency_apps import Recorder, build
+
+pytestmark = pytest.mark.anyio
+
+ROOM = f"{API}/RoomController"
+PAGE = {"x-belay-page": "/rooms/lobby"}
+
+
+async def test_handlers_sync_action_runs_in_worker_thread() -> None:
+    controller = RoomController()
+    app = RPCApp([controller])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as http:
+        response = await http.post(f"{ROOM}/slow", params={"seconds": "0"})
+        await http.post(f"{ROOM}/bump", params={"room": "lobby"}, headers=PAGE)
+    assert response.status_code == 200
+    loop_thread = threading.get_ident()
+    assert response.json()["passthrough"] != loop_thread
+    assert len(controller.threads) == 2
+    assert loop_thread not in controller.threads
+
+
+async def test_handlers_sync_action_does_not_block_the_loop() -> None:
+    app = RPCApp([RoomController()])
+    finished: list[str] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as http:
+
+        async def slow() -> None:
+            await http.post(f"{ROOM}/slow", params={"seconds": "0.2"})
+            finished.append("slow")
+
+        async def fast() -> None:
+            await anyio.sleep(0.02)
+            await http.post(f"{ROOM}/fast")
+            finished.append("fast")
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(slow)
+                tg.start_soon(fast)
+    assert finished == ["fast", "slow"]
+
+
+async def test_handlers_sideeffect_envelope_full_render(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{ROOM}/increment", params={"room": "lobby"},
+                                 json={"count": 5}, headers=PAGE)
+    assert response.json() == {
+        "sideeffect": {"room": "lobby", "step": 1, "count": 5, "viewer": "anonymous",
+                       "lastUser": "anonymous"},
+        "passthrough": None,
+    }
+
+
+async def test_handlers_sideeffect_reload_field_ref_sends_only_those(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(f"{ROOM}/bump", params={"room": "lobby"}, headers=PAGE)
+    assert response.json() == {"sideeffect": {"count": 1}, "passthrough": 1}
+
+
+async def test_handlers_sideeffect_reload_names_use_wire_aliases(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(f"{ROOM}/named", params={"room": "lobby"}, headers=PAGE)
+    assert response.json() == {"sideeffect": {"count": 0, "lastUser": "named"},
+                               "passthrough": None}
+
+
+async def test_handlers_passthrough_envelope(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{ROOM}/peek", params={"room": "lobby"})
+    assert response.json() == {
+        "passthrough": {"room": "lobby", "step": 0, "count": 0, "viewer": "",
+                        "lastUser": ""}
+    }
+
+
+async def test_handlers_sideeffect_bad_page_refused_before_the_action_runs() -> None:
+    controller = RoomController()
+    app = RPCApp([controller])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as http:
+        response = await http.post(f"{ROOM}/bump", params={"room": "lobby"},
+                                   headers={"x-belay-page": "/elsewhere"})
+    assert response.status_code == 400
+    assert controller.counts == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (reported to the rpc lead): Dispatcher.action/render catch only Exception, "
+    "so a cancelled request never closes its exit stack; remove this mark once fixed",
+)
+async def test_handlers_cancelled_action_still_cleans_up_dependencies() -> None:
+    """A request cancelled mid-action (server shutdown, timeout) must still run cleanup."""
+    recorder = Recorder()
+    app = build(recorder)
+    scope = http_scope("POST", f"{API}/DepController/hang")
+
+    async def receive() -> dict[str, object]:
+        await anyio.sleep_forever()
+        raise AssertionError
+
+    async def send(message: object) -> None:
+        pass
+
+    async def request(*, task_status: anyio.abc.TaskStatus[None]) -> None:
+        task_status.started()
+        await app(scope, _body_then(receive), send)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            await tg.start(request)
+            await recorder.started.wait()
+            tg.cancel_scope.cancel()
+    assert recorder.log[-1] == "async_resource cleanup"
+
+
+def _body_then(receive):  # type: ignore[no-untyped-def]
+    sent = False
+
+    async def wrapped() -> dict[str, object]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return await receive()  # type: ignore[no-any-return]
+
+    return wrapped
