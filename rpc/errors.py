@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import orjson
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 from streams import ErrorPayload
 
@@ -106,7 +107,7 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict[str, Any
 def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
     """Status and JSON body for any exception; unexpected ones are logged once."""
     if isinstance(exc, APIException):
-        return ErrorPayload(exc.status_code, orjson.dumps(exc.body(), default=str))
+        return ErrorPayload(exc.status_code, orjson.dumps(exc.body(), default=_jsonable))
     if isinstance(exc, HTTPError):
         return ErrorPayload(exc.status_code, orjson.dumps({"detail": exc.detail}))
     if isinstance(exc, RequestValidationError):
@@ -116,6 +117,11 @@ def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
     if debug:
         body["traceback"] = "".join(traceback.format_exception(exc))
     return ErrorPayload(500, orjson.dumps(body))
+
+
+def _jsonable(value: Any) -> Any:
+    """Typed exception fields orjson cannot encode itself (pydantic models, ...)."""
+    return to_jsonable_python(value, by_alias=True, fallback=str)
 
 
 def error_headers(exc: BaseException) -> dict[str, str]:
