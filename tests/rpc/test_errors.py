@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import httpx
+import orjson
 import pytest
 
 from rpc import APIException, ControllerBase, RPCApp, passthrough
-from tests.rpc.apps import HomeState, RoomFull, build_app
+from rpc.errors import render_error
+from tests.rpc.apps import HomeState, Item, RoomFull, build_app
 from tests.rpc.conftest import API
 
 pytestmark = pytest.mark.anyio
@@ -217,3 +220,24 @@ async def test_errors_return_value_of_wrong_type_is_500(
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}
     assert len([r for r in caplog.records if r.exc_info]) == 1
+
+
+class Conflict(APIException):
+    status_code = 409
+    detail = "conflict"
+    item: Item | None = None
+    items: list[Item] = []  # noqa: RUF012
+    when: datetime.date | None = None
+
+
+async def test_errors_api_exception_model_fields_are_json_objects() -> None:
+    exc = Conflict(item=Item(name="a", qty=1), items=[Item(name="b", qty=2)],
+                   when=datetime.date(2024, 1, 2))
+    payload = render_error(exc)
+    assert payload.status == 409
+    assert orjson.loads(payload.body) == {
+        "detail": "conflict",
+        "item": {"name": "a", "qty": 1},
+        "items": [{"name": "b", "qty": 2}],
+        "when": "2024-01-02",
+    }
