@@ -127,9 +127,7 @@ class ControllerInterface:
             lines.append(f"  render(options?: RenderOptions): Promise<{state}>;")
         for action in [*controller.actions, *redeclared]:
             lines += doc_comment(action.description, "  ")
-            lines.append(
-                "  " + ActionInterface.signature(action, state, generic=generic, writer=writer)
-            )
+            lines.append(ActionInterface.signature(action, state, generic=generic, writer=writer))
         lines.append("}")
         uses = writer.uses | set(controller.bases) | _runtime_types(controller, redeclared)
         return Declaration(controller.id, "\n".join(lines), uses)

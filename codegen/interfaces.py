@@ -92,7 +92,11 @@ class ModelInterface:
     @staticmethod
     def build(model: ModelWrapper) -> Declaration:
         writer = TypeWriter()
-        extends = f" extends {', '.join(model.bases)}" if model.bases else ""
+        bases = list(model.bases)
+        if model.overrides:
+            keys = " | ".join(json.dumps(name) for name in model.overrides)
+            bases = [f"Omit<{base}, {keys}>" for base in bases]
+        extends = f" extends {', '.join(bases)}" if bases else ""
         body = field_lines(model.fields, writer)
         head = f"export interface {model.name}{extends}"
         lines = [*doc_comment(model.description), head + (" {" if body else " {}")]

@@ -49,6 +49,7 @@ class ModelParser:
             bases=tuple(self.mapper.model(base).name for base in bases),
             fields=tuple(fields),
             description=own_doc(cls, BaseModel),
+            overrides=tuple(f.name for f in fields if f.python_name in inherited),
         )
         self.mapper.models[cls] = wrapper
         return wrapper

@@ -72,9 +72,12 @@ _SCHEMA_TYPES = {"string": STRING, "integer": NUMBER, "number": NUMBER, "boolean
 def union(members: list[TypeRef]) -> TypeRef:
     """A flattened, de-duplicated union, ``null`` last; one member is itself."""
     flat: list[TypeRef] = []
+    seen: set[str] = set()
     for member in members:
         for item in member.args if member.kind == "union" else (member,):
-            if item not in flat:
+            key = repr(item)  # not ==: Literal[1] and Literal[True] compare equal
+            if key not in seen:
+                seen.add(key)
                 flat.append(item)
     if UNKNOWN in flat:
         return UNKNOWN

@@ -50,13 +50,18 @@ class FieldWrapper:
 
 @dataclass(frozen=True)
 class ModelWrapper:
-    """A pydantic model: its own fields only; inherited ones come from ``bases``."""
+    """A pydantic model: its own fields only; inherited ones come from ``bases``.
+
+    ``overrides`` are wire names of own fields that replace an inherited field
+    with another type (the TS interface omits them from its bases).
+    """
 
     name: str
     python_name: str
     bases: tuple[str, ...]
     fields: tuple[FieldWrapper, ...]
     description: str | None = None
+    overrides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

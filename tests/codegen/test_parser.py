@@ -1,0 +1,202 @@
+"""Controllers and actions to wrappers and TS: kinds, params, reload, errors, inheritance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import BaseModel, Field
+
+from codegen import CodegenError, dump_app, load_app, parse_app, render_files
+from rpc import APIException, ControllerBase, RenderBase, RPCApp, passthrough, sideeffect
+from tests.codegen.fixture_app import build_app
+
+
+class State(RenderBase):
+    count: int
+    long_name: str = Field(alias="longName")
+
+
+class Payload(BaseModel):
+    n: int
+
+
+class Other(RenderBase):
+    other: int
+
+
+def controllers_ts(app: RPCApp) -> str:
+    return render_files(parse_app(app))["controllers.ts"].decode()
+
+
+def test_parser_served_controllers_keep_app_order_and_base_controllers() -> None:
+    wrapper = parse_app(build_app())
+    assert [(c.id, c.served) for c in wrapper.controllers] == [
+        ("ShopController", True),
+        ("CounterController", True),
+        ("BaseShop", False),
+    ]
+    shop = wrapper.controllers[0]
+    assert shop.bases == ("BaseShop",)
+    assert shop.url == "/shop/{shop}"
+    assert shop.render_model == "ShopState"
+    assert [a.name for a in wrapper.controllers[2].actions] == ["add_item", "ping"]
+
+
+def test_parser_actions_kinds_params_bodies_returns() -> None:
+    wrapper = parse_app(build_app())
+    shop = {a.name: a for a in wrapper.controllers[0].actions}
+    lookup = shop["lookup"]
+    assert (lookup.kind, lookup.stream) == ("passthrough", False)
+    assert [(p.name, p.required) for p in lookup.params] == [
+        ("ids", True),
+        ("color", False),
+        ("limit", False),
+    ]
+    assert lookup.errors == ("RoomFull", "NotAllowed")
+    assert lookup.returns.name == "PageAddress"
+    assert shop["resumable"].stream
+    assert [p.name for p in shop["resumable"].params] == ["limit"]  # LastEventId is not a param
+    assert shop["set_title"].reload == ("title",)
+
+
+def test_parser_reload_fields_use_wire_names_and_type_as_pick() -> None:
+    class Aliased(ControllerBase):
+        url = "/a"
+
+        async def render(self) -> State:
+            return State(count=1, longName="x")
+
+        @sideeffect(reload=(State.long_name,))
+        async def rename(self) -> None: ...
+
+    text = controllers_ts(RPCApp(controllers=[Aliased()]))
+    assert 'Promise<SideeffectResult<Pick<State, "longName">, null>>' in text
+
+
+def test_parser_error_classes_with_typed_bodies() -> None:
+    wrapper = parse_app(build_app())
+    errors = {e.name: e for e in wrapper.errors}
+    room_full = errors["RoomFull"]
+    assert (room_full.status, room_full.detail) == (409, "room is full")
+    assert [(f.name, f.type.name) for f in room_full.fields] == [
+        ("detail", "string"),
+        ("capacity", "number"),
+    ]
+    # NotAllowed.reason has no default: the body may carry null
+    reason = errors["NotAllowed"].fields[1]
+    assert [a.name for a in reason.type.args] == ["string", "null"]
+
+
+@pytest.mark.parametrize("name", ["signal", "requestBody"])
+def test_parser_reserved_parameter_name_is_an_error_naming_the_action(name: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(
+        f"async def act(self, {name}: int) -> None: ...",
+        {"__name__": __name__},
+        namespace,
+    )
+    cls = type(
+        "Reserved",
+        (ControllerBase,),
+        {
+            "url": "/r",
+            "render": _render_state,
+            "act": passthrough(namespace["act"]),  # type: ignore[call-overload]
+            "__module__": __name__,
+        },
+    )
+    with pytest.raises(CodegenError, match=rf"Reserved\.act: parameter '{name}'"):
+        parse_app(RPCApp(controllers=[cls()]))
+
+
+async def _render_state(self: object) -> State:
+    return State(count=0, longName="")
+
+
+def test_parser_action_named_like_a_store_member_is_an_error() -> None:
+    class Store(ControllerBase):
+        url = "/s"
+
+        async def render(self) -> State:
+            return State(count=0, longName="")
+
+        @passthrough
+        async def subscribe(self) -> None: ...
+
+    with pytest.raises(CodegenError, match=r"Store\.subscribe: an action cannot be named"):
+        parse_app(RPCApp(controllers=[Store()]))
+
+
+def test_parser_controller_and_model_name_collision_is_an_error() -> None:
+    class Payload(ControllerBase):  # same TS name as the model below
+        url = "/p"
+
+        async def render(self) -> State:
+            return State(count=0, longName="")
+
+        @passthrough
+        async def take(self, body: OtherPayload) -> None: ...
+
+    with pytest.raises(CodegenError, match="would both be exported as 'Payload'"):
+        render_files(parse_app(RPCApp(controllers=[Payload()])))
+
+
+class OtherPayload(BaseModel):
+    n: int
+
+
+OtherPayload.__name__ = "Payload"
+
+
+def test_parser_runtime_name_collision_is_an_error() -> None:
+    class BelayError(APIException):
+        status_code = 400
+
+    class Clash(ControllerBase):
+        url = "/c"
+
+        async def render(self) -> State:
+            return State(count=0, longName="")
+
+        @passthrough(exception_models=[BelayError])
+        async def act(self) -> None: ...
+
+    with pytest.raises(CodegenError, match="a name the TypeScript runtime already uses"):
+        render_files(parse_app(RPCApp(controllers=[Clash()])))
+
+
+def test_parser_served_subclass_of_served_controller_with_other_state_omits_and_redeclares() -> (
+    None
+):
+    class Parent(ControllerBase):
+        url = "/p"
+
+        async def render(self) -> State:
+            return State(count=0, longName="")
+
+        @sideeffect
+        async def poke(self) -> None: ...
+
+    class Kid(Parent):
+        url = "/k"
+
+        async def render(self) -> Other:  # type: ignore[override]
+            return Other(other=1)
+
+    text = controllers_ts(RPCApp(controllers=[Parent(), Kid()]))
+    assert 'export interface Kid extends Omit<Parent, "poke" | "render"> {' in text
+    assert (
+        "  poke(\n    params?: Record<string, never>,\n    options?: ActionOptions,\n"
+        "  ): Promise<SideeffectResult<Other, null>>;"
+    ) in text
+    assert 'poke: sideeffectEndpoint("/internal/api/Kid/poke", []),' in text
+
+
+def test_dump_load_round_trip_gives_identical_output() -> None:
+    live = parse_app(build_app())
+    text = dump_app(live)
+    json.loads(text)  # plain JSON
+    loaded = load_app(text)
+    assert loaded == live
+    assert render_files(loaded) == render_files(live)

@@ -1,0 +1,28 @@
+"""The generated client type-checks: tsc --strict (plus common extra flags), zero diagnostics."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from codegen import generate_client
+from tests.codegen.fixture_app import build_app
+from tests.codegen.node import TS_TESTS, mark_module, run_tsc
+
+
+def generated_project(tmp_path: Path) -> list[Path]:
+    src = tmp_path / "src"
+    generate_client(build_app(), src / "generated")
+    shutil.copyfile(TS_TESTS / "usage.ts", src / "usage.ts")
+    mark_module(src)
+    return sorted(src.rglob("*.ts"))
+
+
+def test_tsc_strict_generated_client_and_usage_have_zero_diagnostics(tmp_path: Path) -> None:
+    assert run_tsc(generated_project(tmp_path), out_dir=None) == ""
+
+
+def test_tsc_generated_client_checks_for_a_browser_only_project(tmp_path: Path) -> None:
+    sources = [p for p in generated_project(tmp_path) if p.name != "usage.ts"]
+    output = run_tsc(sources, out_dir=None, extra=("--lib", "es2020,dom"), node_types=False)
+    assert output == ""
