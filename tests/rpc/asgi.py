@@ -62,7 +62,6 @@ async def call(
     headers: Iterable[tuple[str, str]] = (),
     chunks: Sequence[bytes] = (b"",),
     log: list[str] | None = None,
-    timeout: float = 5.0,
 ) -> ASGIResult:
     """Call ``app`` once; the body arrives as ``chunks`` (then the client waits forever).
 
@@ -90,7 +89,7 @@ async def call(
             if not message.get("more_body", False) and log is not None:
                 log.append("response sent")
 
-    with anyio.fail_after(timeout):
+    with anyio.fail_after(5):
         await app(scope, receive, send)
     return result
 
@@ -107,6 +106,4 @@ def json_post(
     """``call`` for a JSON action POST (a coroutine)."""
     content = b"" if body is None else orjson.dumps(body)
     all_headers = [("content-type", "application/json"), *headers]
-    return call(
-        app, "POST", path, query=query, headers=all_headers, chunks=(content,), log=log
-    )
+    return call(app, "POST", path, query=query, headers=all_headers, chunks=(content,), log=log)

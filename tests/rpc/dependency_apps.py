@@ -6,13 +6,12 @@ log, and their annotations are evaluated when defined.
 
 import itertools
 import threading
-
-import anyio
 from collections.abc import AsyncIterator, Iterator
 
+import anyio
 from starlette.requests import Request
 
-from rpc import ControllerBase, Depends, RPCApp, RenderBase, passthrough, sideeffect
+from rpc import ControllerBase, Depends, RenderBase, RPCApp, passthrough, sideeffect
 
 
 class DepState(RenderBase):

@@ -105,12 +105,12 @@ def test_actions_field_ref_of_another_model_fails_at_construction() -> None:
     @sideeffect(reload=(RoomState.count,))
     async def act(self: Any) -> None: ...
 
-    with pytest.raises(DeclarationError, match="RoomState.count is not a field"):
+    with pytest.raises(DeclarationError, match=r"RoomState\.count is not a field"):
         _serve(act=act)
 
 
 def test_actions_field_refs_name_their_fields() -> None:
-    assert RoomState.count == FieldRef(RoomState, "count")
+    assert RoomState.count == FieldRef(RoomState, "count")  # type: ignore[comparison-overlap]
     assert str(RoomState.last_user) == "RoomState.last_user"
 
 

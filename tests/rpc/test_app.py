@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import anyio
@@ -30,8 +31,14 @@ async def test_app_unknown_action_is_404(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/internal", "/internal/apix/BindingController/render", f"{API}/BindingController",
-     f"{API}/BindingController/render/extra", f"{API}//render"],
+    [
+        "/",
+        "/internal",
+        "/internal/apix/BindingController/render",
+        f"{API}/BindingController",
+        f"{API}/BindingController/render/extra",
+        f"{API}//render",
+    ],
 )
 async def test_app_path_outside_routes_is_404(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path)
@@ -110,8 +117,8 @@ async def test_app_lifespan_startup_and_shutdown_complete(app: RPCApp) -> None:
     async def receive() -> dict[str, Any]:
         return incoming.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     with anyio.fail_after(5):
         await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
@@ -127,13 +134,14 @@ async def test_app_websocket_is_closed(app: RPCApp) -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "websocket.connect"}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     scope = {"type": "websocket", "path": f"{API}/BindingController/render", "headers": []}
     with anyio.fail_after(5):
         await app(scope, receive, send)
-    assert sent and sent[0]["type"] == "websocket.close"
+    assert sent
+    assert sent[0]["type"] == "websocket.close"
 
 
 async def test_app_inherited_actions_served_under_each_subclass(

@@ -34,8 +34,10 @@ async def test_bodies_malformed_json_without_body_model_is_400(
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"],
+)
 async def test_bodies_declared_non_json_type_is_415(
     client: httpx.AsyncClient, content_type: str
 ) -> None:
@@ -61,8 +63,11 @@ async def test_bodies_body_without_content_type_is_415(client: httpx.AsyncClient
 
 
 async def test_bodies_json_variants_accepted(client: httpx.AsyncClient) -> None:
-    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json",
-                         "Application/JSON"):
+    for content_type in (
+        "application/json; charset=utf-8",
+        "application/merge-patch+json",
+        "Application/JSON",
+    ):
         response = await client.post(
             CREATE, content=b'{"name": "a", "qty": 1}', headers={"content-type": content_type}
         )
@@ -110,8 +115,9 @@ async def test_bodies_content_length_over_limit_is_413_without_reading() -> None
 async def test_bodies_content_length_at_limit_is_read() -> None:
     body = orjson.dumps({"name": "a" * 80, "qty": 1})
     app = build_app(max_body_size=len(body))
-    result = await json_post(app, CREATE, {"name": "a" * 80, "qty": 1},
-                             headers=[("content-length", str(len(body)))])
+    result = await json_post(
+        app, CREATE, {"name": "a" * 80, "qty": 1}, headers=[("content-length", str(len(body)))]
+    )
     assert result.status == 200
 
 
@@ -137,15 +143,16 @@ async def test_bodies_chunked_under_limit_is_joined() -> None:
 
 async def test_bodies_default_limit_is_one_mebibyte(client: httpx.AsyncClient) -> None:
     big = b'{"name": "' + b"a" * (1024 * 1024) + b'", "qty": 1}'
-    response = await client.post(CREATE, content=big,
-                                 headers={"content-type": "application/json"})
+    response = await client.post(CREATE, content=big, headers={"content-type": "application/json"})
     assert response.status_code == 413
 
 
 async def test_bodies_invalid_content_length_is_400() -> None:
     app = build_app()
     result = await call(
-        app, "POST", CREATE,
+        app,
+        "POST",
+        CREATE,
         headers=[("content-type", "application/json"), ("content-length", "ten")],
     )
     assert result.status == 400
@@ -154,7 +161,7 @@ async def test_bodies_invalid_content_length_is_400() -> None:
 async def test_bodies_disconnect_while_reading_sends_nothing() -> None:
     app = build_app()
     sent: list[object] = []
-    messages = [
+    messages: list[dict[str, object]] = [
         {"type": "http.request", "body": b'{"na', "more_body": True},
         {"type": "http.disconnect"},
     ]

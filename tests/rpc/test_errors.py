@@ -74,12 +74,14 @@ async def test_errors_missing_query_param_is_422(client: httpx.AsyncClient) -> N
 async def test_errors_body_and_query_errors_reported_together(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post(f"{BINDING}/create", params={"note": ["a", "b"]},
-                                 json={"name": 1, "qty": 1})
+    response = await client.post(
+        f"{BINDING}/create", params={"note": ["a", "b"]}, json={"name": 1, "qty": 1}
+    )
     # note takes the last value of a repeated scalar; only the body is wrong here
     assert [err["loc"] for err in response.json()["detail"]] == [["body", "name"]]
-    response = await client.post(f"{API}/RoomController/increment", json={"count": "x"},
-                                 headers={"x-belay-page": "/rooms/a"})
+    response = await client.post(
+        f"{API}/RoomController/increment", json={"count": "x"}, headers={"x-belay-page": "/rooms/a"}
+    )
     locs = sorted(tuple(err["loc"]) for err in response.json()["detail"])
     assert locs == [("body", "count"), ("query", "room")]
 
@@ -92,8 +94,9 @@ async def test_errors_path_validation_is_422_with_path_loc() -> None:
             return HomeState(title="n", page=number)
 
     app = RPCApp([Numbered()])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
         ok = await http.get(f"{API}/Numbered/render", headers={"x-belay-page": "/n/7"})
         assert ok.json() == {"title": "n", "page": 7}
         bad = await http.get(f"{API}/Numbered/render", headers={"x-belay-page": "/n/seven"})
@@ -226,13 +229,14 @@ class Conflict(APIException):
     status_code = 409
     detail = "conflict"
     item: Item | None = None
-    items: list[Item] = []  # noqa: RUF012
+    items: list[Item] = []
     when: datetime.date | None = None
 
 
 async def test_errors_api_exception_model_fields_are_json_objects() -> None:
-    exc = Conflict(item=Item(name="a", qty=1), items=[Item(name="b", qty=2)],
-                   when=datetime.date(2024, 1, 2))
+    exc = Conflict(
+        item=Item(name="a", qty=1), items=[Item(name="b", qty=2)], when=datetime.date(2024, 1, 2)
+    )
     payload = render_error(exc)
     assert payload.status == 409
     assert orjson.loads(payload.body) == {

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 
 import anyio
 import httpx
 import pytest
+from starlette.types import Receive
 
 from rpc import RPCApp
 from tests.rpc.apps import RoomController
@@ -23,8 +25,9 @@ PAGE = {"x-belay-page": "/rooms/lobby"}
 async def test_handlers_sync_action_runs_in_worker_thread() -> None:
     controller = RoomController()
     app = RPCApp([controller])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
         response = await http.post(f"{ROOM}/slow", params={"seconds": "0"})
         await http.post(f"{ROOM}/bump", params={"room": "lobby"}, headers=PAGE)
     assert response.status_code == 200
@@ -37,8 +40,9 @@ async def test_handlers_sync_action_runs_in_worker_thread() -> None:
 async def test_handlers_sync_action_does_not_block_the_loop() -> None:
     app = RPCApp([RoomController()])
     finished: list[str] = []
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
 
         async def slow() -> None:
             await http.post(f"{ROOM}/slow", params={"seconds": "0.2"})
@@ -57,11 +61,17 @@ async def test_handlers_sync_action_does_not_block_the_loop() -> None:
 
 
 async def test_handlers_sideeffect_envelope_full_render(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{ROOM}/increment", params={"room": "lobby"},
-                                 json={"count": 5}, headers=PAGE)
+    response = await client.post(
+        f"{ROOM}/increment", params={"room": "lobby"}, json={"count": 5}, headers=PAGE
+    )
     assert response.json() == {
-        "sideeffect": {"room": "lobby", "step": 1, "count": 5, "viewer": "anonymous",
-                       "lastUser": "anonymous"},
+        "sideeffect": {
+            "room": "lobby",
+            "step": 1,
+            "count": 5,
+            "viewer": "anonymous",
+            "lastUser": "anonymous",
+        },
         "passthrough": None,
     }
 
@@ -77,25 +87,25 @@ async def test_handlers_sideeffect_reload_names_use_wire_aliases(
     client: httpx.AsyncClient,
 ) -> None:
     response = await client.post(f"{ROOM}/named", params={"room": "lobby"}, headers=PAGE)
-    assert response.json() == {"sideeffect": {"count": 0, "lastUser": "named"},
-                               "passthrough": None}
+    assert response.json() == {"sideeffect": {"count": 0, "lastUser": "named"}, "passthrough": None}
 
 
 async def test_handlers_passthrough_envelope(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{ROOM}/peek", params={"room": "lobby"})
     assert response.json() == {
-        "passthrough": {"room": "lobby", "step": 0, "count": 0, "viewer": "",
-                        "lastUser": ""}
+        "passthrough": {"room": "lobby", "step": 0, "count": 0, "viewer": "", "lastUser": ""}
     }
 
 
 async def test_handlers_sideeffect_bad_page_refused_before_the_action_runs() -> None:
     controller = RoomController()
     app = RPCApp([controller])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as http:
-        response = await http.post(f"{ROOM}/bump", params={"room": "lobby"},
-                                   headers={"x-belay-page": "/elsewhere"})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        response = await http.post(
+            f"{ROOM}/bump", params={"room": "lobby"}, headers={"x-belay-page": "/elsewhere"}
+        )
     assert response.status_code == 400
     assert controller.counts == {}
 
@@ -130,7 +140,7 @@ async def test_handlers_cancelled_action_still_cleans_up_dependencies() -> None:
     assert recorder.log[-1] == "async_resource cleanup"
 
 
-def _body_then(receive):  # type: ignore[no-untyped-def]
+def _body_then(receive: Callable[[], Awaitable[dict[str, object]]]) -> Receive:
     sent = False
 
     async def wrapped() -> dict[str, object]:
@@ -138,6 +148,6 @@ def _body_then(receive):  # type: ignore[no-untyped-def]
         if not sent:
             sent = True
             return {"type": "http.request", "body": b"", "more_body": False}
-        return await receive()  # type: ignore[no-any-return]
+        return await receive()
 
     return wrapped

@@ -17,8 +17,9 @@ LISTED = "https://app.example.com"
 @pytest.fixture
 async def http() -> httpx.AsyncClient:  # type: ignore[misc]
     app = build_app(allowed_origins=[LISTED])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://testserver") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
         yield client
 
 
@@ -52,15 +53,14 @@ async def test_origin_no_origin_passes(http: httpx.AsyncClient) -> None:
 
 
 async def test_origin_refused_before_the_body_is_read(http: httpx.AsyncClient) -> None:
-    response = await http.post(NOBODY, content=b"not json",
-                               headers={"origin": "https://evil.example"})
+    response = await http.post(
+        NOBODY, content=b"not json", headers={"origin": "https://evil.example"}
+    )
     assert response.status_code == 403
 
 
 async def test_origin_listed_origin_passes_with_cors_headers(http: httpx.AsyncClient) -> None:
-    response = await http.post(
-        NOBODY, headers={"origin": LISTED, "sec-fetch-site": "cross-site"}
-    )
+    response = await http.post(NOBODY, headers={"origin": LISTED, "sec-fetch-site": "cross-site"})
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == LISTED
     assert response.headers["access-control-allow-credentials"] == "true"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from starlette.datastructures import Headers
 
 from rpc import ControllerBase, RPCApp
 from rpc.page import PagePattern
-from starlette.datastructures import Headers
 from tests.rpc.apps import HomeState
 from tests.rpc.conftest import API
 
@@ -82,8 +82,9 @@ async def test_page_mismatch_is_400_naming_page_and_url(
 
 
 async def test_page_mismatched_referer_is_400(client: httpx.AsyncClient) -> None:
-    response = await client.get(f"{API}/BindingController/render",
-                                headers={"referer": "http://testserver/about"})
+    response = await client.get(
+        f"{API}/BindingController/render", headers={"referer": "http://testserver/about"}
+    )
     assert response.status_code == 400
 
 
@@ -127,5 +128,5 @@ def test_page_url_must_be_a_path() -> None:
         async def render(self) -> HomeState:
             return HomeState(title="", page=0)
 
-    with pytest.raises(TypeError, match="NoSlash.url"):
+    with pytest.raises(TypeError, match=r"NoSlash\.url"):
         RPCApp([NoSlash()])

@@ -164,8 +164,9 @@ async def test_resolution_override_with_yield_dependency(recorder: Recorder) -> 
 async def test_resolution_overrides_reach_render(recorder: Recorder) -> None:
     app = build(recorder)
     app.dependency_overrides[recorder.counted] = lambda: 7
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
         response = await http.get(f"{DEP}/render")
     assert response.json()["counted"] == 7
 
@@ -195,7 +196,7 @@ def test_resolution_dependency_with_query_style_parameter_fails_at_construction(
         async def act(self, value: int = Depends(needs_value)) -> int:
             return value
 
-    with pytest.raises(DeclarationError, match="needs_value.*limit"):
+    with pytest.raises(DeclarationError, match=r"needs_value.*limit"):
         RPCApp([BadDep()])
 
 
@@ -203,11 +204,11 @@ async def test_resolution_render_depends_sees_headers_and_cookies(
     client: httpx.AsyncClient,
 ) -> None:
     page = {"x-belay-page": "/rooms/lobby"}
-    response = await client.get(f"{API}/RoomController/render",
-                                headers={**page, "x-user": "ada"})
+    response = await client.get(f"{API}/RoomController/render", headers={**page, "x-user": "ada"})
     assert response.json()["viewer"] == "ada"
-    response = await client.get(f"{API}/RoomController/render",
-                                headers={**page, "cookie": "user=grace"})
+    response = await client.get(
+        f"{API}/RoomController/render", headers={**page, "cookie": "user=grace"}
+    )
     assert response.json()["viewer"] == "grace"
 
 
