@@ -186,7 +186,9 @@ def statement_effects(stmt: ast.stmt, facts: NameFacts) -> Effects:
         return _augmented_effects(stmt, facts)
     if isinstance(stmt, ast.Expr):
         return _expression_statement_effects(stmt, facts)
-    if isinstance(stmt, ast.Raise | ast.Assert | ast.Break | ast.Continue):
+    if isinstance(stmt, ast.Break | ast.Continue):
+        return Effects()  # a loop that keeps anything and has one is kept whole
+    if isinstance(stmt, ast.Raise | ast.Assert):
         children = [c for c in ast.iter_child_nodes(stmt) if isinstance(c, ast.expr)]
         return _merge([expression_effects(list(children), facts), Effects(must_keep=True)])
     if isinstance(stmt, ast.Import | ast.ImportFrom):

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from rpc.slicing.aliases import WORLD, container_map, links_of
 from rpc.slicing.source import FunctionNode
 
 MISSING: Any = object()
@@ -38,16 +39,16 @@ class NameFacts:
     fresh: frozenset[str]
     plain_callables: frozenset[str]
     closure_vars: frozenset[str]
-    groups: dict[str, frozenset[str]]
+    containers: dict[str, frozenset[str]]
     lookup: Callable[[str], Any]
 
     def group(self, name: str) -> frozenset[str]:
-        """Locals that may share an object with ``name`` (including itself)."""
-        return self.groups.get(name, frozenset({name}))
+        """``name`` and the locals that may hold or contain its object."""
+        return (self.containers.get(name, frozenset()) - {WORLD}) | {name}
 
     def contained(self, name: str) -> bool:
-        """True when mutating ``name``'s object can only affect fresh locals."""
-        return name in self.local_names and self.group(name) <= self.fresh
+        """True for a fresh container that never escapes to code we cannot see."""
+        return name in self.fresh and WORLD not in self.containers.get(name, frozenset())
 
 
 def parameter_names(args: ast.arguments) -> tuple[str, ...]:
@@ -100,12 +101,10 @@ def gather_facts(node: FunctionNode, render: types.FunctionType) -> NameFacts:
     """Scan render()'s own scope once for bindings, aliases and closures."""
     params = parameter_names(node.args)
     bindings: dict[str, list[ast.AST | None]] = {p: [None] for p in params}
-    links: list[tuple[set[str], set[str]]] = []
     closures: set[str] = set()
     for item in _walk_own_scope(node.body):
         for name, value in _bindings_of(item):
             bindings.setdefault(name, []).append(value)
-        links.extend(_links_of(item))
         if isinstance(item, _DEFS):
             closures |= name_loads(item) - set(parameter_names(item.args))
         elif isinstance(item, ast.ClassDef):
@@ -116,13 +115,27 @@ def gather_facts(node: FunctionNode, render: types.FunctionType) -> NameFacts:
     plain = frozenset(
         n for n, vs in bindings.items() if all(_is_plain_def(v, local_names, lookup) for v in vs)
     )
+
+    def visible(func: ast.expr) -> bool:
+        if isinstance(func, ast.Name) and func.id in plain:
+            return True
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if func.value.id in fresh:
+                return True
+        return is_module_level_call(func, local_names, lookup)
+
+    links = [
+        link
+        for item in _walk_own_scope(node.body)
+        for link in links_of(item, fresh=fresh, visible=visible)
+    ]
     return NameFacts(
         params=params,
         local_names=local_names,
         fresh=fresh,
         plain_callables=plain,
         closure_vars=frozenset(closures & local_names),
-        groups=_alias_groups(links, local_names),
+        containers=container_map(links, local_names),
         lookup=lookup,
     )
 
@@ -167,54 +180,6 @@ def _bindings_of(item: ast.AST) -> list[tuple[str, ast.AST | None]]:
     if isinstance(item, ast.comprehension):
         return []
     return []
-
-
-def _links_of(item: ast.AST) -> list[tuple[set[str], set[str]]]:
-    """Pairs (targets, sources): objects of sources may end up in targets."""
-    if isinstance(item, ast.Assign):
-        targets = {n for t in item.targets for n in set(target_names(t)) | _store_roots(t)}
-        return [(targets, name_loads(item.value))]
-    if isinstance(item, ast.AnnAssign | ast.AugAssign):
-        return [(set(target_names(item.target)) | _store_roots(item.target), name_loads(item.value))]
-    if isinstance(item, ast.For | ast.AsyncFor):
-        return [(set(target_names(item.target)) | _store_roots(item.target), name_loads(item.iter))]
-    if isinstance(item, ast.withitem) and item.optional_vars is not None:
-        return [(set(target_names(item.optional_vars)), name_loads(item.context_expr))]
-    if isinstance(item, ast.NamedExpr):
-        return [({item.target.id}, name_loads(item.value))]
-    if isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute):
-        args = [*item.args, *(k.value for k in item.keywords)]
-        return [(_store_roots(item.func), {n for a in args for n in name_loads(a)})]
-    if isinstance(item, _DEFS) and not isinstance(item, ast.Lambda):
-        return [({item.name}, name_loads(item))]
-    return []
-
-
-def _store_roots(target: ast.AST) -> set[str]:
-    while isinstance(target, ast.Attribute | ast.Subscript):
-        target = target.value
-    return {target.id} if isinstance(target, ast.Name) else set()
-
-
-def _alias_groups(
-    links: list[tuple[set[str], set[str]]], local_names: frozenset[str]
-) -> dict[str, frozenset[str]]:
-    parent = {n: n for n in local_names}
-
-    def find(n: str) -> str:
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-
-    for targets, sources in links:
-        members = [n for n in (*targets, *sources) if n in parent]
-        for other in members[1:]:
-            parent[find(other)] = find(members[0])
-    groups: dict[str, set[str]] = {}
-    for n in local_names:
-        groups.setdefault(find(n), set()).add(n)
-    return {n: frozenset(groups[find(n)]) for n in local_names}
 
 
 def _is_fresh(value: ast.AST | None) -> bool:

@@ -56,9 +56,12 @@ def _slice(render: Callable[..., Any], fields: tuple[str, ...], model: type[Any]
     facts = gather_facts(node, render)
     call = _model_call(node, facts, model)
     finisher = build_finisher(model, fields, [k.arg for k in call.keywords if k.arg])
+    kept_uses = expression_effects(
+        [k.value for k in call.keywords if k.arg in finisher.keywords], facts
+    ).uses
     included = [
         k for k in call.keywords
-        if k.arg in finisher.keywords or _has_effects(k.value, facts)
+        if k.arg in finisher.keywords or _may_affect(k.value, kept_uses, facts)
     ]  # fmt: skip
     live = expression_effects([k.value for k in included], facts).uses
     body, live_in = Slicer(facts).block(node.body[:-1], live)
@@ -74,8 +77,15 @@ def _check_source_matches(render: types.FunctionType, source: RenderSource) -> N
     rebuilt = build_function(
         render, source.node, source.node.body, kept_params=everything, filename=source.filename
     )
-    if rebuilt.__code__.co_code != render.__code__.co_code:
+    if _code_facts(rebuilt.__code__) != _code_facts(render.__code__):
         raise SliceRefusal("the source of render() does not match its code (edited since import?)")
+
+
+def _code_facts(code: types.CodeType) -> tuple[object, ...]:
+    # Not co_code: the compiler picks LOAD_ATTR/LOAD_METHOD by module imports.
+    consts = tuple(c for c in code.co_consts if not isinstance(c, types.CodeType))
+    nested = tuple(_code_facts(c) for c in code.co_consts if isinstance(c, types.CodeType))
+    return (code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars, consts, nested)
 
 
 def _model_call(node: ast.FunctionDef | ast.AsyncFunctionDef, facts: NameFacts, model: type[Any]) -> ast.Call:
@@ -103,9 +113,10 @@ def _resolve(func: ast.expr, facts: NameFacts) -> object:
     return value
 
 
-def _has_effects(value: ast.expr, facts: NameFacts) -> bool:
+def _may_affect(value: ast.expr, kept_uses: frozenset[str], facts: NameFacts) -> bool:
+    """A dropped field expression that may change what the kept ones read."""
     effects = expression_effects([value], facts)
-    return effects.barrier or bool(effects.writes)
+    return effects.barrier or bool(effects.writes & kept_uses)
 
 
 def _finishing_return(ret: ast.stmt, keywords: list[ast.keyword]) -> ast.Return:

@@ -79,13 +79,12 @@ class Slicer:
             iterable = expression_effects([stmt.iter], self.facts)
             header = _combine(iterable, target_effects(stmt.target, self.facts))
             targets = frozenset(target_names(stmt.target))
-        jumps = _has_jump(stmt.body)
-        body, orelse, head = self._loop_fixpoint(stmt, live, header, targets, force)
-        kept = force or body or orelse or self._needed(header, live)
-        if not kept:
+        # First: does the loop matter at all, ignoring what its own header reads?
+        body, orelse, _ = self._loop_fixpoint(stmt, live, frozenset(), targets, force)
+        if not (force or body or orelse or self._needed(header, live)):
             return None, live
-        if jumps and not force:
-            body, orelse, head = self._loop_fixpoint(stmt, live, header, targets, True)
+        whole = force or _has_jump(stmt.body)
+        body, orelse, head = self._loop_fixpoint(stmt, live, header.uses, targets, whole)
         new = _replace(stmt, body=body or [ast.Pass()], orelse=orelse)
         return new, head | header.uses
 
@@ -95,16 +94,15 @@ class Slicer:
         self,
         stmt: ast.For | ast.AsyncFor | ast.While,
         live: Live,
-        header: Effects,
+        header_uses: Live,
         targets: Live,
         force: bool,
     ) -> tuple[list[ast.stmt], list[ast.stmt], Live]:
         orelse, live_else = self.block(stmt.orelse, live, force=force)
-        exit_live = live_else | live  # `break` skips the else clause
-        head = exit_live | header.uses
+        head = live_else | live | header_uses  # `break` skips the else clause
         while True:
             body, live_body = self.block(stmt.body, head, force=force)
-            new_head = head | (live_body - targets) | header.uses
+            new_head = head | (live_body - targets)
             if new_head == head:
                 return body, orelse, head
             head = new_head
