@@ -9,10 +9,12 @@ travel as ``event: error`` (see ``streams``).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+import anyio
 import orjson
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -65,15 +67,12 @@ class Dispatcher:
         headers = Headers(scope=scope)
         cors = self.origins.listed_origin(headers)
         stack = contextlib.AsyncExitStack()
-        try:
+
+        async def run() -> bytes:
             request_scope = self._request_scope(scope, receive, stack, b"")
-            state = await self._render_state(controller, request_scope, headers, None)
-        except Exception as exc:
-            await self._send_error(exc, scope, send, cors)
-            await _close_stack(stack, exc)
-            return
-        await send_body(send, 200, orjson.dumps(state), extra=cors_headers(cors))
-        await _close_stack(stack, None)
+            return orjson.dumps(await self._render_state(controller, request_scope, headers, None))
+
+        await self._answer(run, stack, scope, send, cors)
 
     async def action(
         self,
@@ -84,10 +83,11 @@ class Dispatcher:
         send: Send,
     ) -> None:
         headers = Headers(scope=scope)
-        cors: str | None = None
+        cors = self.origins.listed_origin(headers)
         stack = contextlib.AsyncExitStack()
-        try:
-            cors = self.origins.check(headers)
+
+        async def run() -> bytes | None:
+            self.origins.check(headers)
             body = await self._read_body(action, headers, receive)
             request_scope = self._request_scope(scope, receive, stack, body)
             page = None
@@ -97,23 +97,50 @@ class Dispatcher:
             result = await call_plan(action.plan, kwargs)
             if action.item_adapter is not None:
                 await self._stream(action, result, stack, scope, receive, send, cors)
-                return
-            payload: dict[str, Any] = {"passthrough": self._dump_result(action, result)}
-            if page is not None:
-                page_scope = request_scope.for_page(page.query, page.path)
-                payload = {
-                    "sideeffect": await self._render_state(controller, page_scope, headers, action),
-                    **payload,
-                }
+                return None
+            passthrough = self._dump_result(action, result)
+            if page is None:
+                return orjson.dumps({"passthrough": passthrough})
+            page_scope = request_scope.for_page(page.query, page.path)
+            state = await self._render_state(controller, page_scope, headers, action)
+            return orjson.dumps({"sideeffect": state, "passthrough": passthrough})
+
+        await self._answer(run, stack, scope, send, cors)
+
+    async def _answer(
+        self,
+        run: Callable[[], Awaitable[bytes | None]],
+        stack: contextlib.AsyncExitStack,
+        scope: Scope,
+        send: Send,
+        cors: str | None,
+    ) -> None:
+        """Run a request, send its body or error, then close its exit stack, whatever happens.
+
+        Cleanup runs after the response, with the error when the request failed,
+        and also when the request is cancelled (shielded, so it completes).
+        """
+        try:
+            body = await run()
         except ClientDisconnected:
-            await stack.aclose()
-            return
+            body = None
         except Exception as exc:
-            await self._send_error(exc, scope, send, cors)
-            await _close_stack(stack, exc)
+            try:
+                await self._send_error(exc, scope, send, cors)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await _close_stack(stack, exc)
             return
-        await send_body(send, 200, orjson.dumps(payload), extra=cors_headers(cors))
-        await _close_stack(stack, None)
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                await _close_stack(stack, exc)
+            raise
+        try:
+            if body is not None:
+                await send_body(send, 200, body, extra=cors_headers(cors))
+        finally:
+            with anyio.CancelScope(shield=True):
+                await _close_stack(stack, None)
 
     async def preflight(self, scope: Scope, send: Send) -> None:
         try:

@@ -110,11 +110,6 @@ async def test_handlers_sideeffect_bad_page_refused_before_the_action_runs() -> 
     assert controller.counts == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (reported to the rpc lead): Dispatcher.action/render catch only Exception, "
-    "so a cancelled request never closes its exit stack; remove this mark once fixed",
-)
 async def test_handlers_cancelled_action_still_cleans_up_dependencies() -> None:
     """A request cancelled mid-action (server shutdown, timeout) must still run cleanup."""
     recorder = Recorder()
