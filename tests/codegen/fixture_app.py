@@ -164,6 +164,11 @@ class Boom(Exception):
     """An unexpected error (a 500 / a mid-stream error event)."""
 
 
+class StreamReport(BaseModel):
+    closed: list[str]
+    resumed_from: list[str | None]
+
+
 class StreamLog:
     """What the streams did on the server, for the e2e tests to observe."""
 
@@ -231,7 +236,7 @@ class ShopController(BaseShop):
     async def catalog(self, sample: Catalog) -> Catalog:
         return sample
 
-    @passthrough
+    @passthrough(exception_models=[RoomFull])
     async def ticks(self, limit: int, fail_at: int = -1) -> AsyncIterator[Tick]:
         try:
             for n in range(limit):
@@ -241,6 +246,12 @@ class ShopController(BaseShop):
                 await asyncio.sleep(0)
         finally:
             self.log.close("ticks")
+
+    @passthrough
+    async def stream_log(self) -> StreamReport:
+        """What the streams did so far (for the e2e tests)."""
+        with self.log.lock:
+            return StreamReport(closed=list(self.log.closed), resumed_from=self.log.resumed_from)
 
     @passthrough
     async def forever(self) -> AsyncIterator[Tick]:

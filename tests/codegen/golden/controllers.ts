@@ -10,6 +10,7 @@ import type {
   Item,
   PageAddress,
   ShopState,
+  StreamReport,
   Tick,
 } from "./models.js";
 import {
@@ -52,6 +53,11 @@ export interface ShopController extends BaseShop<ShopState> {
     params: { limit: number; fail_at?: number },
     options?: ActionOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
+  /** What the streams did so far (for the e2e tests). */
+  stream_log(
+    params?: Record<string, never>,
+    options?: ActionOptions,
+  ): Promise<PassthroughResult<StreamReport>>;
   forever(
     params?: Record<string, never>,
     options?: ActionOptions,
@@ -68,7 +74,8 @@ export const ShopController: ShopController = {
   set_title: sideeffectEndpoint("/internal/api/ShopController/set_title", []),
   lookup: passthroughEndpoint("/internal/api/ShopController/lookup", [RoomFull, NotAllowed]),
   catalog: passthroughEndpoint("/internal/api/ShopController/catalog", []),
-  ticks: streamEndpoint("/internal/api/ShopController/ticks", []),
+  ticks: streamEndpoint("/internal/api/ShopController/ticks", [RoomFull]),
+  stream_log: passthroughEndpoint("/internal/api/ShopController/stream_log", []),
   forever: streamEndpoint("/internal/api/ShopController/forever", []),
   resumable: streamEndpoint("/internal/api/ShopController/resumable", []),
   add_item: sideeffectEndpoint("/internal/api/ShopController/add_item", []),

@@ -119,6 +119,11 @@ export interface ShopState {
   query: string;
 }
 
+export interface StreamReport {
+  closed: string[];
+  resumed_from: (string | null)[];
+}
+
 export interface Tick {
   n: number;
 }
