@@ -48,7 +48,9 @@ def _union(nodes: Iterable[ast.AST | None]) -> set[str]:
     return found
 
 
-def links_of(item: ast.AST, *, fresh: frozenset[str], visible: Callable[[ast.expr], bool]) -> list[Link]:
+def links_of(
+    item: ast.AST, *, fresh: frozenset[str], visible: Callable[[ast.expr], bool]
+) -> list[Link]:
     """Containment links created by one node of render()'s own scope.
 
     ``visible(func)`` tells whether a call's effects are understood (a

@@ -7,8 +7,8 @@ the function is then built around render()'s *own* cells and its live
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import inspect
 import types
@@ -38,7 +38,10 @@ def build_function(
     inner = _clone_def(node, args, body)
     freevars = [*render.__code__.co_freevars, FINISH_NAME]
     code = _compile_inner(inner, freevars, filename, render.__code__.co_flags & _FUTURE_FLAGS)
-    cells = {name: cell for name, cell in zip(render.__code__.co_freevars, render.__closure__ or (), strict=True)}
+    cells = {
+        name: cell
+        for name, cell in zip(render.__code__.co_freevars, render.__closure__ or (), strict=True)
+    }
     cells[FINISH_NAME] = types.CellType(finisher)
     closure = tuple(cells[name] for name in code.co_freevars) or None
     code = code.replace(co_qualname=render.__qualname__)
@@ -47,7 +50,9 @@ def build_function(
         p.default for p in signature.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty
     )  # fmt: skip
-    function = types.FunctionType(code, render.__globals__, render.__name__, defaults or None, closure)
+    function = types.FunctionType(
+        code, render.__globals__, render.__name__, defaults or None, closure
+    )
     function.__kwdefaults__ = {
         p.name: p.default for p in signature.parameters.values()
         if p.kind is p.KEYWORD_ONLY and p.default is not p.empty
@@ -89,16 +94,20 @@ def _clone_def(node: FunctionNode, args: ast.arguments, body: list[ast.stmt]) ->
     return ast.copy_location(clone, node)
 
 
-def _compile_inner(inner: FunctionNode, freevars: list[str], filename: str, flags: int) -> types.CodeType:
+def _compile_inner(
+    inner: FunctionNode, freevars: list[str], filename: str, flags: int
+) -> types.CodeType:
     factory_args = ast.arguments(
         posonlyargs=[], args=[ast.arg(arg=n) for n in freevars], kwonlyargs=[],
         kw_defaults=[], defaults=[],
     )  # fmt: skip
-    returned = ast.Return(value=ast.Name(id=inner.name, ctx=ast.Load()))
+    result = ast.Name(id=inner.name, ctx=ast.Load())
+    returned = ast.Return(value=result)
     factory = ast.FunctionDef(
         name=_FACTORY_NAME, args=factory_args, body=[inner, returned], decorator_list=[]
     )
-    for helper in (factory, returned, returned.value, *factory_args.args):
+    helpers: list[ast.AST] = [factory, returned, result, *factory_args.args]
+    for helper in helpers:
         ast.copy_location(helper, inner)
     module = ast.fix_missing_locations(ast.Module(body=[factory], type_ignores=[]))
     try:

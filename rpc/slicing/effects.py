@@ -64,7 +64,9 @@ class _ExpressionScanner(ast.NodeVisitor):
         self.visit(node.body)  # conservatively as if called right away
         self._bound.pop()
 
-    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+    def _comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
         self.visit(node.generators[0].iter)
         self._bound.append({n for g in node.generators for n in target_names(g.target)})
         for index, gen in enumerate(node.generators):
@@ -91,12 +93,12 @@ class _ExpressionScanner(ast.NodeVisitor):
 
     def _classify(self, node: ast.Call) -> None:
         facts, func = self.facts, node.func
-        if isinstance(func, ast.Name) and func.id in facts.plain_callables:
+        plain = isinstance(func, ast.Name) and func.id in facts.plain_callables
+        root = container_method_root(func, facts)
+        if plain or is_module_level_call(func, facts.local_names, facts.lookup):
             self._touch_arguments(node)
-        elif is_module_level_call(func, facts.local_names, facts.lookup):
-            self._touch_arguments(node)
-        elif container_method_root(func, facts) is not None:
-            self.scan.writes |= facts.group(container_method_root(func, facts) or "")
+        elif root is not None:
+            self.scan.writes |= facts.group(root)
             self._touch_arguments(node)
         else:
             self.scan.barrier = True
@@ -110,9 +112,9 @@ class _ExpressionScanner(ast.NodeVisitor):
 
 def container_method_root(func: ast.expr, facts: NameFacts) -> str | None:
     """``x`` for ``x.method`` when ``x`` is a fresh local container."""
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        if facts.contained(func.value.id):
-            return func.value.id
+    owner = func.value if isinstance(func, ast.Attribute) else None
+    if isinstance(owner, ast.Name) and facts.contained(owner.id):
+        return owner.id
     return None
 
 

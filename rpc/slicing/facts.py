@@ -119,9 +119,9 @@ def gather_facts(node: FunctionNode, render: types.FunctionType) -> NameFacts:
     def visible(func: ast.expr) -> bool:
         if isinstance(func, ast.Name) and func.id in plain:
             return True
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            if func.value.id in fresh:
-                return True
+        owner = func.value if isinstance(func, ast.Attribute) else None
+        if isinstance(owner, ast.Name) and owner.id in fresh:
+            return True
         return is_module_level_call(func, local_names, lookup)
 
     links = [
@@ -196,7 +196,9 @@ def _is_plain_def(value: ast.AST | None, local_names: frozenset[str], lookup: An
             return False
         if isinstance(child, ast.Await) and not isinstance(child.value, ast.Call):
             return False
-        if isinstance(child, ast.Call) and not is_module_level_call(child.func, local_names, lookup):
+        if isinstance(child, ast.Call) and not is_module_level_call(
+            child.func, local_names, lookup
+        ):
             return False
     return True
 

@@ -54,7 +54,7 @@ def build_finisher(
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        submodel = create_model(  # type: ignore[call-overload]
+        submodel = create_model(
             f"{model.__name__}Reload", __config__=model.model_config, **definitions
         )
     return FieldFinisher(keywords=kept, submodel=submodel)
@@ -80,8 +80,10 @@ def _check_model(model: type[BaseModel], fields: tuple[str, ...]) -> None:
         raise SliceRefusal(f"{model.__name__} has model_post_init")
     for name in fields:
         info = model.model_fields[name]
-        if info.default_factory is not None and info.default_factory_takes_data:
-            raise SliceRefusal(f"{model.__name__}.{name} has a default factory reading other fields")
+        if info.default_factory is not None and info.default_factory_takes_validated_data:
+            raise SliceRefusal(
+                f"{model.__name__}.{name} has a default factory reading other fields"
+            )
         if _reads_info(_field_schema(model, name)):
             raise SliceRefusal(
                 f"{model.__name__}.{name} has a validator or serializer that reads other fields"
@@ -124,9 +126,9 @@ def _field_schema(model: type[BaseModel], name: str) -> object:
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if item.get("type") == "model-fields" and name in item.get("fields", {}):
-                if _owns(schema, item, model):
-                    return item["fields"][name]
+            fields = item.get("fields", {}) if item.get("type") == "model-fields" else {}
+            if name in fields and _owns(schema, item, model):
+                return fields[name]
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)

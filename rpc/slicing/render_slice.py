@@ -46,7 +46,9 @@ def slice_render(
     return RenderSlice(function=function, reason=None, kept_params=params)
 
 
-def _slice(render: Callable[..., Any], fields: tuple[str, ...], model: type[Any]) -> types.FunctionType:
+def _slice(
+    render: Callable[..., Any], fields: tuple[str, ...], model: type[Any]
+) -> types.FunctionType:
     source = load_render_source(render)
     assert isinstance(render, types.FunctionType)  # checked by load_render_source
     node = source.node
@@ -88,7 +90,9 @@ def _code_facts(code: types.CodeType) -> tuple[object, ...]:
     return (code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars, consts, nested)
 
 
-def _model_call(node: ast.FunctionDef | ast.AsyncFunctionDef, facts: NameFacts, model: type[Any]) -> ast.Call:
+def _model_call(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, facts: NameFacts, model: type[Any]
+) -> ast.Call:
     ret = node.body[-1]
     call = ret.value if isinstance(ret, ast.Return) else None
     if not isinstance(call, ast.Call) or call.args or any(k.arg is None for k in call.keywords):

@@ -35,7 +35,9 @@ class Slicer:
         self.facts = facts
         self._no_kill = 0
 
-    def block(self, stmts: list[ast.stmt], live: Live, *, force: bool = False) -> tuple[list[ast.stmt], Live]:
+    def block(
+        self, stmts: list[ast.stmt], live: Live, *, force: bool = False
+    ) -> tuple[list[ast.stmt], Live]:
         kept: list[ast.stmt] = []
         for stmt in reversed(stmts):
             new, live = self.statement(stmt, live, force)
@@ -58,9 +60,7 @@ class Slicer:
     def _needed(self, effects: Effects, live: Live) -> bool:
         alive = live | self.facts.closure_vars
         return (
-            effects.must_keep
-            or bool(effects.writes & alive)
-            or (effects.barrier and bool(alive))
+            effects.must_keep or bool(effects.writes & alive) or (effects.barrier and bool(alive))
         )
 
     def _if(self, stmt: ast.If, live: Live, force: bool) -> Result:
@@ -115,8 +115,14 @@ class Slicer:
         body, _ = self.block(stmt.body, live, force=force)
         if not (force or body or self._needed(header, live)):
             return None, live
-        body, live_body = self.block(stmt.body, live, force=True)
-        bound = frozenset(n for i in stmt.items if i.optional_vars for n in target_names(i.optional_vars))
+        self._no_kill += 1  # the body may stop at any statement, with `live` still needed
+        try:
+            body, live_body = self.block(stmt.body, live, force=True)
+        finally:
+            self._no_kill -= 1
+        bound = frozenset(
+            n for i in stmt.items if i.optional_vars for n in target_names(i.optional_vars)
+        )
         return _replace(stmt, body=body or [ast.Pass()]), (live_body - bound) | header.uses
 
     _asyncwith = _with
@@ -143,7 +149,9 @@ class Slicer:
             body, live_body = self.block(stmt.body, out, force=whole)
         finally:
             self._no_kill -= 1
-        new = _replace(stmt, body=body or [ast.Pass()], handlers=handlers, orelse=orelse, finalbody=final)
+        new = _replace(
+            stmt, body=body or [ast.Pass()], handlers=handlers, orelse=orelse, finalbody=final
+        )
         return new, live_body | live_handlers
 
     _trystar = _try
@@ -157,7 +165,9 @@ class Slicer:
             body, live_case = self.block(case.body, live, force=force)
             pattern = expression_effects([case.pattern, case.guard], self.facts)
             bound = frozenset(_pattern_names(case.pattern))
-            kept = kept or bool(body) or self._needed(_combine(pattern, Effects(writes=bound)), live)
+            kept = (
+                kept or bool(body) or self._needed(_combine(pattern, Effects(writes=bound)), live)
+            )
             cases.append(_replace(case, body=body or [ast.Pass()]))
             live_in |= (live_case - bound) | pattern.uses
         if not kept:

@@ -86,9 +86,9 @@ def _unsupported(child: ast.AST) -> str | None:
         return "render() uses global/nonlocal"
     if isinstance(child, ast.Delete):
         return "render() uses del"
-    if isinstance(child, ast.Call) and isinstance(child.func, ast.Name):
-        if child.func.id in _INTROSPECTION_CALLS:
-            return f"render() calls {child.func.id}(), which can read or change any local"
+    called = child.func if isinstance(child, ast.Call) else None
+    if isinstance(called, ast.Name) and called.id in _INTROSPECTION_CALLS:
+        return f"render() calls {called.id}(), which can read or change any local"
     if isinstance(child, ast.Attribute) and child.attr in _FRAME_ATTRIBUTES:
         return f"render() inspects frames (.{child.attr})"
     name = _identifier(child)

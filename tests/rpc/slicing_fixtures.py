@@ -4,14 +4,14 @@ Each ``render_*`` takes a ``Ctx`` as ``self``. ``expensive`` counts its calls so
 tests can prove that dropped work does not run.
 """
 
-# ruff: noqa: SIM108, PERF401
+# ruff: noqa: SIM108, F841
 
 import asyncio
 import contextlib
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -24,7 +24,6 @@ from pydantic import (
     field_validator,
     model_serializer,
 )
-from typing_extensions import Annotated
 
 GREETING = "Hello"
 EXPENSIVE_CALLS = [0]
@@ -254,7 +253,7 @@ def render_defaults(self, n: int = 5, m: int = 7, *, k: int = 9, unused: int = 1
     return Page(value_a=str(n + k), value_b=expensive(m))
 
 
-def render_depends(self, db: str = Dep(get_db), cache: str = Dep(get_cache)) -> Page:  # noqa: B008
+def render_depends(self, db: str = Dep(get_db), cache: str = Dep(get_cache)) -> Page:
     b = expensive(len(cache))
     return Page(value_a=str(db), value_b=b)
 
@@ -348,6 +347,81 @@ def render_dict_loop_aliases(self, n: int = 3) -> Page:
 def render_traceback(self, n: int = 0) -> Page:
     ratio = 10 // n
     return Page(value_a=str(ratio))
+
+
+def fill(target: list[int]) -> int:
+    target.append(5)
+    return len(target)
+
+
+def render_local_alias(self) -> Page:
+    lst = []
+    alias = lst
+    alias.append(1)
+    b = expensive(1)
+    return Page(value_a=str(lst), value_b=b)
+
+
+def render_escape_to_self(self) -> Page:
+    lst = []
+    self.rows = lst
+    lst.append(5)
+    b = expensive(1)
+    return Page(value_a=str(self.rows), value_b=b)
+
+
+def render_nested_container(self) -> Page:
+    inner = []
+    outer = [inner]
+    inner.append(1)
+    b = expensive(1)
+    return Page(value_a=str(outer), value_b=b)
+
+
+def render_handler_sees_dropped_error(self, text: str = "x") -> Page:
+    try:
+        b = int(text)
+        a = "parsed"
+    except ValueError:
+        a = "error"
+    return Page(value_a=a)
+
+
+def render_suppressed_error(self, d: int = 0) -> Page:
+    a = "before"
+    with contextlib.suppress(ZeroDivisionError):
+        b = 1 // d
+        a = "after"
+    return Page(value_a=a)
+
+
+def render_closure_reads_later(self) -> Page:
+    def get() -> str:
+        return x
+
+    x = "late"
+    b = expensive(2)
+    return Page(value_a=get(), value_b=b)
+
+
+def render_loop_carried(self, n: int = 4) -> Page:
+    prev = -1
+    a = "none"
+    for i in range(n):
+        a = str(prev)
+        prev = i
+    return Page(value_a=a, value_b=expensive(n))
+
+
+def render_return_walrus(self) -> Page:
+    return Page(value_b=(k := cheap(2)), value_a=str(k))
+
+
+def render_argument_mutation(self) -> Page:
+    lst = []
+    count = fill(lst)
+    b = expensive(count)
+    return Page(value_a=str(lst), value_b=b)
 
 
 def make_closure_render() -> tuple[Callable[..., Page], Callable[[str], None]]:

@@ -15,7 +15,7 @@ class FuturePage(BaseModel):
     heavy: int = 0
 
 
-def render_future(self, room: str, step: int = 1, db: str = Dep(get_db)) -> FuturePage:  # noqa: B008
+def render_future(self, room: str, step: int = 1, db: str = Dep(get_db)) -> FuturePage:
     title = f"{room}:{step}"
     heavy = expensive(step)
     size = len(db) + step

@@ -34,47 +34,80 @@ closure_render, set_prefix = fx.make_closure_render()
 SHAPES: dict[str, Shape] = {
     "seed": Shape(fx.render_seed, ("value_a",), ("self",), {"query_id": 1}),
     "loop": Shape(fx.render_loop, ("value_a", "items"), ("self", "n"), {"n": 4}),
-    "branches": Shape(fx.render_branches, ("value_a",), ("self", "flag", "level"), {"flag": False, "level": 3}),
+    "branches": Shape(
+        fx.render_branches, ("value_a",), ("self", "flag", "level"), {"flag": False, "level": 3}
+    ),
     "while": Shape(fx.render_while, ("value_a",), ("self", "n"), {}),
     "with": Shape(fx.render_with, ("value_a",), ("self", "n"), {"n": 5}),
     "try_except_finally": Shape(fx.render_try, ("value_a",), ("self", "text"), {"text": "zz"}),
     "try_finally": Shape(fx.render_try_finally_only, ("value_a",), ("self", "text"), {}),
-    "nested_function": Shape(fx.render_nested_function, ("value_a",), ("self", "base"), {"base": 4}),
-    "comprehensions": Shape(fx.render_comprehensions, ("value_a", "total"), ("self", "n"), {"n": 6}),
+    "nested_function": Shape(
+        fx.render_nested_function, ("value_a",), ("self", "base"), {"base": 4}
+    ),
+    "comprehensions": Shape(
+        fx.render_comprehensions, ("value_a", "total"), ("self", "n"), {"n": 6}
+    ),
     "async_awaits": Shape(fx.render_async, ("value_a",), ("self", "n"), {"n": 2}),
     "unpacking": Shape(fx.render_unpacking, ("value_a",), ("self", "pair"), {"pair": "p,q"}),
     "walrus": Shape(fx.render_walrus, ("value_a",), ("self", "words"), {"words": "a b c d"}),
     "match": Shape(fx.render_match, ("value_a",), ("self", "command"), {"command": "go west"}),
-    "subscript_store": Shape(fx.render_subscript_store, ("value_a",), ("self", "key"), {"key": "z"}),
+    "subscript_store": Shape(
+        fx.render_subscript_store, ("value_a",), ("self", "key"), {"key": "z"}
+    ),
     "method_mutation": Shape(fx.render_method_mutation, ("value_a",), ("self", "n"), {"n": 4}),
     "module_globals": Shape(fx.render_globals, ("value_a",), ("self",), {}),
     "field_alias": Shape(fx.render_alias, ("label",), ("self", "text"), {"text": "abc"}),
     "default_params": Shape(fx.render_defaults, ("value_a",), ("self", "n", "k"), {"n": 2, "k": 3}),
-    "depends_defaults": Shape(fx.render_depends, ("value_a",), ("self", "db"), {"db": "pg", "cache": "c"}),
+    "depends_defaults": Shape(
+        fx.render_depends, ("value_a",), ("self", "db"), {"db": "pg", "cache": "c"}
+    ),
     "self_reads": Shape(fx.render_self_reads, ("value_a",), ("self", "suffix"), {"suffix": "?"}),
     "self_barrier": Shape(fx.render_self_barrier, ("value_a",), ("self",), {}, drops_work=False),
     "self_attribute_store": Shape(fx.render_self_attribute_store, ("value_a",), ("self",), {}),
-    "return_effects": Shape(fx.render_return_effects, ("value_a",), ("self",), {}, drops_work=False),
+    "return_effects": Shape(
+        fx.render_return_effects, ("value_a",), ("self",), {}, drops_work=False
+    ),
     "lambda": Shape(fx.render_lambda, ("value_a",), ("self", "n"), {"n": 5}),
     "for_else_break": Shape(fx.render_for_else, ("value_a",), ("self", "n"), {"n": 4}),
     "nested_loops_continue": Shape(fx.render_nested_loops, ("value_a",), ("self", "n"), {"n": 4}),
     "imports": Shape(fx.render_imports, ("value_a",), ("self", "n"), {"n": 25}),
-    "kill_then_reuse": Shape(fx.render_kill_then_reuse, ("value_a", "value_b"), ("self", "n"), {"n": 5}),
+    "kill_then_reuse": Shape(
+        fx.render_kill_then_reuse, ("value_a", "value_b"), ("self", "n"), {"n": 5}
+    ),
     "raise_kept": Shape(fx.render_assert_raise, ("value_a",), ("self", "n"), {"n": 3}),
     "alias_of_container": Shape(fx.render_dict_loop_aliases, ("value_a",), ("self", "n"), {"n": 2}),
     "closure": Shape(closure_render, ("value_a",), ("self", "n"), {"n": 4}),
     "zero_arg_super": Shape(
         fx.Controller.render, ("value_a",), ("self", "n"), {"n": 3}, ctx=fx.Controller
     ),
+    "local_alias": Shape(fx.render_local_alias, ("value_a",), ("self",), {}),
+    "escape_to_self": Shape(fx.render_escape_to_self, ("value_a",), ("self",), {}),
+    "nested_container": Shape(fx.render_nested_container, ("value_a",), ("self",), {}),
+    "handler_sees_error": Shape(
+        fx.render_handler_sees_dropped_error, ("value_a",), ("self", "text"), {}, drops_work=False
+    ),
+    "suppressed_error": Shape(
+        fx.render_suppressed_error, ("value_a",), ("self", "d"), {}, drops_work=False
+    ),
+    "closure_reads_later": Shape(fx.render_closure_reads_later, ("value_a",), ("self",), {}),
+    "loop_carried": Shape(fx.render_loop_carried, ("value_a",), ("self", "n"), {"n": 3}),
+    "return_walrus": Shape(fx.render_return_walrus, ("value_a",), ("self",), {}, drops_work=False),
+    "argument_mutation": Shape(fx.render_argument_mutation, ("value_a",), ("self",), {}),
     "future_annotations": Shape(
-        ffx.render_future, ("title", "size"), ("self", "room", "step", "db"),
-        {"room": "lobby", "step": 2, "db": "pg"}, model=ffx.FuturePage,
+        ffx.render_future,
+        ("title", "size"),
+        ("self", "room", "step", "db"),
+        {"room": "lobby", "step": 2, "db": "pg"},
+        model=ffx.FuturePage,
     ),
     "future_async_kwonly": Shape(
-        ffx.render_future_async, ("size",), ("self", "limit"),
-        {"room": "r", "limit": 3}, model=ffx.FuturePage,
+        ffx.render_future_async,
+        ("size",),
+        ("self", "limit"),
+        {"room": "r", "limit": 3},
+        model=ffx.FuturePage,
     ),
-}  # fmt: skip
+}
 
 
 def run(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -143,7 +176,7 @@ def test_slice_keeps_depends_default_objects() -> None:
     function = sliced(SHAPES["depends_defaults"])
     original = inspect.signature(fx.render_depends).parameters["db"].default
     assert inspect.signature(function).parameters["db"].default is original
-    assert run(function, fx.Ctx()) == {"value_a": "<" + "tests" in "" or str(original)}
+    assert run(function, fx.Ctx()) == {"value_a": str(original)}
 
 
 def test_slice_resolves_future_annotations() -> None:
@@ -181,7 +214,7 @@ def test_slice_tracebacks_point_at_user_source() -> None:
     with pytest.raises(ZeroDivisionError) as info:
         function(fx.Ctx(), n=0)
     frame = traceback.extract_tb(info.tb)[-1]
-    lines, start = inspect.getsourcelines(fx.render_traceback)
+    _lines, start = inspect.getsourcelines(fx.render_traceback)
     assert frame.filename == inspect.getsourcefile(fx.render_traceback)
     assert frame.lineno == start + 1
     assert frame.line == "ratio = 10 // n"
