@@ -10,7 +10,7 @@ it with the dev page.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ def render_error_page(exc: BaseException, roots: list[Path]) -> bytes:
     ).encode()
 
 
-def _accepts_html(scope: dict[str, Any]) -> bool:
+def _accepts_html(scope: MutableMapping[str, Any]) -> bool:
     for name, value in scope.get("headers", []):
         if name == b"accept":
             return b"text/html" in value
@@ -86,7 +86,7 @@ class DevErrorMiddleware:
         self.roots = roots
         self.on_error = on_error
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -112,7 +112,9 @@ class DevErrorMiddleware:
         for message in held:
             await send(message)
 
-    async def _send_error(self, scope: dict[str, Any], send: Any, exc: BaseException) -> None:
+    async def _send_error(
+        self, scope: MutableMapping[str, Any], send: Any, exc: BaseException
+    ) -> None:
         if scope.get("method") == "GET" and _accepts_html(scope):
             body, kind = render_error_page(exc, self.roots), b"text/html; charset=utf-8"
         else:

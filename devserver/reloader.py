@@ -60,22 +60,31 @@ class ModuleReloader:
         self._modules = sys.modules if modules is None else modules
         self._reload = reload_module
         self._imports_cache: dict[tuple[Path, int, int], set[str]] = {}
+        self._files: dict[str, Path | None] = {}
 
     def user_modules(self) -> dict[str, Path]:
         """Loaded user modules (import order) and their source files."""
         found: dict[str, Path] = {}
         for name, module in list(self._modules.items()):
             filename = getattr(module, "__file__", None)
-            if name == "__main__" or not isinstance(filename, str) or not filename.endswith(".py"):
+            if name == "__main__" or not isinstance(filename, str):
                 continue
-            path = Path(filename).resolve()
-            if any(path.is_relative_to(root) for root in self.roots):
+            path = self._user_file(filename)
+            if path is not None:
                 found[name] = path
         return found
 
-    def graph(self) -> ImportGraph:
+    def _user_file(self, filename: str) -> Path | None:
+        # Resolving ~1000 third-party paths on every save costs tens of ms: memoise.
+        if filename not in self._files:
+            path = Path(filename).resolve() if filename.endswith(".py") else None
+            inside = path is not None and any(path.is_relative_to(r) for r in self.roots)
+            self._files[filename] = path if inside else None
+        return self._files[filename]
+
+    def graph(self, modules: dict[str, Path] | None = None) -> ImportGraph:
         """The current import graph of the loaded user modules."""
-        modules = self.user_modules()
+        modules = self.user_modules() if modules is None else modules
         imports = {name: self._imports(name, path) for name, path in modules.items()}
         return ImportGraph(imports, list(modules))
 
@@ -85,14 +94,14 @@ class ModuleReloader:
 
     def reload(self, paths: Sequence[Path]) -> ReloadOutcome:
         """Reload what ``paths`` affect; see the module docstring."""
-        changed = self._changed_modules(paths)
         by_name = self.user_modules()
+        changed = self._changed_modules(paths, by_name)
         for name in changed:
             content = read_file_bytes(by_name[name])
             problem = None if content is None else check_syntax(by_name[name], content)
             if problem is not None:
                 return ReloadOutcome((), error=f"{problem} (SyntaxError)", needs_restart=False)
-        order = self.graph().reload_order(changed)
+        order = self.graph(by_name).reload_order(changed)
         importlib.invalidate_caches()
         for name in changed:
             _drop_stale_bytecode(by_name[name])
@@ -108,9 +117,12 @@ class ModuleReloader:
                 )
         return ReloadOutcome(tuple(order))
 
-    def _changed_modules(self, paths: Sequence[Path]) -> list[str]:
+    def _changed_modules(
+        self, paths: Sequence[Path], modules: dict[str, Path] | None = None
+    ) -> list[str]:
         wanted = {Path(path).resolve() for path in paths}
-        return [name for name, path in self.user_modules().items() if path in wanted]
+        modules = self.user_modules() if modules is None else modules
+        return [name for name, path in modules.items() if path in wanted]
 
     def _imports(self, name: str, path: Path) -> set[str]:
         try:

@@ -10,6 +10,7 @@ served, the old one its shutdown afterwards (in the background, bounded).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
 from devserver.lifespan import LifespanRunner
@@ -45,7 +46,7 @@ class AppSwapper:
             self._retired.add(task)
             task.add_done_callback(self._retired.discard)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return

@@ -100,10 +100,11 @@ def find_rpc_app(app: object) -> object:
 def run_codegen(app: object, out: str) -> tuple[str, ...]:
     """Regenerate the TS client into ``out``; the files whose bytes changed."""
     try:
-        from codegen import generate_client  # type: ignore[attr-defined,unused-ignore]
+        from codegen import generate_client
     except ImportError as exc:
         raise RuntimeError(f"--codegen-out needs codegen.generate_client ({exc})") from exc
-    report = generate_client(find_rpc_app(app), Path(out))
+    rpc_app: Any = find_rpc_app(app)  # codegen checks what it was given
+    report = generate_client(rpc_app, Path(out))
     return tuple(str(path) for path in report.written)
 
 
@@ -155,6 +156,7 @@ class AppProcess:
             return StartFailed(error=str(exc), details="", not_found=True)
         except BaseException as exc:
             return StartFailed(describe_error(exc, roots), format_details(exc), not_found=False)
+        self.reloader.graph()  # warm the path and AST caches before the first save
         from devserver.swapper import AppSwapper
 
         self.swapper = AppSwapper(self.prepare(self.raw_app), snippet=snippet_source(start))

@@ -1,0 +1,49 @@
+"""The control protocol: every message survives a JSON-line round trip."""
+
+from __future__ import annotations
+
+import pytest
+
+from devserver.messages import (
+    Message,
+    Preload,
+    ProtocolError,
+    Ready,
+    ReloadDone,
+    ReloadFailed,
+    ReloadModules,
+    Shutdown,
+    Start,
+    Started,
+    StartFailed,
+    decode_message,
+    encode_message,
+)
+
+MESSAGES: list[Message] = [
+    Preload(("starlette", "pydantic")),
+    Start("shop.app:app", ("/p/shop",), "", "ws://127.0.0.1:1/ws"),
+    ReloadModules(("/p/shop/base.py",)),
+    Shutdown(),
+    Ready(12),
+    Started(12, 101.5, ("sqlalchemy",), ("out/index.ts",)),
+    StartFailed("module 'x' not found", "", True),
+    ReloadDone(("shop.base",), 1.25, (), ""),
+    ReloadFailed("shop/base.py:3: NameError: x", "Traceback...", True),
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: type(m).__name__)
+def test_messages_round_trip(message: Message) -> None:
+    line = encode_message(message)
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
+    assert decode_message(line) == message
+
+
+@pytest.mark.parametrize(
+    "line", [b"nope\n", b'{"type": "Bogus"}\n', b'{"type": "Ready"}\n', b"[]\n"]
+)
+def test_messages_reject_unknown_lines(line: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        decode_message(line)
