@@ -110,7 +110,9 @@ async def measure_idle(server: Server, count: int) -> None:
     await asyncio.sleep(0.5)
     before = server.rss()
     async with asyncio.timeout(TIMEOUT):
-        writers = await asyncio.gather(*(open_idle(server.port, request, gate) for _ in range(count)))
+        writers = await asyncio.gather(
+            *(open_idle(server.port, request, gate) for _ in range(count))
+        )
     await asyncio.sleep(1.0)
     server.per_idle_stream = (server.rss() - before) / count
     for writer in [*warm, *writers]:
@@ -125,7 +127,9 @@ async def run(events: int, idle: int, rounds: int) -> list[Server]:
             await consume(server.port, server.variant.events_request(5000), 5000)
         for _ in range(rounds):
             for server in servers:
-                first, rate = await consume(server.port, server.variant.events_request(events), events)
+                first, rate = await consume(
+                    server.port, server.variant.events_request(events), events
+                )
                 server.first_event.append(first)
                 server.rates.append(rate)
         for server in servers:
@@ -140,7 +144,9 @@ def report(servers: list[Server], events: int, idle: int) -> None:
     by_name = {server.name: server for server in servers}
     base_sse = statistics.median(by_name["sse-starlette"].rates)
     base_raw = statistics.median(by_name["StreamingResponse"].rates)
-    print(f"\n{events:,} events per run, median of {len(servers[0].rates)} runs; {idle:,} idle streams")
+    print(
+        f"\n{events:,} events per run, median of {len(servers[0].rates)} runs; {idle:,} idle streams"
+    )
     header = f"{'variant':<18} {'events/s':>10} {'vs sse':>7} {'vs raw':>7} {'first ev ms':>11} {'KB/idle':>8}"
     print(header)
     print("-" * len(header))
@@ -151,7 +157,9 @@ def report(servers: list[Server], events: int, idle: int) -> None:
             f"{server.name:<18} {rate:>10,.0f} {rate / base_sse:>6.2f}x {rate / base_raw:>6.2f}x"
             f" {first:>11.2f} {server.per_idle_stream / 1024:>8.1f}"
         )
-    print("targets: belay >= 1.5x sse-starlette, >= 0.9x StreamingResponse, <= 30 KB per idle stream")
+    print(
+        "targets: belay >= 1.5x sse-starlette, >= 0.9x StreamingResponse, <= 30 KB per idle stream"
+    )
 
 
 def main() -> None:

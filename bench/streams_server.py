@@ -85,6 +85,32 @@ def belay_variant() -> Variant:
     return Variant(app, lambda n: get_request(f"/events?count={n}"), get_request("/idle"), registry)
 
 
+def belay_asgi_variant() -> Variant:
+    """The same EventStream behind a bare ASGI app, as RPCApp serves it (no Starlette routing)."""
+    starlette_variant = belay_variant()
+    registry = starlette_variant.registry
+    adapter = TypeAdapter(Tick)
+
+    def encode(item: object) -> bytes:
+        return orjson.dumps(adapter.dump_python(item, mode="json", by_alias=True))
+
+    def render_error(exc: BaseException) -> ErrorPayload:
+        return ErrorPayload(500, b'{"detail":"Internal Server Error"}')
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await receive()  # the empty request body
+        if scope["path"] == "/events":
+            source = ticks(int(scope["query_string"].decode().partition("=")[2]))
+        else:
+            source = idle()
+        stream = EventStream(source, encode=encode, render_error=render_error, registry=registry)
+        await stream(scope, receive, send)
+
+    return Variant(app, starlette_variant.events_request, starlette_variant.idle_request, registry)
+
+
 def sse_starlette_variant() -> Variant:
     from sse_starlette import EventSourceResponse
 
@@ -123,6 +149,7 @@ def streaming_variant() -> Variant:
 
 VARIANTS: dict[str, Callable[[], Variant]] = {
     "belay": belay_variant,
+    "belay (bare ASGI)": belay_asgi_variant,
     "sse-starlette": sse_starlette_variant,
     "StreamingResponse": streaming_variant,
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import anyio
@@ -22,16 +21,21 @@ class ItemBuffer:
     outstanding; the writer takes everything ready at once (one coalesced write)
     and reports when ``send`` has accepted it. That makes ``limit`` an exact
     bound on how far the generator runs ahead of the socket.
+
+    The writer waits for news inside a cancel scope it registers with
+    ``watch()``; the pump cancels that scope when news arrives. So one wait
+    covers news, the ping deadline and the client's disconnect, with no extra
+    task or event per stream.
     """
 
-    __slots__ = ("_items", "_limit", "_outstanding", "_ready", "_room", "finished")
+    __slots__ = ("_items", "_limit", "_outstanding", "_room", "_watcher", "finished")
 
     def __init__(self, limit: int) -> None:
-        self._items: deque[object] = deque()
+        self._items: list[object] = []
         self._limit = limit
         self._outstanding = 0
         self._room: anyio.Event | None = None
-        self._ready: anyio.Event | None = None
+        self._watcher: anyio.CancelScope | None = None
         self.finished: Finished | None = None
 
     @property
@@ -49,27 +53,25 @@ class ItemBuffer:
         """Pump side: hand over one item."""
         self._items.append(item)
         self._outstanding += 1
-        self._wake_reader()
+        self._wake_writer()
 
     def finish(self, error: Exception | None) -> None:
         """Pump side: the generator ended (cleanly, or with ``error``)."""
         self.finished = Finished(error)
-        self._wake_reader()
+        self._wake_writer()
 
     def has_news(self) -> bool:
         """Writer side: True if items or the end are waiting."""
         return bool(self._items) or self.finished is not None
 
-    async def wait_news(self) -> None:
-        """Writer side: return once items or the end are waiting."""
-        while not self.has_news():
-            self._ready = anyio.Event()
-            await self._ready.wait()
+    def watch(self, scope: anyio.CancelScope | None) -> None:
+        """Writer side: cancel ``scope`` as soon as there is news (None: stop watching)."""
+        self._watcher = scope
 
     def take(self) -> list[object]:
         """Writer side: remove and return every waiting item."""
-        items = list(self._items)
-        self._items.clear()
+        items = self._items
+        self._items = []
         return items
 
     def accepted(self, count: int) -> None:
@@ -79,7 +81,7 @@ class ItemBuffer:
             self._room.set()
             self._room = None
 
-    def _wake_reader(self) -> None:
-        if self._ready is not None:
-            self._ready.set()
-            self._ready = None
+    def _wake_writer(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None

@@ -1,10 +1,12 @@
 """``EventStream``: one user generator served as Server-Sent Events (a plain ASGI app).
 
-Life of a stream: one task (the pump) pulls the generator into an ``ItemBuffer``;
-the calling task (the writer) turns everything ready into one ``send``, pings
-when idle, and watches the send timeout; a third task listens for
-``http.disconnect``. Whatever ends the stream, the generator is closed with
-``aclose()`` and ``on_close`` runs afterwards, exactly once.
+Two tasks per stream. The pump (a child task) is the only code that advances
+the generator; it puts items into an ``ItemBuffer``. The writer (the calling
+task) turns everything ready into one ``send``; when nothing is ready it waits
+in ``receive()`` under a cancel scope that the pump cancels on news, so one
+wait covers new items, the ping deadline and the client's disconnect. Whatever
+ends the stream, the generator is closed with ``aclose()`` and ``on_close`` runs
+afterwards, exactly once.
 """
 
 from __future__ import annotations
@@ -39,13 +41,15 @@ SSE_HEADERS = [
     (b"cache-control", b"no-store"),
     (b"x-accel-buffering", b"no"),
 ]
-JSON_HEADERS = [(b"content-type", b"application/json")]
+JSON_TYPE = (b"content-type", b"application/json")
 PUMP_SLICE = 0.002  # seconds the pump may run without yielding to the loop
+POLL_EVERY = 0.25  # seconds between disconnect polls that may wait (see _poll_disconnect)
+POLL_WAIT = 0.001
 FINAL_SEND_TIMEOUT = 0.1  # shutdown must not wait on a peer that stopped reading
 
 
-class _WriteFailedError(Exception):
-    """The peer is gone (send raised or timed out): stop writing, silently."""
+class _StreamStopError(Exception):
+    """The peer is gone (disconnected, or a send failed or timed out): stop quietly."""
 
 
 class EventStream:
@@ -55,6 +59,20 @@ class EventStream:
     exception into an ``ErrorPayload``; ``on_close`` runs after the generator has
     been closed. The instance is an ASGI app for one request.
     """
+
+    __slots__ = (
+        "_encode",
+        "_next_poll",
+        "_on_close",
+        "_registry",
+        "_render_error",
+        "_reported",
+        "_served",
+        "_settings",
+        "_source",
+        "_started",
+        "_stopped",
+    )
 
     def __init__(
         self,
@@ -73,9 +91,10 @@ class EventStream:
         self._registry = registry
         self._on_close = on_close
         self._served = False
-        self._headers_sent = False
-        self._disconnected = False
-        self._reported = False
+        self._started = False  # headers sent
+        self._stopped = False  # the peer is gone
+        self._reported = False  # the generator's outcome reached the peer
+        self._next_poll = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._served:
@@ -104,38 +123,19 @@ class EventStream:
             if lease is not None:
                 lease.attach(tasks.cancel_scope)
             tasks.start_soon(self._pump, buffer)
-            tasks.start_soon(self._watch_disconnect, receive, tasks.cancel_scope)
-            with contextlib.suppress(_WriteFailedError):  # the peer is gone
-                await self._write(send, buffer)
+            with contextlib.suppress(_StreamStopError):  # nobody left to write to
+                await self._write(receive, send, buffer)
             tasks.cancel_scope.cancel()
         self._log_unreported(buffer)
-        if lease is not None and lease.stopped and not self._disconnected:
+        if lease is not None and lease.stopped and not self._stopped:
             await self._finish_after_stop(send)
 
-    def _log_unreported(self, buffer: ItemBuffer) -> None:
-        """An exception the writer never got to send (peer gone, or raised while closing)."""
-        finished = buffer.finished
-        if finished is not None and finished.error is not None and not self._reported:
-            error = finished.error
-            logger.error("stream generator raised after the stream stopped", exc_info=error)
-
-    async def _finish_after_stop(self, send: Send) -> None:
-        """Shutdown or reload: end the body without ``event: end`` so clients resume."""
-        with anyio.CancelScope(shield=True), anyio.move_on_after(FINAL_SEND_TIMEOUT):
-            try:
-                if self._headers_sent:
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-                else:
-                    body = orjson.dumps({"detail": "server is shutting down"})
-                    await self._send_json(send, 503, body)
-            except OSError:
-                pass  # the peer left at the same moment; nothing more to tell it
-
     async def _pump(self, buffer: ItemBuffer) -> None:
-        # Only this task ever advances the generator, and nothing cancels a
-        # pending __anext__ except the end of the whole stream (LESSONS: a
-        # cancelled anext kills the generator). Yield to the loop at least every
-        # PUMP_SLICE so a generator that never awaits cannot starve anyone.
+        # Only this task advances the generator, and nothing cancels a pending
+        # __anext__ except the end of the whole stream (LESSONS: a cancelled
+        # anext kills the generator). It yields to the loop at least every
+        # PUMP_SLICE, so a generator that never awaits cannot starve anyone,
+        # while items produced within one slice still leave in one write.
         source = self._source
         clock = time.monotonic
         deadline = clock() + PUMP_SLICE
@@ -152,37 +152,25 @@ class EventStream:
         except Exception as exc:
             buffer.finish(exc)
 
-    async def _watch_disconnect(self, receive: Receive, scope: anyio.CancelScope) -> None:
-        while True:
-            try:
-                message = await receive()
-            except Exception:  # a server that raises once the peer is gone
-                break
-            if message.get("type") == "http.disconnect":
-                break
-        self._disconnected = True
-        scope.cancel()
-
-    async def _write(self, send: Send, buffer: ItemBuffer) -> None:
+    async def _write(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
         # Headers wait for the first result, so an error raised before the first
         # item is a plain HTTP error. A generator silent for a whole ping
         # interval gets its headers and a ping, so idle subscriptions stay alive.
-        with anyio.move_on_after(self._settings.ping_interval):
-            await buffer.wait_news()
-        if not buffer.has_news():
+        if not await self._wait(receive, buffer):
             await self._start(send)
             await self._send_body(send, PING_FRAME)
-            await self._idle(send, buffer)
+            await self._idle(receive, send, buffer)
         while True:
             items = buffer.take()
             chunk, error = self._frame(items)
             finished = buffer.finished
             if error is None and finished is not None:
                 error = finished.error
-            if not self._headers_sent:
+            if not self._started:
                 if error is not None and not chunk:
                     self._reported = True
-                    await self._send_error_response(send, error)
+                    payload = self._render_error(error)
+                    await self._send_json(send, payload.status, payload.body)
                     return
                 await self._start(send)
             if error is not None or finished is not None:
@@ -191,7 +179,10 @@ class EventStream:
                 return
             await self._send_body(send, chunk)
             buffer.accepted(len(items))
-            await self._idle(send, buffer)
+            if buffer.has_news():
+                await self._poll_disconnect(receive)
+            else:
+                await self._idle(receive, send, buffer)
 
     def _frame(self, items: list[object]) -> tuple[bytes, Exception | None]:
         """Frame ``items``; stop at the first that cannot be encoded and return its error."""
@@ -207,19 +198,49 @@ class EventStream:
             return b"".join(parts), exc
         return b"".join(parts), None
 
-    async def _idle(self, send: Send, buffer: ItemBuffer) -> None:
+    async def _idle(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
         """Wait for news, sending a ping after each ``ping_interval`` of silence."""
-        while not buffer.has_news():
-            with anyio.move_on_after(self._settings.ping_interval):
-                await buffer.wait_news()
-            if not buffer.has_news():
-                await self._send_body(send, PING_FRAME)
+        while not await self._wait(receive, buffer):
+            await self._send_body(send, PING_FRAME)
+
+    async def _wait(self, receive: Receive, buffer: ItemBuffer) -> bool:
+        """Wait up to one ping interval for news; True if there is news."""
+        if buffer.has_news():
+            return True
+        with anyio.move_on_after(self._settings.ping_interval) as scope:
+            buffer.watch(scope)
+            while True:  # ends by cancellation: news or the ping deadline
+                await self._check_message(receive)
+        buffer.watch(None)
+        return buffer.has_news()
+
+    async def _poll_disconnect(self, receive: Receive) -> None:
+        # While items flow the writer never waits in receive(). Each batch it
+        # takes a disconnect the server already queued (hypercorn and uvicorn
+        # return it without awaiting) under an expired deadline; every
+        # POLL_EVERY seconds it gives receive() POLL_WAIT, for servers whose
+        # receive() always awaits first.
+        now = anyio.current_time()
+        wait = 0.0
+        if now >= self._next_poll:
+            wait, self._next_poll = POLL_WAIT, now + POLL_EVERY
+        with anyio.move_on_after(wait):
+            await self._check_message(receive)
+
+    async def _check_message(self, receive: Receive) -> None:
+        try:
+            message = await receive()
+        except Exception:  # some servers raise once the peer is gone
+            message = {"type": "http.disconnect"}
+        if message.get("type") == "http.disconnect":
+            self._stopped = True
+            raise _StreamStopError
 
     async def _start(self, send: Send) -> None:
         await self._send(
             {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}, send
         )
-        self._headers_sent = True
+        self._started = True
 
     async def _send_body(self, send: Send, body: bytes) -> None:
         await self._send({"type": "http.response.body", "body": body, "more_body": True}, send)
@@ -229,12 +250,8 @@ class EventStream:
         message = {"type": "http.response.body", "body": chunk + tail, "more_body": False}
         await self._send(message, send)
 
-    async def _send_error_response(self, send: Send, error: Exception) -> None:
-        payload = self._render_error(error)
-        await self._send_json(send, payload.status, payload.body)
-
     async def _send_json(self, send: Send, status: int, body: bytes) -> None:
-        headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        headers = [JSON_TYPE, (b"content-length", str(len(body)).encode())]
         await self._send(
             {"type": "http.response.start", "status": status, "headers": headers}, send
         )
@@ -247,9 +264,29 @@ class EventStream:
                 await send(message)
         except (OSError, TimeoutError) as exc:
             # A dead or departed peer is not an error of the app: no traceback.
-            self._disconnected = True
+            self._stopped = True
             logger.debug("stream write failed: %r", exc)
-            raise _WriteFailedError from None
+            raise _StreamStopError from None
+
+    async def _finish_after_stop(self, send: Send) -> None:
+        """Shutdown or reload: end the body without ``event: end`` so clients resume."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(FINAL_SEND_TIMEOUT):
+            try:
+                if self._started:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                else:
+                    body = orjson.dumps({"detail": "server is shutting down"})
+                    await self._send_json(send, 503, body)
+            except (OSError, _StreamStopError):
+                pass  # the peer left at the same moment; nothing more to tell it
+
+    def _log_unreported(self, buffer: ItemBuffer) -> None:
+        """Log an exception the peer never heard of (it left, or the generator raised on close)."""
+        finished = buffer.finished
+        if finished is not None and finished.error is not None and not self._reported:
+            logger.error(
+                "stream generator raised after the stream stopped", exc_info=finished.error
+            )
 
     async def _close_source_then_cleanup(self) -> None:
         try:

@@ -14,12 +14,14 @@ class Peer:
 
     ``receive()`` blocks until ``disconnect()``; ``send()`` records each message,
     can raise ``fail_with`` on the body message number ``fail_at`` (1-based), or
-    block forever from body message number ``block_at``.
+    block from body message number ``block_at`` (a client that stopped reading)
+    until ``disconnect()``, then return as hypercorn does once the socket is gone.
     """
 
     fail_at: int | None = None
     fail_with: BaseException = field(default_factory=lambda: ConnectionResetError("peer gone"))
     block_at: int | None = None
+    lazy_receive: bool = False  # receive() always awaits first, even after a disconnect
     messages: list[dict[str, Any]] = field(default_factory=list)
     _gone: anyio.Event = field(default_factory=anyio.Event)
     _sent: anyio.Event = field(default_factory=anyio.Event)
@@ -28,7 +30,10 @@ class Peer:
         self._gone.set()
 
     async def receive(self) -> dict[str, Any]:
-        await self._gone.wait()
+        # Like hypercorn and uvicorn, a queued disconnect is returned without
+        # awaiting; ``lazy_receive`` models servers that always await first.
+        if self.lazy_receive or not self._gone.is_set():
+            await self._gone.wait()
         return {"type": "http.disconnect"}
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -38,7 +43,8 @@ class Peer:
                 raise self.fail_with
             if self.block_at is not None and number >= self.block_at:
                 self._sent.set()
-                await anyio.sleep_forever()
+                await self._gone.wait()
+                return
         self.messages.append(message)
         self._sent.set()
 

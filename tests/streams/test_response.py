@@ -190,9 +190,13 @@ async def test_stream_disconnect_while_generator_blocked_in_await() -> None:
     assert not peer.ended  # nothing more is written to a peer that left
 
 
-async def test_stream_disconnect_while_generator_yields_without_awaiting() -> None:
-    # FastAPI #14680: a generator that never awaits must still be stoppable.
-    journal, peer = Journal(), Peer()
+@pytest.mark.parametrize("lazy_receive", [False, True])
+async def test_stream_disconnect_while_generator_yields_without_awaiting(
+    lazy_receive: bool,
+) -> None:
+    # FastAPI #14680: a generator that never awaits must still be stoppable,
+    # also when the server's receive() always awaits before answering.
+    journal, peer = Journal(), Peer(lazy_receive=lazy_receive)
 
     async def spinning() -> AsyncIterator[object]:
         try:
