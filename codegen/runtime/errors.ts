@@ -88,6 +88,10 @@ function sameKeys(body: Record<string, unknown>, fields: readonly string[]): boo
  * The declared class this error body belongs to. With several classes of one
  * status, the one whose default `detail` matches wins, then the one whose
  * fields match the body's keys; no unambiguous match gives undefined.
+ *
+ * A stream's `event: error` carries no status (`status` undefined): then a
+ * class matches on its default `detail`, or on its extra fields, never on a
+ * bare `{"detail": ...}` (which every error, including a 500, looks like).
  */
 export function matchErrorClass(
   status: number | undefined,
@@ -99,12 +103,16 @@ export function matchErrorClass(
   const byDetail = candidates.filter((c) => c.detail === body["detail"]);
   if (byDetail.length === 1) return byDetail[0];
   const pool = byDetail.length > 1 ? byDetail : candidates;
-  const byFields = pool.filter((c) => sameKeys(body, c.fields));
+  const distinctive = status !== undefined || byDetail.length > 1;
+  const byFields = pool.filter((c) => sameKeys(body, c.fields) && (distinctive || c.fields.length > 1));
   if (byFields.length === 1) return byFields[0];
   return status !== undefined && pool.length === 1 ? pool[0] : undefined;
 }
 
-/** The error to throw for an HTTP status and parsed body. */
+/**
+ * The error to throw for an HTTP status and parsed body. A stream's `event: error`
+ * has no status: when it matches no declared class it is reported as a 500.
+ */
 export function errorFromBody(
   status: number | undefined,
   body: unknown,

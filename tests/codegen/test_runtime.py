@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
-from tests.codegen.node import RUNTIME, TS_TESTS, copy_runtime, mark_module, run_node_tests, run_tsc
+import streams
+from tests.codegen.node import (
+    ROOT,
+    RUNTIME,
+    TS_TESTS,
+    copy_runtime,
+    mark_module,
+    run_node_tests,
+    run_tsc,
+)
 
 
 def test_runtime_compiles_under_strict_with_dom_and_es2020_libs() -> None:
@@ -14,14 +24,39 @@ def test_runtime_compiles_under_strict_with_dom_and_es2020_libs() -> None:
     assert output == ""
 
 
-def test_runtime_sse_parser_node_suite(tmp_path: Path) -> None:
+def test_runtime_unit_node_suites(tmp_path: Path) -> None:
+    """The SSE parser and error mapping suites, compiled with tsc --strict, run by node."""
     src, out = tmp_path / "src", tmp_path / "out"
     sources = copy_runtime(src)
     mark_module(src)
-    test_file = src / "sse.test.ts"
-    shutil.copyfile(TS_TESTS / "sse.test.ts", test_file)
-    assert run_tsc([*sources, test_file], out_dir=out, extra=("--rootDir", str(src))) == ""
+    tests = []
+    for name in ("sse.test.ts", "errors.test.ts"):
+        shutil.copyfile(TS_TESTS / name, src / name)
+        tests.append(src / name)
+    assert run_tsc([*sources, *tests], out_dir=out, extra=("--rootDir", str(src))) == ""
     mark_module(out)
-    report = run_node_tests([out / "sse.test.js"])
+    report = run_node_tests([out / "sse.test.js", out / "errors.test.js"])
     assert "test_sse_parser_every_two_way_split_gives_the_same_events" in report
-    assert "# fail 0" in report or "fail 0" in report
+    assert "test_errors_match_by_status_then_detail_then_fields" in report
+    assert "fail 0" in report
+
+
+def test_runtime_mirrors_the_python_stream_wire_names() -> None:
+    """The TS event names are the ones ``streams`` sends (one protocol, two sides)."""
+    text = (RUNTIME / "stream.ts").read_text()
+    assert f'end: "{streams.EVENT_END}"' in text
+    assert f'error: "{streams.EVENT_ERROR}"' in text
+    assert streams.PING_COMMENT.startswith(":")  # a comment line: the parser skips it
+
+
+def test_codegen_imports_no_devserver() -> None:
+    """Layering: codegen reads rpc (and pydantic), never devserver."""
+    for path in (ROOT / "codegen").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        modules = [
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        ] + [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert not [m for m in modules if m.split(".")[0] == "devserver"], path
