@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from streams_server import VARIANTS, Variant  # noqa: E402
+from streams_server import VARIANTS, Variant
 
 MARKER = b'data: {"n":'  # one per model event, in every variant
 TIMEOUT = 60.0
@@ -144,17 +144,19 @@ def report(servers: list[Server], events: int, idle: int) -> None:
     by_name = {server.name: server for server in servers}
     base_sse = statistics.median(by_name["sse-starlette"].rates)
     base_raw = statistics.median(by_name["StreamingResponse"].rates)
-    print(
-        f"\n{events:,} events per run, median of {len(servers[0].rates)} runs; {idle:,} idle streams"
+    runs = len(servers[0].rates)
+    print(f"\n{events:,} events per run, median of {runs} runs; {idle:,} idle streams")
+    header = (
+        f"{'variant':<20} {'events/s':>10} {'vs sse':>7} {'vs raw':>7}"
+        f" {'first ev ms':>11} {'KB/idle':>8}"
     )
-    header = f"{'variant':<18} {'events/s':>10} {'vs sse':>7} {'vs raw':>7} {'first ev ms':>11} {'KB/idle':>8}"
     print(header)
     print("-" * len(header))
     for server in servers:
         rate = statistics.median(server.rates)
         first = statistics.median(server.first_event) * 1000
         print(
-            f"{server.name:<18} {rate:>10,.0f} {rate / base_sse:>6.2f}x {rate / base_raw:>6.2f}x"
+            f"{server.name:<20} {rate:>10,.0f} {rate / base_sse:>6.2f}x {rate / base_raw:>6.2f}x"
             f" {first:>11.2f} {server.per_idle_stream / 1024:>8.1f}"
         )
     print(

@@ -56,15 +56,23 @@ async def idle() -> AsyncIterator[Tick]:
     await asyncio.Event().wait()
 
 
-def belay_variant() -> Variant:
-    adapter = TypeAdapter(Tick)
-    registry = StreamRegistry()
+def make_encode() -> Callable[[object], bytes]:
+    """Encode one yielded item as rpc does: validate/serialise by the declared model, orjson."""
+    adapter: TypeAdapter[Any] = TypeAdapter(Tick)
 
     def encode(item: object) -> bytes:
         return orjson.dumps(adapter.dump_python(item, mode="json", by_alias=True))
 
-    def render_error(exc: BaseException) -> ErrorPayload:
-        return ErrorPayload(500, b'{"detail":"Internal Server Error"}')
+    return encode
+
+
+def render_error(exc: BaseException) -> ErrorPayload:
+    return ErrorPayload(500, b'{"detail":"Internal Server Error"}')
+
+
+def belay_variant() -> Variant:
+    encode = make_encode()
+    registry = StreamRegistry()
 
     def respond(source: AsyncIterator[Tick]) -> EventStream:
         return EventStream(
@@ -89,13 +97,7 @@ def belay_asgi_variant() -> Variant:
     """The same EventStream behind a bare ASGI app, as RPCApp serves it (no Starlette routing)."""
     starlette_variant = belay_variant()
     registry = starlette_variant.registry
-    adapter = TypeAdapter(Tick)
-
-    def encode(item: object) -> bytes:
-        return orjson.dumps(adapter.dump_python(item, mode="json", by_alias=True))
-
-    def render_error(exc: BaseException) -> ErrorPayload:
-        return ErrorPayload(500, b'{"detail":"Internal Server Error"}')
+    encode = make_encode()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
