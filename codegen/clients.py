@@ -128,7 +128,9 @@ class ControllerInterface:
         for action in [*controller.actions, *redeclared]:
             lines += doc_comment(action.description, "  ")
             lines.append(ActionInterface.signature(action, state, generic=generic, writer=writer))
-        lines.append("}")
+        lines[-1] += "}" if lines[-1].endswith("{") else ""
+        if not lines[-1].endswith("}"):
+            lines.append("}")
         uses = writer.uses | set(controller.bases) | _runtime_types(controller, redeclared)
         return Declaration(controller.id, "\n".join(lines), uses)
 

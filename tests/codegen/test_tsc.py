@@ -6,13 +6,31 @@ import shutil
 from pathlib import Path
 
 from codegen import generate_client
+from rpc import ControllerBase, RenderBase, RPCApp
 from tests.codegen.fixture_app import build_app
 from tests.codegen.node import TS_TESTS, mark_module, run_tsc
+
+
+class Bare(RenderBase):
+    ok: bool
+
+
+class Mixin(ControllerBase):
+    """A base with no actions."""
+
+
+class Lonely(Mixin):
+    url = "/lonely"
+
+    async def render(self) -> Bare:
+        return Bare(ok=True)
 
 
 def generated_project(tmp_path: Path) -> list[Path]:
     src = tmp_path / "src"
     generate_client(build_app(), src / "generated")
+    # an app with no actions, errors or body models: empty modules must still compile
+    generate_client(RPCApp(controllers=[Lonely()]), src / "minimal")
     shutil.copyfile(TS_TESTS / "usage.ts", src / "usage.ts")
     mark_module(src)
     return sorted(src.rglob("*.ts"))
