@@ -3,9 +3,12 @@
 The trust rule: a call of a module-level function or class by name
 (``calculate(n)``, ``len(x)``, ``math.sqrt(x)``, ``Model.parse(x)``, a plain
 nested function) is a computation; its only effects are its result and
-changes to fresh local containers passed to it. A method call on a fresh local
-container (``rows.append(x)``) or a store into one (``d[k] = v``) changes that
-container's alias group. Every other call, ``await`` of a non-call, store into
+changes to render() locals passed to it by name (a list it fills, an iterator
+it consumes; iterating over a local in a ``for`` or a comprehension counts
+too). Parameters and values reached through attributes are assumed unchanged
+by computations. A method call on a fresh local container
+(``rows.append(x)``) or a store into one (``d[k] = v``) changes that
+container and the locals that may contain it. Every other call, ``await`` of a non-call, store into
 an attribute or item of anything else (``self.x = 1``), or in-place ``+=`` on a
 possibly shared object is a *barrier*: it may change any state, so it is kept
 whenever anything after it is kept. A bare expression statement that calls
@@ -68,6 +71,7 @@ class _ExpressionScanner(ast.NodeVisitor):
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> None:
         self.visit(node.generators[0].iter)
+        self._touch(node.generators[0].iter)  # iterating consumes an iterator
         self._bound.append({n for g in node.generators for n in target_names(g.target)})
         for index, gen in enumerate(node.generators):
             if index:
@@ -105,9 +109,13 @@ class _ExpressionScanner(ast.NodeVisitor):
 
     def _touch_arguments(self, node: ast.Call) -> None:
         for arg in (*node.args, *(k.value for k in node.keywords)):
-            inner = arg.value if isinstance(arg, ast.Starred) else arg
-            if isinstance(inner, ast.Name) and self.facts.contained(inner.id):
-                self.scan.writes |= self.facts.group(inner.id)
+            self._touch(arg.value if isinstance(arg, ast.Starred) else arg)
+
+    def _touch(self, value: ast.expr) -> None:
+        """A local passed by name may be changed (a list filled, an iterator consumed)."""
+        name = value.id if isinstance(value, ast.Name) else None
+        if name in self.facts.local_names and name not in self.facts.params:
+            self.scan.writes |= self.facts.group(name)
 
 
 def container_method_root(func: ast.expr, facts: NameFacts) -> str | None:

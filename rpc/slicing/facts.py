@@ -25,7 +25,7 @@ MISSING: Any = object()
 
 _FRESH_VALUES = (
     ast.List, ast.Dict, ast.Set, ast.Tuple, ast.ListComp, ast.DictComp, ast.SetComp,
-    ast.Constant, ast.JoinedStr,
+    ast.GeneratorExp, ast.Constant, ast.JoinedStr,
 )  # fmt: skip
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 

@@ -77,7 +77,8 @@ class Slicer:
             header, targets = expression_effects([stmt.test], self.facts), frozenset[str]()
         else:
             iterable = expression_effects([stmt.iter], self.facts)
-            header = _combine(iterable, target_effects(stmt.target, self.facts))
+            consumed = Effects(writes=_consumed(stmt.iter, self.facts))
+            header = _combine(iterable, consumed, target_effects(stmt.target, self.facts))
             targets = frozenset(target_names(stmt.target))
         # First: does the loop matter at all, ignoring what its own header reads?
         body, orelse, _ = self._loop_fixpoint(stmt, live, frozenset(), targets, force)
@@ -189,6 +190,13 @@ def _combine(*parts: Effects) -> Effects:
         barrier=any(p.barrier for p in parts),
         must_keep=any(p.must_keep for p in parts),
     )
+
+
+def _consumed(iterable: ast.expr, facts: NameFacts) -> frozenset[str]:
+    """A local iterated by name: an iterator is used up by the loop."""
+    if isinstance(iterable, ast.Name) and iterable.id in facts.local_names:
+        return frozenset() if iterable.id in facts.params else facts.group(iterable.id)
+    return frozenset()
 
 
 def _has_jump(body: list[ast.stmt]) -> bool:

@@ -233,7 +233,8 @@ def render_method_mutation(self, n: int = 3) -> Page:
     dropped = []
     for i in range(n):
         kept.append(i)
-        dropped.append(expensive(i))
+    for j in range(n):
+        dropped.append(expensive(j))
     kept.extend([9])
     dropped.sort()
     return Page(value_a=str(kept), value_b=len(dropped))
@@ -344,6 +345,15 @@ def render_dict_loop_aliases(self, n: int = 3) -> Page:
     return Page(value_a=str(grid), value_b=expensive(1))
 
 
+def render_shared_loop(self, n: int = 3) -> Page:
+    kept = []
+    dropped = []
+    for i in range(n):
+        kept.append(i)
+        dropped.append(expensive(i))  # may change i, which `kept` holds: kept
+    return Page(value_a=str(kept), value_b=len(dropped))
+
+
 def render_traceback(self, n: int = 0) -> Page:
     ratio = 10 // n
     return Page(value_a=str(ratio))
@@ -422,6 +432,16 @@ def render_argument_mutation(self) -> Page:
     count = fill(lst)
     b = expensive(count)
     return Page(value_a=str(lst), value_b=b)
+
+
+def render_iterator_consumed(self, n: int = 5) -> Page:
+    it = iter(range(n))
+    skipped = next(it)
+    gen = (i * 2 for i in range(n))
+    for head in gen:  # noqa: B007
+        break
+    rest = list(it)
+    return Page(value_a=f"{rest} {list(gen)}", value_b=expensive(skipped + head))
 
 
 def make_closure_render() -> tuple[Callable[..., Page], Callable[[str], None]]:

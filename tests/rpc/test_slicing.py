@@ -93,6 +93,8 @@ SHAPES: dict[str, Shape] = {
     "loop_carried": Shape(fx.render_loop_carried, ("value_a",), ("self", "n"), {"n": 3}),
     "return_walrus": Shape(fx.render_return_walrus, ("value_a",), ("self",), {}, drops_work=False),
     "argument_mutation": Shape(fx.render_argument_mutation, ("value_a",), ("self",), {}),
+    "shared_loop": Shape(fx.render_shared_loop, ("value_a",), ("self", "n"), {}, drops_work=False),
+    "iterator_consumed": Shape(fx.render_iterator_consumed, ("value_a",), ("self", "n"), {}),
     "future_annotations": Shape(
         ffx.render_future,
         ("title", "size"),
