@@ -34,6 +34,7 @@ from devserver.messages import (
 )
 
 REQUEST_TIMEOUT = 120.0
+RETIRE_GRACE = 0.5
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -134,6 +135,7 @@ class Supervisor:
         self.active: WorkerHandle | None = None
         self.preload: tuple[str, ...] = ()
         self._spare: asyncio.Task[WorkerHandle] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
 
     def pids(self) -> list[int]:
         """PIDs of the processes started and not yet reaped."""
@@ -190,12 +192,19 @@ class Supervisor:
             return reply if isinstance(reply, StartFailed) else StartFailed(repr(reply), "", False)
         old, self.active = self.active, worker
         if old is not None:
-            old.kill()
-            await old.process.wait()
+            self._retire(old)
         self.preload = reply.preload
         self.warm_spare()
         ms = (time.perf_counter() - began) * 1000
         return Started(reply.pid, ms, reply.preload, reply.codegen)
+
+    def _retire(self, old: WorkerHandle) -> None:
+        # The new process already serves: let the old one finish in-flight
+        # requests briefly (it stops accepting at once), then kill it. Nobody
+        # waits for this, so open streams cannot delay a restart.
+        task = asyncio.create_task(old.stop(grace=RETIRE_GRACE))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def close(self) -> None:
         """Stop every process this supervisor started."""
@@ -209,6 +218,8 @@ class Supervisor:
         if self.active is not None:
             await self.active.stop(grace=1.0)
             self.active = None
+        if self._retiring:
+            await asyncio.wait(self._retiring)
 
 
 def kill_leftover(pid: int) -> None:
