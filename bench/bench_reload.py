@@ -34,13 +34,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
-APP = '''
+APP = """
 import asyncio
 
 from starlette.applications import Starlette
@@ -68,7 +68,7 @@ async def stream(request):
 
 
 app = Starlette(routes=[Route("/value", value), Route("/label", label), Route("/stream", stream)])
-'''
+"""
 
 REGISTRY = """
 TABLES = set()
@@ -170,11 +170,10 @@ def server(cmd: list[str], cwd: Path, port_pattern: str | None) -> Iterator[tupl
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-        for pid in family:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        for pid in family:  # our own children, in case the parent left one behind
+            with suppress(ProcessLookupError):
+                if "python" in Path(f"/proc/{pid}/cmdline").read_text():
+                    os.kill(pid, signal.SIGKILL)
 
 
 def measure(
