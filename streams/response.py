@@ -107,10 +107,12 @@ class EventStream:
             else:
                 await self._serve(receive, send, lease)
         finally:
-            with anyio.CancelScope(shield=True):
-                await self._close_source_then_cleanup()
-            if lease is not None:
-                lease.release()
+            try:
+                with anyio.CancelScope(shield=True):
+                    await self._close_source_then_cleanup()
+            finally:
+                if lease is not None:
+                    lease.release()
 
     async def _reject_full(self, send: Send) -> None:
         limit = self._registry.max_streams if self._registry is not None else None
@@ -119,13 +121,20 @@ class EventStream:
 
     async def _serve(self, receive: Receive, send: Send, lease: StreamLease | None) -> None:
         buffer = ItemBuffer(self._settings.max_pending)
-        async with anyio.create_task_group() as tasks:
-            if lease is not None:
-                lease.attach(tasks.cancel_scope)
-            tasks.start_soon(self._pump, buffer)
-            with contextlib.suppress(_StreamStopError):  # nobody left to write to
-                await self._write(receive, send, buffer)
-            tasks.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tasks:
+                if lease is not None:
+                    lease.attach(tasks.cancel_scope)
+                tasks.start_soon(self._pump, buffer)
+                with contextlib.suppress(_StreamStopError):  # nobody left to write to
+                    await self._write(receive, send, buffer)
+                tasks.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            # Only the writer can fail (the pump catches everything); hand the
+            # server the bare exception, as Starlette's responses do.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
         self._log_unreported(buffer)
         if lease is not None and lease.stopped and not self._stopped:
             await self._finish_after_stop(send)

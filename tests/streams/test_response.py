@@ -10,7 +10,15 @@ import anyio.lowlevel
 import orjson
 import pytest
 
-from streams import END_FRAME, ErrorPayload, EventStream, StreamSettings, frame_data, tracked
+from streams import (
+    END_FRAME,
+    ErrorPayload,
+    EventStream,
+    StreamRegistry,
+    StreamSettings,
+    frame_data,
+    tracked,
+)
 from tests.streams.peer import Peer, parse_events
 
 pytestmark = pytest.mark.anyio
@@ -380,3 +388,29 @@ async def test_stream_disconnect_at_yield_allows_plain_await_in_finally() -> Non
                 await anyio.lowlevel.checkpoint()
             peer.disconnect()
     assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_unexpected_send_error_reaches_server_unwrapped() -> None:
+    journal = Journal()
+    peer = Peer(fail_at=1, fail_with=RuntimeError("Unexpected ASGI message"))
+    with pytest.raises(RuntimeError, match="Unexpected ASGI message"):
+        await serve(journal.stream(numbers(journal, 3)), peer)
+    assert journal.entries == ["finally", "on_close"]
+
+
+async def test_stream_failing_on_close_still_releases_registry_slot() -> None:
+    registry = StreamRegistry(max_streams=1)
+
+    async def failing_cleanup() -> None:
+        raise RuntimeError("cleanup failed")
+
+    stream = EventStream(
+        numbers(Journal(), 1),
+        encode=orjson.dumps,
+        render_error=render_error,
+        registry=registry,
+        on_close=failing_cleanup,
+    )
+    with pytest.raises(RuntimeError, match="cleanup failed"):
+        await serve(stream, Peer())
+    assert registry.open_count == 0
