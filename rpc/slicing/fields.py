@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, PydanticSchemaGenerationError, PydanticUserError, create_model
 from pydantic.fields import FieldInfo
 
 from rpc.slicing.source import SliceRefusal
@@ -52,11 +52,19 @@ def build_finisher(
         name: (model.model_fields[name].annotation, copy.copy(model.model_fields[name]))
         for name in fields
     }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        submodel = create_model(
-            f"{model.__name__}Reload", __config__=model.model_config, **definitions
-        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the model's own warnings were shown already
+            submodel = create_model(
+                f"{model.__name__}Reload",
+                __config__=model.model_config,
+                __module__=model.__module__,
+                **definitions,
+            )
+    except (PydanticUserError, PydanticSchemaGenerationError, NameError, TypeError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = f"cannot rebuild the reload fields of {model.__name__}: {first_line}"
+        raise SliceRefusal(reason) from None
     return FieldFinisher(keywords=kept, submodel=submodel)
 
 

@@ -31,15 +31,19 @@ class RenderSlice:
 
 
 def slice_render(
-    render: Callable[..., Any], reload_fields: Iterable[str], *, model: type[Any]
+    render: Callable[..., Any], reload_fields: Iterable[Any], *, model: type[Any]
 ) -> RenderSlice:
     """Slice ``render`` (the plain function from the controller class) for ``reload_fields``.
+
+    ``reload_fields`` are python field names of ``model`` (objects with a
+    ``.name``, such as ``Model.field`` references, are read by that name).
 
     Never raises for an unsupported render(): it returns ``RenderSlice(None, reason)``
     and the caller falls back to a full render.
     """
     try:
-        function = _slice(render, tuple(reload_fields), model)
+        fields = tuple(f if isinstance(f, str) else getattr(f, "name", f) for f in reload_fields)
+        function = _slice(render, fields, model)
     except SliceRefusal as refusal:
         return RenderSlice(function=None, reason=refusal.reason)
     params = tuple(function.__signature__.parameters)  # type: ignore[attr-defined]
