@@ -171,7 +171,7 @@ def server(cmd: list[str], cwd: Path, port_pattern: str | None) -> Iterator[tupl
             proc.kill()
             proc.wait(5)
         for pid in family:  # our own children, in case the parent left one behind
-            with suppress(ProcessLookupError):
+            with suppress(OSError):
                 if "python" in Path(f"/proc/{pid}/cmdline").read_text():
                     os.kill(pid, signal.SIGKILL)
 

@@ -80,7 +80,9 @@ async def run_dev(options: DevOptions, console: Console | None = None) -> int:
                 print(f"belay: error: {first.error}", file=sys.stderr, flush=True)
                 return 2
             coordinator.dirty = True
-            console.error(f"{first.error} (fix it and save; watching for changes)", first.details)
+            console.error(first.error, first.details)
+            url = _url(options.host, port)
+            console.line(f"{url} will serve {options.target} once it imports (fix it and save)")
         else:
             console.serving(_url(options.host, port), str(options.target), first.ms, first.pid)
             console.codegen(first.codegen, "")

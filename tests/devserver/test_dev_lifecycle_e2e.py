@@ -1,0 +1,59 @@
+"""``belay dev`` process lifecycle: broken at start, Ctrl-C, and a supervisor killed hard."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.devserver.devproc import DevProcess, alive, children_of, wait_until
+from tests.devserver.userpkg import write
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+APP = """
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+VALUE = {value!r}
+
+
+async def value(request):
+    return PlainTextResponse(VALUE)
+
+app = Starlette(routes=[Route("/value", value)])
+"""
+
+
+def test_dev_broken_at_start_recovers_on_save(tmp_path: Path) -> None:
+    write(tmp_path / "web" / "__init__.py", "")
+    write(tmp_path / "web" / "app.py", "raise RuntimeError('not yet')\n")
+    dev = DevProcess(tmp_path, ["web.app:app"])
+    try:
+        dev.wait_for_line(r"error: web/app\.py:1: RuntimeError: not yet")
+        dev.url = dev.wait_for_line(r"(http://\S+) will serve web\.app:app once").group(1)
+        write(tmp_path / "web" / "app.py", APP.format(value="fixed"))
+        dev.wait_for_line(r"restarted the app process")
+        dev.wait_for_text("/value", "fixed", timeout=5)
+    finally:
+        dev.stop()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
+def test_dev_stops_every_child(tmp_path: Path, signum: int) -> None:
+    write(tmp_path / "solo.py", APP.format(value="solo"))
+    dev = DevProcess(tmp_path, ["solo:app"])
+    try:
+        dev.wait_serving()
+        wait_until(lambda: len(children_of(dev.proc.pid)) >= 2, 20, "app process and spare")
+        started = children_of(dev.proc.pid)
+        os.kill(dev.proc.pid, signum)
+        dev.proc.wait(10)
+        # On SIGKILL the supervisor cannot clean up: the children notice their
+        # control channel closing and exit by themselves.
+        wait_until(lambda: not any(alive(pid) for pid in started), 5, "children to exit")
+    finally:
+        dev.stop()
