@@ -17,7 +17,14 @@ import {
   type Endpoint,
   type ReconnectPolicy,
 } from "./api.js";
-import { BelayNetworkError, errorFromBody, errorFromResponse, parseJson, type APIErrorClass } from "./errors.js";
+import {
+  BelayHTTPError,
+  BelayNetworkError,
+  errorFromBody,
+  errorFromResponse,
+  parseJson,
+  type APIErrorClass,
+} from "./errors.js";
 import { readEvents, SSEParser, type SSEEvent } from "./sse.js";
 
 /** Event names of the wire format (mirrors the Python `streams` package). */
@@ -135,12 +142,16 @@ async function* items<Item>(
   }
 }
 
-/** One reconnection attempt: a response, or undefined when the server is still unreachable. */
+/**
+ * One reconnection attempt: a response, or undefined when the server is still
+ * unreachable or answers a transient 502/503/504 (restarting, behind a proxy, full).
+ */
 async function reconnect(request: StreamRequest, signal: AbortSignal, lastEventId: string): Promise<Response | undefined> {
   try {
     return await connect(request, signal, lastEventId);
   } catch (error) {
     if (error instanceof BelayNetworkError) return undefined;
+    if (error instanceof BelayHTTPError && error.status >= 502 && error.status <= 504) return undefined;
     throw error;
   }
 }

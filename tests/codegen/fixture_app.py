@@ -175,6 +175,7 @@ class StreamLog:
     def __init__(self) -> None:
         self.closed: list[str] = []
         self.resumed_from: list[str | None] = []
+        self.sent = 0
         self.lock = threading.Lock()
 
     def close(self, name: str) -> None:
@@ -266,14 +267,17 @@ class ShopController(BaseShop):
 
     @passthrough
     async def resumable(
-        self, limit: int, last_event_id: streams.LastEventId = None
+        self, limit: int, slow: bool = False, last_event_id: streams.LastEventId = None
     ) -> AsyncIterator[Tick]:
-        """Tracked ticks, resuming after ``Last-Event-ID`` (the e2e test cuts the connection)."""
-        self.log.resumed_from.append(last_event_id)
+        """Tracked ticks, resuming after ``Last-Event-ID`` (the e2e tests break the connection)."""
+        with self.log.lock:
+            self.log.resumed_from.append(last_event_id)
         start = 0 if last_event_id is None else int(last_event_id) + 1
         for n in range(start, limit):
             yield streams.tracked(n, Tick(n=n))  # type: ignore[misc]
-            await asyncio.sleep(0)
+            with self.log.lock:
+                self.log.sent += 1
+            await asyncio.sleep(0.03 if slow else 0)
 
 
 class CounterState(RenderBase):

@@ -2,23 +2,31 @@
 
 The TS suite (``ts/client.test.ts``) is compiled with ``tsc --strict`` to a temp
 directory and run with ``node --test``; afterwards the server-side facts it
-relied on (stream ``finally`` blocks, resume ids) are checked here too.
+relied on (stream ``finally`` blocks, resume ids) are checked here too. A
+second suite keeps a tracked stream open while the server is stopped and a new
+one started on the same port.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import socket
+import subprocess
+import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypercorn.asyncio import serve
 
 from codegen import generate_client
 from tests.codegen.fixture_app import StreamLog, build_app
 from tests.codegen.node import TS_TESTS, mark_module, run_node_tests, run_tsc
-from tests.support.server import running_server
+from tests.support.server import ServerHandle, make_config, running_server, start_server
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
@@ -55,21 +63,98 @@ class CutStreams:
             raise ConnectionAbortedError("connection cut by the test")
 
 
-@pytest.mark.e2e
-def test_client_e2e_node_suite_against_live_server(tmp_path: Path) -> None:
-    src, out = tmp_path / "src", tmp_path / "out"
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated client and the TS suites, compiled once with tsc --strict."""
+    root = tmp_path_factory.mktemp("client")
+    src, out = root / "src", root / "out"
     generate_client(build_app(), src / "generated")
-    shutil.copyfile(TS_TESTS / "client.test.ts", src / "client.test.ts")
+    for name in ("client.test.ts", "restart.test.ts"):
+        shutil.copyfile(TS_TESTS / name, src / name)
     mark_module(src)
     assert run_tsc(sorted(src.rglob("*.ts")), out_dir=out, extra=("--rootDir", str(src))) == ""
     mark_module(out)
+    return out
 
+
+@pytest.mark.e2e
+def test_client_e2e_node_suite_against_live_server(compiled: Path) -> None:
     log = StreamLog()
     with running_server(CutStreams(build_app(log)), graceful_timeout=1.0) as server:
         env = {**os.environ, "BELAY_BASE_URL": server.base_url}
-        report = run_node_tests([out / "client.test.js"], env=env)
+        report = run_node_tests([compiled / "client.test.js"], env=env)
 
     assert "test_client_tracked_stream_resumes_with_last_event_id_after_a_cut" in report
     assert "fail 0" in report
     assert log.closed.count("forever") >= 4  # break, abort, return() and the cut
     assert log.resumed_from[-2:] == [None, "2"]
+
+
+def serve_on_port(app: Any, port: int) -> ServerHandle:
+    """Like ``start_server`` but on a given port (to come back where clients reconnect)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    config = make_config(sock.detach(), graceful_timeout=0.5)
+    ready = threading.Event()
+    state: dict[str, Any] = {"errors": []}
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        state["loop"], state["stop"] = loop, asyncio.Event()
+        ready.set()
+        try:
+            loop.run_until_complete(serve(app, config, shutdown_trigger=state["stop"].wait))
+        except BaseException as exc:
+            state["errors"].append(exc)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name=f"hypercorn-restart-{port}", daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    return ServerHandle(
+        f"http://127.0.0.1:{port}", port, state["loop"], state["stop"], thread, state["errors"]
+    )
+
+
+def wait_until(check: Callable[[], bool], *, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.01)
+
+
+@pytest.mark.e2e
+def test_client_e2e_tracked_stream_resumes_across_server_restart(compiled: Path) -> None:
+    log = StreamLog()
+    app = build_app(log)
+    first = start_server(app, graceful_timeout=0.5)
+    env = {**os.environ, "BELAY_BASE_URL": first.base_url}
+    args = ["node", "--test", "--test-reporter=spec", str(compiled / "restart.test.js")]
+    node = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    second: ServerHandle | None = None
+    try:
+        wait_until(lambda: log.sent >= 3)
+        # What a production shutdown does first (streams.shutdown_trigger): close the
+        # open streams without an end event, then stop; the port is free again.
+        first.loop.call_soon_threadsafe(app.stream_registry.close_all_nowait)
+        first.stop()
+        second = serve_on_port(build_app(log), first.port)  # new process state, same log
+        output, _ = node.communicate(timeout=60)
+    finally:
+        if node.poll() is None:
+            node.kill()
+            node.wait(5)
+        if second is not None:
+            second.stop()
+    text = output.decode()
+    assert node.returncode == 0, text
+    assert "test_client_tracked_stream_resumes_across_a_server_restart" in text
+    assert log.resumed_from[0] is None
+    assert len(log.resumed_from) >= 2
+    assert log.resumed_from[-1] is not None
+    assert int(log.resumed_from[-1]) >= 2

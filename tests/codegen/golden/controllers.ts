@@ -62,9 +62,9 @@ export interface ShopController extends BaseShop<ShopState> {
     params?: Record<string, never>,
     options?: ActionOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
-  /** Tracked ticks, resuming after ``Last-Event-ID`` (the e2e test cuts the connection). */
+  /** Tracked ticks, resuming after ``Last-Event-ID`` (the e2e tests break the connection). */
   resumable(
-    params: { limit: number },
+    params: { limit: number; slow?: boolean },
     options?: ActionOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
 }
