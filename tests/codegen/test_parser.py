@@ -56,7 +56,8 @@ def test_parser_actions_kinds_params_bodies_returns() -> None:
     assert lookup.errors == ("RoomFull", "NotAllowed")
     assert lookup.returns.name == "PageAddress"
     assert shop["resumable"].stream
-    assert [p.name for p in shop["resumable"].params] == ["limit"]  # LastEventId is not a param
+    # LastEventId is not a query param
+    assert [p.name for p in shop["resumable"].params] == ["limit", "slow"]
     assert shop["set_title"].reload == ("title",)
 
 
