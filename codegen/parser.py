@@ -184,6 +184,8 @@ class AppParser:
 
 def parse_app(app: AppLike) -> AppWrapper:
     """The wrappers for every served controller of ``app`` and what they reference."""
+    if not hasattr(app, "controller_specs") or not isinstance(getattr(app, "prefix", None), str):
+        raise CodegenError(f"codegen needs an rpc.RPCApp, got {app!r}")
     return AppParser().parse(app)
 
 

@@ -83,3 +83,9 @@ def test_writer_accepts_a_loaded_dump(tmp_path: Path) -> None:
     generate_client(load_app(dump_app(parse_app(build_app()))), loaded)
     for path in live.rglob("*.ts"):
         assert (loaded / path.relative_to(live)).read_bytes() == path.read_bytes()
+
+
+def test_writer_rejects_what_is_not_an_rpc_app(tmp_path: Path) -> None:
+    with pytest.raises(CodegenError, match=r"codegen needs an rpc\.RPCApp"):
+        generate_client(object(), tmp_path)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
