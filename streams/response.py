@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -43,7 +44,7 @@ SSE_HEADERS = [
 ]
 JSON_TYPE = (b"content-type", b"application/json")
 PUMP_SLICE = 0.002  # seconds the pump may run without yielding to the loop
-POLL_EVERY = 0.25  # seconds between disconnect polls that may wait (see _poll_disconnect)
+POLL_EVERY = 0.25  # seconds between disconnect polls while items flow
 POLL_WAIT = 0.001
 FINAL_SEND_TIMEOUT = 0.1  # shutdown must not wait on a peer that stopped reading
 
@@ -62,6 +63,7 @@ class EventStream:
 
     __slots__ = (
         "_encode",
+        "_guard",
         "_next_poll",
         "_on_close",
         "_registry",
@@ -95,6 +97,7 @@ class EventStream:
         self._stopped = False  # the peer is gone
         self._reported = False  # the generator's outcome reached the peer
         self._next_poll = 0.0
+        self._guard: anyio.CancelScope | None = None  # the send-timeout scope of _write
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._served:
@@ -162,6 +165,20 @@ class EventStream:
             buffer.finish(exc)
 
     async def _write(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
+        # One long-lived scope enforces the send timeout: its deadline is armed
+        # by each send and disarmed before waiting idle, which is far cheaper
+        # than a fresh scope per send.
+        with anyio.CancelScope() as guard:
+            self._guard = guard
+            self._next_poll = anyio.current_time() + POLL_EVERY
+            await self._write_all(receive, send, buffer)
+        self._guard = None
+        if guard.cancelled_caught:
+            self._stopped = True
+            logger.debug("stream send timed out after %ss", self._settings.send_timeout)
+            raise _StreamStopError
+
+    async def _write_all(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
         # Headers wait for the first result, so an error raised before the first
         # item is a plain HTTP error. A generator silent for a whole ping
         # interval gets its headers and a ping, so idle subscriptions stay alive.
@@ -188,6 +205,10 @@ class EventStream:
                 return
             await self._send_body(send, chunk)
             buffer.accepted(len(items))
+            if not buffer.has_news():
+                # One turn of the loop lets a generator that awaits between items
+                # hand over its next one, sparing the costlier idle wait.
+                await anyio.lowlevel.checkpoint()
             if buffer.has_news():
                 await self._poll_disconnect(receive)
             else:
@@ -216,6 +237,8 @@ class EventStream:
         """Wait up to one ping interval for news; True if there is news."""
         if buffer.has_news():
             return True
+        if self._guard is not None:
+            self._guard.deadline = math.inf  # no send in flight while idle
         with anyio.move_on_after(self._settings.ping_interval) as scope:
             buffer.watch(scope)
             while True:  # ends by cancellation: news or the ping deadline
@@ -224,16 +247,14 @@ class EventStream:
         return buffer.has_news()
 
     async def _poll_disconnect(self, receive: Receive) -> None:
-        # While items flow the writer never waits in receive(). Each batch it
-        # takes a disconnect the server already queued (hypercorn and uvicorn
-        # return it without awaiting) under an expired deadline; every
-        # POLL_EVERY seconds it gives receive() POLL_WAIT, for servers whose
-        # receive() always awaits first.
+        # While items flow the writer never waits in receive(), so every
+        # POLL_EVERY seconds it gives receive() POLL_WAIT to report a
+        # disconnect (servers like hypercorn keep accepting sends after one).
         now = anyio.current_time()
-        wait = 0.0
-        if now >= self._next_poll:
-            wait, self._next_poll = POLL_WAIT, now + POLL_EVERY
-        with anyio.move_on_after(wait):
+        if now < self._next_poll:
+            return
+        self._next_poll = now + POLL_EVERY
+        with anyio.move_on_after(POLL_WAIT):
             await self._check_message(receive)
 
     async def _check_message(self, receive: Receive) -> None:
@@ -268,8 +289,13 @@ class EventStream:
 
     async def _send(self, message: dict[str, Any], send: Send) -> None:
         """One ASGI send under the send timeout; a failed or stuck send ends the stream."""
+        timeout, guard = self._settings.send_timeout, self._guard
         try:
-            with anyio.fail_after(self._settings.send_timeout):
+            if guard is None or timeout is None:
+                with anyio.fail_after(timeout):
+                    await send(message)
+            else:
+                guard.deadline = anyio.current_time() + timeout
                 await send(message)
         except (OSError, TimeoutError) as exc:
             # A dead or departed peer is not an error of the app: no traceback.
