@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field
@@ -201,3 +204,21 @@ def test_dump_load_round_trip_gives_identical_output() -> None:
     loaded = load_app(text)
     assert loaded == live
     assert render_files(loaded) == render_files(live)
+
+
+def test_dump_from_another_process_generates_the_same_client() -> None:
+    code = (
+        "from codegen import dump_app, parse_app\n"
+        "from tests.codegen.fixture_app import build_app\n"
+        "print(dump_app(parse_app(build_app())))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+        check=True,
+    )
+    assert render_files(load_app(done.stdout)) == render_files(parse_app(build_app()))
