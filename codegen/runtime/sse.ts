@@ -30,6 +30,18 @@ export class SSEParser {
   private idBuffer = "";
   private skipLF = false;
 
+  /**
+   * Start a new connection: drop any half-received line or event (it will be
+   * resent after the last event id), keep `lastEventId` and `retry`.
+   */
+  reset(): void {
+    this.line = "";
+    this.data = "";
+    this.eventType = "";
+    this.idBuffer = this.lastEventId;
+    this.skipLF = false;
+  }
+
   /** Feed the next piece of text; returns the events it completed, in order. */
   push(text: string): SSEEvent[] {
     const events: SSEEvent[] = [];

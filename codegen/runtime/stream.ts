@@ -18,6 +18,7 @@ import {
   type ReconnectPolicy,
 } from "./api.js";
 import {
+  BelayError,
   BelayHTTPError,
   BelayNetworkError,
   errorFromBody,
@@ -121,7 +122,7 @@ async function* items<Item>(
             const { type, data } = step.event;
             if (type === STREAM_EVENTS.end) return;
             if (type === STREAM_EVENTS.error) throw errorFromBody(undefined, parseJson(data), request.errors);
-            if (type === STREAM_EVENTS.item) yield JSON.parse(data) as Item;
+            if (type === STREAM_EVENTS.item) yield parseItem<Item>(data, request.path);
           }
         } finally {
           await events.return();
@@ -135,10 +136,19 @@ async function* items<Item>(
       }
       await sleep(delayFor(policy, attempt, parser.retry), controller.signal);
       attempt++;
+      parser.reset();
       response = await reconnect(request, controller.signal, parser.lastEventId);
     }
   } finally {
     controller.abort();
+  }
+}
+
+function parseItem<Item>(data: string, path: string): Item {
+  try {
+    return JSON.parse(data) as Item;
+  } catch (error) {
+    throw new BelayError(`stream ${path} sent an item that is not JSON`, { cause: error });
   }
 }
 

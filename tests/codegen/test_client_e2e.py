@@ -35,9 +35,9 @@ ASGIApp = Callable[[Message, Callable[[], Awaitable[Message]], Send], Awaitable[
 
 class CutStreams:
     """Forced disconnects: a request with ``X-Test-Cut-After: N`` (and no
-    ``Last-Event-ID``) loses its connection right after N stream items, the way
-    a dropped network would: the app raises, so hypercorn aborts the response
-    mid-body."""
+    ``Last-Event-ID``) loses its connection after N stream items and most of the
+    next one, the way a dropped network would: the app raises, so hypercorn
+    aborts the response mid-body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -52,10 +52,12 @@ class CutStreams:
 
         async def cutting_send(message: Message) -> None:
             nonlocal remaining
+            body = message.get("body", b"") if message["type"] == "http.response.body" else b""
             if remaining <= 0:
+                if body:  # the next event goes out without its last 4 bytes: cut mid-line
+                    await send({**message, "body": body[:-4], "more_body": True})
                 raise ConnectionAbortedError("connection cut by the test")
-            if message["type"] == "http.response.body":
-                remaining -= message.get("body", b"").count(b"data: ")
+            remaining -= body.count(b"data: ")
             await send(message)
 
         await self.app(scope, receive, cutting_send)

@@ -131,3 +131,16 @@ test("test_read_events_break_cancels_the_body", async () => {
   }
   assert.equal(cancelled, true);
 });
+
+test("test_sse_parser_reset_drops_partial_event_but_keeps_last_id", () => {
+  const parser = new SSEParser();
+  assert.deepEqual(parser.push("retry: 100\nid: 2\ndata: 2\n\nid: 3\ndata: {\"n\":"), [
+    { type: "message", data: "2", lastEventId: "2" },
+  ]);
+  parser.reset(); // the connection dropped mid-event; a new one starts after id 2
+  assert.deepEqual(parser.push("id: 3\ndata: 3\n\n"), [{ type: "message", data: "3", lastEventId: "3" }]);
+  assert.equal(parser.retry, 100);
+  parser.push("id: 9\r");
+  parser.reset();
+  assert.deepEqual(parser.push("\ndata: after\n\n"), [{ type: "message", data: "after", lastEventId: "3" }]);
+});
