@@ -9,7 +9,14 @@ import anyio.lowlevel
 import orjson
 import pytest
 
-from streams import EVENT_END, ErrorPayload, EventStream, StreamRegistry, StreamSettings
+from streams import (
+    EVENT_END,
+    ErrorPayload,
+    EventStream,
+    StreamRegistry,
+    StreamSettings,
+    shutdown_trigger,
+)
 from tests.streams.peer import Peer, parse_events
 
 pytestmark = pytest.mark.anyio
@@ -136,3 +143,19 @@ async def test_registry_close_all_before_first_item_answers_503() -> None:
 async def test_registry_close_all_with_nothing_open_returns_at_once() -> None:
     with anyio.fail_after(1):
         await StreamRegistry().close_all()
+
+
+async def test_shutdown_trigger_closes_registries_before_returning() -> None:
+    registry, log = StreamRegistry(), Log()
+    peer, go = Peer(), anyio.Event()
+    trigger = shutdown_trigger(registry, wait=go.wait)
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            stream = open_stream(registry, log, "s", blocked(log, "s"))
+            tasks.start_soon(stream, {}, peer.receive, peer.send)
+            await peer.wait_sent(1)
+            go.set()
+            await trigger()  # what hypercorn awaits before its graceful wait
+            assert registry.open_count == 0
+    assert log.entries == ["s:finally", "s:on_close"]
+    assert peer.ended

@@ -179,7 +179,9 @@ async def test_stream_tracked_items_carry_ids() -> None:
     assert frames[2] == {"id": "k", "data": '{"n":9}'}
 
 
-async def test_stream_disconnect_while_generator_blocked_in_await() -> None:
+async def test_stream_disconnect_while_generator_blocked_in_await(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     journal, peer = Journal(), Peer()
 
     async def waiting() -> AsyncIterator[object]:
@@ -196,6 +198,7 @@ async def test_stream_disconnect_while_generator_blocked_in_await() -> None:
             peer.disconnect()
     assert journal.entries == ["finally", "on_close"]
     assert not peer.ended  # nothing more is written to a peer that left
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
 
 
 @pytest.mark.parametrize("lazy_receive", [False, True])

@@ -1,0 +1,108 @@
+"""EventStream under a real hypercorn (in-thread, 127.0.0.1): streams consumed and abandoned."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+
+from streams import ErrorPayload, EventStream, StreamRegistry, StreamSettings, tracked
+from tests.support.server import running_server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+
+class CountingApp:
+    """An ASGI app serving ``/count?n=N`` (N tracked events) and ``/forever``."""
+
+    def __init__(self) -> None:
+        self.registry = StreamRegistry()
+        self.opened = self.finalised = self.cleaned = 0
+
+    async def source(self, path: str, count: int) -> AsyncIterator[object]:
+        self.opened += 1
+        try:
+            for n in range(count):
+                yield tracked(n, {"n": n})
+            while path == "/forever":
+                yield {"n": -1}
+                await asyncio.sleep(0.01)
+        finally:
+            self.finalised += 1
+
+    async def on_close(self) -> None:
+        self.cleaned += 1
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await receive()
+        count = int(scope["query_string"].decode().partition("=")[2] or 0)
+        stream = EventStream(
+            self.source(scope["path"], count),
+            encode=orjson.dumps,
+            render_error=lambda exc: ErrorPayload(500, b'{"detail":"Internal Server Error"}'),
+            settings=StreamSettings(ping_interval=1),
+            registry=self.registry,
+            on_close=self.on_close,
+        )
+        await stream(scope, receive, send)
+
+
+async def read_events(port: int, path: str, stop_after: int | None = None) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n".encode())
+    received = b""
+    try:
+        while chunk := await reader.read(65536):
+            received += chunk
+            if stop_after is not None and received.count(b"data: ") >= stop_after:
+                break
+            if received.endswith(b"0\r\n\r\n"):
+                break
+    finally:
+        writer.close()
+    return received
+
+
+async def test_hypercorn_streams_consumed_concurrently_end_cleanly() -> None:
+    app = CountingApp()
+    with running_server(app) as server:
+        bodies = await asyncio.wait_for(
+            asyncio.gather(*(read_events(server.port, "/count?n=50") for _ in range(200))), 30
+        )
+    # Each send is one HTTP chunk holding whole frames, so frames are never split.
+    assert all(body.count(b"id: ") == 50 for body in bodies)
+    assert all(body.count(b"data: ") == 51 for body in bodies)
+    assert all(b"event: end\ndata: {}\n\n" in body for body in bodies)
+    assert (app.opened, app.finalised, app.cleaned) == (200, 200, 200)
+
+
+async def test_hypercorn_abandoned_streams_leave_nothing_behind() -> None:
+    app = CountingApp()
+    with running_server(app) as server:
+        tasks_before = await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(count_tasks(), server.loop)
+        )
+        for _ in range(10):  # 10 waves of 50 connect/read/disconnect cycles
+            await asyncio.wait_for(
+                asyncio.gather(*(read_events(server.port, "/forever", 3) for _ in range(50))), 10
+            )
+        for _ in range(100):  # disconnects are noticed within a poll; wait at most 1 s
+            if app.registry.open_count == 0:
+                break
+            await asyncio.sleep(0.01)
+        tasks_after = await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(count_tasks(), server.loop)
+        )
+    assert app.registry.open_count == 0
+    assert (app.opened, app.finalised, app.cleaned) == (500, 500, 500)
+    assert tasks_after <= tasks_before
+
+
+async def count_tasks() -> int:
+    await asyncio.sleep(0.05)  # let closed connections' tasks finish
+    return len(asyncio.all_tasks())
