@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 import enum
 import hashlib
+import importlib.util
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import anyio
+import anyio.to_thread
 import watchfiles
+from watchfiles._rust_notify import RustNotify
 
 
 class ChangeKind(enum.Enum):
@@ -50,9 +54,12 @@ _KINDS = {
 
 
 class WatchfilesSource:
-    """Changes of ``.py`` files under ``roots`` from watchfiles.
+    """Changes of ``.py`` files under ``roots``, from watchfiles' Rust notifier.
 
-    ``step_ms`` is how long a quiet filesystem must stay quiet before a batch is
+    The notifier is created in the constructor, so every change after it
+    returns is reported (``awatch`` only starts watching on its first
+    iteration, which would lose saves made while the app process starts).
+    ``step_ms`` is how long the filesystem must stay quiet before a batch is
     yielded; ``debounce_ms`` caps how long one batch may keep growing. Editors
     finish a save (truncate + write, or write + rename) within a few ms.
     """
@@ -65,20 +72,31 @@ class WatchfilesSource:
         debounce_ms: int = 40,
         step_ms: int = 5,
     ) -> None:
-        self._roots = list(roots)
+        self._notify = RustNotify([str(root) for root in roots], False, False, 300, True, False)
         self._stop = stop_event
         self._debounce = debounce_ms
         self._step = step_ms
+        self._filter = watchfiles.PythonFilter()
 
     async def __aiter__(self) -> AsyncIterator[frozenset[FileChange]]:
-        async for raw in watchfiles.awatch(
-            *self._roots,
-            watch_filter=watchfiles.PythonFilter(),
-            debounce=self._debounce,
-            step=self._step,
-            stop_event=self._stop,
-        ):
-            yield frozenset(FileChange(_KINDS[kind], Path(path)) for kind, path in raw)
+        try:
+            while True:
+                raw = await anyio.to_thread.run_sync(
+                    self._notify.watch, self._debounce, self._step, 1000, self._stop
+                )
+                if raw == "stop":
+                    return
+                if isinstance(raw, str):  # "timeout" (or a stray "signal"): keep watching
+                    continue
+                batch = frozenset(
+                    FileChange(_KINDS[watchfiles.Change(kind)], Path(path))
+                    for kind, path in raw
+                    if self._filter(watchfiles.Change(kind), path)
+                )
+                if batch:
+                    yield batch
+        finally:
+            self._notify.close()
 
 
 def merge_watch_paths(paths: Iterable[Path]) -> list[Path]:
@@ -127,6 +145,18 @@ def read_file_bytes(path: Path) -> bytes | None:
 def digest(content: bytes) -> str:
     """A content hash for identical-rewrite detection."""
     return hashlib.blake2b(content, digest_size=16).hexdigest()
+
+
+def drop_stale_bytecode(path: Path) -> None:
+    """Delete ``path``'s cached ``.pyc``, if any.
+
+    A ``.pyc`` is trusted when the source's mtime (whole seconds) and size match,
+    so two same-size saves within one second would load the old code.
+    """
+    try:
+        Path(importlib.util.cache_from_source(str(path))).unlink(missing_ok=True)
+    except (OSError, NotImplementedError, ValueError):
+        return
 
 
 def check_syntax(path: Path, content: bytes) -> SyntaxProblem | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from devserver.changes import SyntaxProblem
@@ -27,8 +28,12 @@ class Console:
 
     def reloaded(self, modules: Sequence[str], ms: float) -> None:
         """An in-place reload finished."""
-        names = ", ".join(modules) if modules else "no loaded module"
-        self.line(f"reloaded {names} in {ms:.1f} ms")
+        self.line(f"reloaded {', '.join(modules)} in {ms:.1f} ms")
+
+    def unused(self, paths: Sequence[Path]) -> None:
+        """Saved files that no loaded module comes from."""
+        names = ", ".join(display_path(path) for path in paths)
+        self.line(f"{names} changed; the app does not import it, nothing to reload")
 
     def restarted(self, ms: float, pid: int) -> None:
         """A fresh app process took over."""

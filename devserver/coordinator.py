@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from devserver.changes import ChangeFilter, ChangeSource, FileChange
+from devserver.changes import ChangeFilter, ChangeSource, FileChange, drop_stale_bytecode
 from devserver.console import Console
 from devserver.messages import (
     ChannelClosedError,
@@ -46,11 +46,13 @@ class ReloadCoordinator:
         app: AppControl,
         console: Console,
         notify: Notify,
+        before_reload: Callable[[Path], None] = drop_stale_bytecode,
     ) -> None:
         self.changes = changes
         self.app = app
         self.console = console
         self.notify = notify
+        self.before_reload = before_reload
         self.dirty = False  # the serving process is half-reloaded: restart on the next save
 
     async def run(self, source: ChangeSource) -> None:
@@ -65,6 +67,8 @@ class ReloadCoordinator:
             self.console.syntax_error(problem)
         if not decision.reload:
             return
+        for path in decision.reload:
+            self.before_reload(path)
         if self.dirty:
             await self.restart(decision.reload)
             return
@@ -74,7 +78,9 @@ class ReloadCoordinator:
             self.console.error("the app process exited; restarting it")
             await self.restart(decision.reload)
             return
-        if isinstance(result, ReloadDone):
+        if isinstance(result, ReloadDone) and not result.modules:
+            self.console.unused(decision.reload)
+        elif isinstance(result, ReloadDone):
             self.console.reloaded(result.modules, result.ms)
             self.console.codegen(result.codegen, result.codegen_error)
             await self.notify(reload_message(result.modules, result.codegen, restart=False))

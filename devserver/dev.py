@@ -67,6 +67,7 @@ async def run_dev(options: DevOptions, console: Console | None = None) -> int:
     spec = StartSpec(str(options.target), tuple(map(str, roots)), options.codegen_out, notify_url)
     supervisor = Supervisor(listen, spec)
     notifier = Notifier()
+    source = WatchfilesSource(roots, stop_event=stop)  # watching from here on
     changes = ChangeFilter()
     changes.remember(python_files(roots))
     coordinator = ReloadCoordinator(
@@ -88,7 +89,6 @@ async def run_dev(options: DevOptions, console: Console | None = None) -> int:
             console.codegen(first.codegen, "")
         console.line(f"watching {', '.join(display_path(r) for r in roots)}")
         console.line(f'browser reload: <script src="{SNIPPET_PATH}"></script> ({notify_url})')
-        source = WatchfilesSource(roots, stop_event=stop)
         tasks.append(asyncio.create_task(coordinator.run(source)))
         await stop.wait()
         return 0

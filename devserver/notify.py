@@ -22,6 +22,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from devserver.snippet import snippet_text
 
+HELLO = orjson.dumps({"type": "hello"}).decode()
+
 
 class Notifier:
     """Keeps the connected browsers and broadcasts reload messages to them."""
@@ -56,6 +58,7 @@ class Notifier:
         await websocket.accept()
         self._clients.add(websocket)
         try:
+            await websocket.send_text(HELLO)  # registered: reloads will reach this socket
             while True:
                 await websocket.receive_text()
         except WebSocketDisconnect:

@@ -10,14 +10,13 @@ half-reloaded, so the outcome then asks for a restart.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from devserver.changes import check_syntax, read_file_bytes
+from devserver.changes import check_syntax, drop_stale_bytecode, read_file_bytes
 from devserver.failures import describe_error, format_details
 from devserver.graph import ImportGraph, ModuleSource, imported_names
 
@@ -35,15 +34,6 @@ class ReloadOutcome:
     def ok(self) -> bool:
         """True when every planned module was reloaded."""
         return not self.error
-
-
-def _drop_stale_bytecode(path: Path) -> None:
-    # A .pyc is trusted when the source's mtime (whole seconds) and size match;
-    # two same-size saves within a second would otherwise reload the old code.
-    try:
-        Path(importlib.util.cache_from_source(str(path))).unlink(missing_ok=True)
-    except (OSError, NotImplementedError, ValueError):
-        return
 
 
 class ModuleReloader:
@@ -104,7 +94,7 @@ class ModuleReloader:
         order = self.graph(by_name).reload_order(changed)
         importlib.invalidate_caches()
         for name in changed:
-            _drop_stale_bytecode(by_name[name])
+            drop_stale_bytecode(by_name[name])
         for name in order:
             try:
                 self._reload(self._modules[name])

@@ -249,7 +249,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
-    sys.dont_write_bytecode = True
     asyncio.run(run_app_process(args.listen_fd, args.control_fd))
     sys.stdout.flush()
     os._exit(0)

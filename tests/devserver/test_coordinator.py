@@ -40,6 +40,7 @@ class ScriptedApp:
     def __init__(self, replies: list[Any]) -> None:
         self.replies = replies
         self.calls: list[tuple[str, tuple[Path, ...]]] = []
+        self.dropped: list[Path] = []  # files whose stale .pyc the coordinator dropped
 
     async def reload(self, paths: tuple[Path, ...]) -> ReloadDone | ReloadFailed:
         self.calls.append(("reload", paths))
@@ -69,7 +70,11 @@ def run(
 
     async def main() -> None:
         coordinator = ReloadCoordinator(
-            changes=changes, app=app, console=Console(out), notify=notify
+            changes=changes,
+            app=app,
+            console=Console(out),
+            notify=notify,
+            before_reload=app.dropped.append,
         )
         with anyio.fail_after(5):
             await coordinator.run(ListSource(files, edits))
@@ -86,6 +91,7 @@ STARTED = Started(pid=4242, ms=120.0, preload=("starlette",), codegen=())
 def test_coordinator_reloads_and_notifies() -> None:
     app, sent, out = run([(BASE, b"VALUE = 2\n")], [DONE])
     assert app.calls == [("reload", (BASE,))]
+    assert app.dropped == [BASE]
     assert sent == [
         {
             "type": "reload",
@@ -145,3 +151,11 @@ def test_coordinator_never_sends_uncompilable_code(bad: bytes) -> None:
     app, _, out = run([(BASE, bad)], [])
     assert app.calls == []
     assert "syntax error:" in out
+
+
+def test_coordinator_file_the_app_does_not_import_notifies_nobody() -> None:
+    unused = ReloadDone((), 0.2, (), "")
+    app, sent, out = run([(ROOT / "scratch.py", b"X = 1\n")], [unused])
+    assert [call[0] for call in app.calls] == ["reload"]
+    assert sent == []
+    assert "nothing to reload" in out

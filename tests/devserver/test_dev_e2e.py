@@ -152,7 +152,7 @@ def test_dev_reload_notifies_browsers(dev: DevProcess, project: Path) -> None:
     assert ws_url in snippet
     assert "belay:reload" in snippet
     with websockets.connect(ws_url, open_timeout=5) as socket:
-        time.sleep(0.05)  # let the server register the socket
+        assert json.loads(socket.recv(timeout=5)) == {"type": "hello"}
         write(project / "shop" / "base.py", "VALUE = 'ws'\n")
         message = json.loads(socket.recv(timeout=5))
     assert message["type"] == "reload"
