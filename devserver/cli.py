@@ -114,14 +114,16 @@ def run_serve_verb(args: argparse.Namespace) -> int:
 
 def run_codegen_verb(args: argparse.Namespace) -> int:
     """``belay codegen``: import the app and write the client."""
+    from devserver.failures import describe_error
     from devserver.target import import_target
     from devserver.worker import run_codegen
 
     app = import_target(Target.parse(args.app))
     try:
         written = run_codegen(app, str(Path(args.out)))
-    except RuntimeError as exc:
-        print(f"belay: error: {exc}", file=sys.stderr, flush=True)
+    except Exception as exc:  # a CodegenError names the offending model or action
+        message = str(exc) if isinstance(exc, RuntimeError) else describe_error(exc)
+        print(f"belay: error: codegen failed: {message}", file=sys.stderr, flush=True)
         return 1
     for path in written:
         print(f"belay: wrote {path}")

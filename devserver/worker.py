@@ -59,13 +59,21 @@ BASE_PRELOAD = (
 )
 
 
-def preload(names: tuple[str, ...]) -> None:
-    """Import third-party modules ahead of time; a failure is reported, not fatal."""
+def preload(names: tuple[str, ...], *, optional: bool = False) -> None:
+    """Import modules ahead of time; a failure is never fatal.
+
+    ``optional`` modules (our default list) may be absent or unused by the app,
+    so an ImportError is expected there and not worth a console line; the app's
+    own import will report it if the app needs the module.
+    """
     for name in names:
         if name in sys.modules:
             continue
         try:
             importlib.import_module(name)
+        except ImportError as exc:
+            if not optional:
+                print(f"belay: preloading {name} failed: {exc}", file=sys.stderr, flush=True)
         except Exception as exc:
             print(f"belay: preloading {name} failed: {exc}", file=sys.stderr, flush=True)
 
@@ -124,7 +132,7 @@ class AppProcess:
 
     async def run(self) -> None:
         """Answer control messages until told to shut down."""
-        preload(BASE_PRELOAD)
+        preload(BASE_PRELOAD, optional=True)
         await self.channel.send(Ready(pid=os.getpid()))
         while True:
             message = await self.channel.receive()

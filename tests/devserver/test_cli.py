@@ -113,3 +113,38 @@ def test_cli_serve_runs_hypercorn_without_tracebacks(project: Path) -> None:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(5)
+
+
+RPC_APP = """
+from rpc import ControllerBase, RPCApp, RenderBase, passthrough
+
+
+class PageState(RenderBase):
+    title: str
+
+
+class PageController(ControllerBase):
+    url = "/"
+
+    async def render(self) -> PageState:
+        return PageState(title="hi")
+
+    @passthrough
+    async def echo(self, text: str) -> str:
+        return text
+
+
+app = RPCApp(controllers=[PageController()])
+"""
+
+
+def test_cli_codegen_writes_client_then_nothing(tmp_path: Path) -> None:
+    pytest.importorskip("rpc")
+    write(tmp_path / "page_app.py", RPC_APP)
+    first = run_belay(tmp_path, ["codegen", "page_app:app", "--out", "generated"])
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "generated" / "index.ts").exists()
+    assert "echo" in "".join(p.read_text() for p in (tmp_path / "generated").rglob("*.ts"))
+    second = run_belay(tmp_path, ["codegen", "page_app:app", "--out", "generated"])
+    assert second.returncode == 0, second.stderr
+    assert "0 file(s) changed" in second.stdout
