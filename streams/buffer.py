@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import anyio
+import anyio.lowlevel
+
+PUMP_SLICE = 0.002  # seconds the pump may run without yielding to the loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +90,30 @@ class ItemBuffer:
         if self._watcher is not None:
             self._watcher.cancel()
             self._watcher = None
+
+
+async def pump(source: AsyncIterator[object], buffer: ItemBuffer) -> None:
+    """Pull ``source`` into ``buffer`` until it ends; run as the stream's one pump task.
+
+    Only this task advances the generator, and nothing cancels a pending
+    ``__anext__`` except the end of the whole stream (LESSONS: a cancelled anext
+    kills the generator). It yields to the loop whenever the buffer is full and
+    at least every ``PUMP_SLICE`` seconds, so a generator that never awaits can
+    neither starve other tasks nor escape cancellation. It does not yield after
+    every item: handing each item to the writer alone defeats coalescing
+    (measured: 11k instead of 200k+ events/s).
+    """
+    clock = time.monotonic
+    deadline = clock() + PUMP_SLICE
+    try:
+        while True:
+            await buffer.wait_room()
+            item = await source.__anext__()
+            buffer.put(item)
+            if clock() >= deadline:
+                await anyio.lowlevel.checkpoint()
+                deadline = clock() + PUMP_SLICE
+    except StopAsyncIteration:
+        buffer.finish(None)
+    except Exception as exc:
+        buffer.finish(exc)

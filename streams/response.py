@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -22,11 +21,11 @@ import anyio
 import anyio.lowlevel
 import orjson
 
-from streams.buffer import ItemBuffer
-from streams.framing import END_FRAME, PING_FRAME, frame_data, frame_error
+from streams.buffer import ItemBuffer, pump
+from streams.framing import END_FRAME, PING_FRAME, frame_error
 from streams.registry import StreamLease, StreamRegistry
 from streams.settings import ErrorPayload, StreamSettings
-from streams.tracking import TrackedItem
+from streams.tracking import frame_items
 
 logger = logging.getLogger("streams")
 
@@ -43,7 +42,6 @@ SSE_HEADERS = [
     (b"x-accel-buffering", b"no"),
 ]
 JSON_TYPE = (b"content-type", b"application/json")
-PUMP_SLICE = 0.002  # seconds the pump may run without yielding to the loop
 POLL_EVERY = 0.25  # seconds between disconnect polls while items flow
 POLL_WAIT = 0.001
 FINAL_SEND_TIMEOUT = 0.1  # shutdown must not wait on a peer that stopped reading
@@ -62,6 +60,7 @@ class EventStream:
     """
 
     __slots__ = (
+        "_complete",
         "_encode",
         "_guard",
         "_next_poll",
@@ -94,6 +93,7 @@ class EventStream:
         self._on_close = on_close
         self._served = False
         self._started = False  # headers sent
+        self._complete = False  # the last body message sent
         self._stopped = False  # the peer is gone
         self._reported = False  # the generator's outcome reached the peer
         self._next_poll = 0.0
@@ -128,7 +128,7 @@ class EventStream:
             async with anyio.create_task_group() as tasks:
                 if lease is not None:
                     lease.attach(tasks.cancel_scope)
-                tasks.start_soon(self._pump, buffer)
+                tasks.start_soon(pump, self._source, buffer)
                 with contextlib.suppress(_StreamStopError):  # nobody left to write to
                     await self._write(receive, send, buffer)
                 tasks.cancel_scope.cancel()
@@ -139,30 +139,8 @@ class EventStream:
                 raise group.exceptions[0] from None
             raise
         self._log_unreported(buffer)
-        if lease is not None and lease.stopped and not self._stopped:
+        if lease is not None and lease.stopped and not (self._stopped or self._complete):
             await self._finish_after_stop(send)
-
-    async def _pump(self, buffer: ItemBuffer) -> None:
-        # Only this task advances the generator, and nothing cancels a pending
-        # __anext__ except the end of the whole stream (LESSONS: a cancelled
-        # anext kills the generator). It yields to the loop at least every
-        # PUMP_SLICE, so a generator that never awaits cannot starve anyone,
-        # while items produced within one slice still leave in one write.
-        source = self._source
-        clock = time.monotonic
-        deadline = clock() + PUMP_SLICE
-        try:
-            while True:
-                await buffer.wait_room()
-                item = await source.__anext__()
-                buffer.put(item)
-                if clock() >= deadline:
-                    await anyio.lowlevel.checkpoint()
-                    deadline = clock() + PUMP_SLICE
-        except StopAsyncIteration:
-            buffer.finish(None)
-        except Exception as exc:
-            buffer.finish(exc)
 
     async def _write(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
         # One long-lived scope enforces the send timeout: its deadline is armed
@@ -188,7 +166,7 @@ class EventStream:
             await self._idle(receive, send, buffer)
         while True:
             items = buffer.take()
-            chunk, error = self._frame(items)
+            chunk, error = frame_items(items, self._encode)
             finished = buffer.finished
             if error is None and finished is not None:
                 error = finished.error
@@ -213,20 +191,6 @@ class EventStream:
                 await self._poll_disconnect(receive)
             else:
                 await self._idle(receive, send, buffer)
-
-    def _frame(self, items: list[object]) -> tuple[bytes, Exception | None]:
-        """Frame ``items``; stop at the first that cannot be encoded and return its error."""
-        parts: list[bytes] = []
-        encode = self._encode
-        try:
-            for item in items:
-                if type(item) is TrackedItem:
-                    parts.append(frame_data(encode(item.item), event_id=item.id))
-                else:
-                    parts.append(frame_data(encode(item)))
-        except Exception as exc:
-            return b"".join(parts), exc
-        return b"".join(parts), None
 
     async def _idle(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
         """Wait for news, sending a ping after each ``ping_interval`` of silence."""
@@ -278,6 +242,7 @@ class EventStream:
     async def _send_last(self, send: Send, chunk: bytes, error: Exception | None) -> None:
         tail = END_FRAME if error is None else frame_error(self._render_error(error).body)
         message = {"type": "http.response.body", "body": chunk + tail, "more_body": False}
+        self._complete = True  # set first: a last send cut short is never followed by another
         await self._send(message, send)
 
     async def _send_json(self, send: Send, status: int, body: bytes) -> None:
@@ -285,6 +250,7 @@ class EventStream:
         await self._send(
             {"type": "http.response.start", "status": status, "headers": headers}, send
         )
+        self._complete = True
         await self._send({"type": "http.response.body", "body": body, "more_body": False}, send)
 
     async def _send(self, message: dict[str, Any], send: Send) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Final, Generic, TypeVar, get_args, get_origin
 
-from streams.framing import check_event_id
+from streams.framing import check_event_id, frame_data
 
 T = TypeVar("T")
 
@@ -57,3 +57,23 @@ def read_last_event_id(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
             text = value.decode("utf-8", "replace")
             return text or None
     return None
+
+
+def frame_items(
+    items: list[object], encode: Callable[[object], bytes]
+) -> tuple[bytes, Exception | None]:
+    """Frame yielded items (``TrackedItem`` ones with their id) into one chunk.
+
+    Stops at the first item ``encode`` fails on and returns that error with the
+    frames before it, so they can still be sent ahead of the error.
+    """
+    parts: list[bytes] = []
+    try:
+        for item in items:
+            if type(item) is TrackedItem:
+                parts.append(frame_data(encode(item.item), event_id=item.id))
+            else:
+                parts.append(frame_data(encode(item)))
+    except Exception as exc:
+        return b"".join(parts), exc
+    return b"".join(parts), None

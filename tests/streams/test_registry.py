@@ -159,3 +159,23 @@ async def test_shutdown_trigger_closes_registries_before_returning() -> None:
             assert registry.open_count == 0
     assert log.entries == ["s:finally", "s:on_close"]
     assert peer.ended
+
+
+async def test_registry_close_all_during_final_send_adds_no_message() -> None:
+    registry, log = StreamRegistry(), Log()
+    peer = Peer()
+
+    async def send(message: dict[str, object]) -> None:
+        await peer.send(message)
+        if message["type"] == "http.response.body" and not message["more_body"]:
+            registry.close_all_nowait()  # shutdown lands as the last write completes
+            await anyio.lowlevel.checkpoint()
+
+    async def two() -> AsyncIterator[object]:
+        yield {"n": 0}
+        yield {"n": 1}
+
+    with anyio.fail_after(1):
+        await open_stream(registry, log, "s", two())({}, peer.receive, send)
+    assert [m["more_body"] for m in peer.bodies] == [False]
+    assert parse_events(peer.body)[-1]["event"] == EVENT_END
