@@ -7,6 +7,7 @@ and an in-process app: a :class:`~devserver.changes.ChangeSource` and an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -54,6 +55,7 @@ class ReloadCoordinator:
         self.notify = notify
         self.before_reload = before_reload
         self.dirty = False  # the serving process is half-reloaded: restart on the next save
+        self._lock = asyncio.Lock()
 
     async def run(self, source: ChangeSource) -> None:
         """Handle every batch ``source`` yields."""
@@ -62,6 +64,16 @@ class ReloadCoordinator:
 
     async def handle(self, batch: frozenset[FileChange]) -> None:
         """Handle one batch of changes."""
+        async with self._lock:
+            await self._handle(batch)
+
+    async def recover(self, reason: str) -> bool:
+        """The serving process died by itself: start a new one."""
+        async with self._lock:
+            self.console.error(f"{reason}; restarting it")
+            return await self.restart(())
+
+    async def _handle(self, batch: frozenset[FileChange]) -> None:
         decision = self.changes.decide(batch)
         for problem in decision.new_problems:
             self.console.syntax_error(problem)

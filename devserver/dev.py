@@ -48,6 +48,19 @@ def python_files(roots: list[Path]) -> list[Path]:
     return found
 
 
+async def keep_serving(supervisor: Supervisor, coordinator: ReloadCoordinator) -> None:
+    """Restart the app process when it dies by itself (a crash, os._exit, the OOM killer)."""
+    while True:
+        worker = supervisor.active
+        if worker is None:
+            await asyncio.sleep(0.25)  # nothing serves until the next good save
+            continue
+        code = await worker.process.wait()
+        if supervisor.active is worker:  # not replaced or retired by us: it died
+            supervisor.active = None
+            await coordinator.recover(f"the app process {worker.pid} exited with code {code}")
+
+
 async def run_dev(options: DevOptions, console: Console | None = None) -> int:
     """Run the dev server until SIGINT/SIGTERM; the process exit code."""
     console = console or Console()
@@ -90,13 +103,14 @@ async def run_dev(options: DevOptions, console: Console | None = None) -> int:
         console.line(f"watching {', '.join(display_path(r) for r in roots)}")
         console.line(f'browser reload: <script src="{SNIPPET_PATH}"></script> ({notify_url})')
         tasks.append(asyncio.create_task(coordinator.run(source)))
+        tasks.append(asyncio.create_task(keep_serving(supervisor, coordinator)))
         await stop.wait()
         return 0
     finally:
         stop.set()
-        await supervisor.close()
-        for task in tasks:
+        for task in tasks[1:]:
             task.cancel()
+        await supervisor.close()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, 2.0)

@@ -216,8 +216,11 @@ class AppProcess:
             error = str(exc) if isinstance(exc, TargetError) else describe_error(exc)
             return ReloadFailed(error, format_details(exc), needs_restart=True)
         if app is not self.raw_app:
+            try:
+                await self.swapper.swap(self.prepare(app))
+            except Exception as exc:  # the new app's lifespan startup failed
+                return ReloadFailed(describe_error(exc), format_details(exc), needs_restart=True)
             self.raw_app = app
-            await self.swapper.swap(self.prepare(app))
         ms = (time.perf_counter() - began) * 1000
         codegen, codegen_error = self.codegen()
         return ReloadDone(outcome.modules, ms, codegen, codegen_error)

@@ -48,6 +48,10 @@ async def pid(request):
     return PlainTextResponse(str(os.getpid()))
 
 
+async def die(request):
+    os._exit(3)
+
+
 async def stream(request):
     async def ticks():
         while True:
@@ -61,6 +65,7 @@ ROUTES = [
     Route("/label", label),
     Route("/pid", pid),
     Route("/stream", stream),
+    Route("/die", die),
 ]
 app = Starlette(routes=ROUTES)
 """
@@ -189,6 +194,15 @@ def test_dev_restart_fallback_with_open_stream_under_a_second(
     assert elapsed < 1.0, f"restart with an open stream took {elapsed:.2f}s"
     assert dev.get_text("/pid") != old_pid
     assert ended.wait(5), "the old process's stream was cut, not waited for"
+    assert dev.get_text("/value") == "ws"
+
+
+def test_dev_app_process_dying_is_replaced(dev: DevProcess) -> None:
+    old_pid = dev.get_text("/pid")
+    mark = len(dev.lines)
+    assert dev.get_text("/die") is None
+    dev.wait_for_line(rf"app process {old_pid} exited with code 3; restarting it", start=mark)
+    wait_until(lambda: dev.get_text("/pid") not in (None, old_pid), 10, "a new app process")
     assert dev.get_text("/value") == "ws"
 
 
