@@ -61,12 +61,3 @@ def test_wire_names_are_the_pinned_ones() -> None:
     assert PING_FRAME == b": ping\n\n"
     assert END_FRAME == b"event: end\ndata: {}\n\n"
     assert frame_error(b'{"detail":"boom"}') == b'event: error\ndata: {"detail":"boom"}\n\n'
-
-
-def test_frames_parse_back_with_sse_starlette_reference_encoder() -> None:
-    # Cross-check against an independent encoder: same fields, same order.
-    from sse_starlette.event import ServerSentEvent
-
-    ours = frame_data(b"x\ny", event_id="7")
-    theirs = ServerSentEvent("x\ny", id="7", sep="\n").encode()
-    assert ours == theirs
