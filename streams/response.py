@@ -54,9 +54,19 @@ class _StreamStopError(Exception):
 class EventStream:
     """Serve ``source`` (an async generator, created but not started) as SSE.
 
-    ``encode`` turns one yielded item into JSON bytes; ``render_error`` turns an
-    exception into an ``ErrorPayload``; ``on_close`` runs after the generator has
-    been closed. The instance is an ASGI app for one request.
+    ``encode`` turns one yielded item (unwrapped from ``TrackedItem``) into JSON
+    bytes; ``render_error`` turns an exception into an ``ErrorPayload``;
+    ``on_close`` runs after the generator has been closed, exactly once. The
+    instance is an ASGI app for one request whose body has been read.
+
+    - Headers wait for the first item: an exception before it (or an ``encode``
+      failure on it) is a plain HTTP error. After a whole ``ping_interval``
+      without one, the 200 headers and a ping go out so the connection lives.
+    - A generator stopped while suspended at ``yield`` is closed by ``aclose()``;
+      one stopped inside an ``await`` is cancelled there (anyio semantics: its
+      ``finally`` runs, awaits in it need ``anyio.CancelScope(shield=True)``).
+    - ``receive()`` is awaited and cancelled repeatedly, so it must be
+      cancel-safe, as every server's is (Starlette relies on the same).
     """
 
     __slots__ = (
