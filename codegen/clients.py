@@ -71,7 +71,7 @@ def _result_type(action: ActionWrapper, state: str, *, generic: bool, writer: Ty
         return f"PassthroughResult<{returns}>"
     sideeffect = state
     if action.reload is not None:
-        keys = " | ".join(json.dumps(name) for name in action.reload)
+        keys = " | ".join(json.dumps(name) for name in action.reload) or "never"
         keys = f"Extract<{keys}, keyof {state}>" if generic else keys
         sideeffect = f"Pick<{state}, {keys}>"
     return f"SideeffectResult<{sideeffect}, {returns}>"

@@ -55,7 +55,7 @@ class AppParser:
         for spec in specs:
             self._served(spec)
         for spec in specs:
-            for cls in _controller_ancestors(spec.controller_class):
+            for cls in reversed(_controller_ancestors(spec.controller_class)):  # roots first
                 if cls.__name__ not in self.controllers or self.classes[cls.__name__] is not cls:
                     self._base(cls, spec)
         served = [self.controllers[spec.id] for spec in specs]

@@ -78,6 +78,20 @@ def test_parser_reload_fields_use_wire_names_and_type_as_pick() -> None:
     assert 'Promise<SideeffectResult<Pick<State, "longName">, null>>' in text
 
 
+def test_parser_empty_reload_is_pick_never() -> None:
+    class Silent(ControllerBase):
+        url = "/s"
+
+        async def render(self) -> State:
+            return State(count=1, longName="x")
+
+        @sideeffect(reload=())
+        async def hush(self) -> None: ...
+
+    text = controllers_ts(RPCApp(controllers=[Silent()]))
+    assert "SideeffectResult<Pick<State, never>, null>" in text
+
+
 def test_parser_error_classes_with_typed_bodies() -> None:
     wrapper = parse_app(build_app())
     errors = {e.name: e for e in wrapper.errors}

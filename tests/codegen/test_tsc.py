@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from codegen import generate_client
-from rpc import ControllerBase, RenderBase, RPCApp
+from rpc import ControllerBase, RenderBase, RPCApp, sideeffect
 from tests.codegen.fixture_app import build_app
 from tests.codegen.node import TS_TESTS, mark_module, run_tsc
 
@@ -19,17 +19,27 @@ class Mixin(ControllerBase):
     """A base with no actions."""
 
 
-class Lonely(Mixin):
+class Toucher(Mixin):
+    """A generic base whose sideeffect reloads one field of a state it does not know."""
+
+    @sideeffect(reload=("ok",))
+    async def touch(self) -> None: ...
+
+
+class Lonely(Toucher):
     url = "/lonely"
 
     async def render(self) -> Bare:
         return Bare(ok=True)
 
+    @sideeffect(reload=())
+    async def hush(self) -> None: ...
+
 
 def generated_project(tmp_path: Path) -> list[Path]:
     src = tmp_path / "src"
     generate_client(build_app(), src / "generated")
-    # an app with no actions, errors or body models: empty modules must still compile
+    # no errors or body models (empty modules), a generic base with reload, reload=()
     generate_client(RPCApp(controllers=[Lonely()]), src / "minimal")
     shutil.copyfile(TS_TESTS / "usage.ts", src / "usage.ts")
     mark_module(src)
