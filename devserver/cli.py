@@ -114,9 +114,9 @@ def run_serve_verb(args: argparse.Namespace) -> int:
 
 def run_codegen_verb(args: argparse.Namespace) -> int:
     """``belay codegen``: import the app and write the client."""
+    from devserver.clientgen import run_codegen
     from devserver.failures import describe_error
     from devserver.target import import_target
-    from devserver.worker import run_codegen
 
     app = import_target(Target.parse(args.app))
     try:

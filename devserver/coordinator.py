@@ -112,7 +112,7 @@ class ReloadCoordinator:
             return False
         self.dirty = False
         self.console.restarted(result.ms, result.pid)
-        self.console.codegen(result.codegen, "")
+        self.console.codegen(result.codegen, result.codegen_error)
         files = tuple(str(path) for path in paths)
         await self.notify(reload_message((), result.codegen, restart=True, files=files))
         return True

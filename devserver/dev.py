@@ -99,7 +99,7 @@ async def run_dev(options: DevOptions, console: Console | None = None) -> int:
             console.line(f"{url} will serve {options.target} once it imports (fix it and save)")
         else:
             console.serving(_url(options.host, port), str(options.target), first.ms, first.pid)
-            console.codegen(first.codegen, "")
+            console.codegen(first.codegen, first.codegen_error)
         console.line(f"watching {', '.join(display_path(r) for r in roots)}")
         console.line(f'browser reload: <script src="{SNIPPET_PATH}"></script> ({notify_url})')
         tasks.append(asyncio.create_task(coordinator.run(source)))

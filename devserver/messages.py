@@ -61,6 +61,7 @@ class Started:
     ms: float
     preload: tuple[str, ...]
     codegen: tuple[str, ...]
+    codegen_error: str = ""
 
 
 @dataclass(frozen=True)

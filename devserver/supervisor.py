@@ -196,7 +196,7 @@ class Supervisor:
         self.preload = reply.preload
         self.warm_spare()
         ms = (time.perf_counter() - began) * 1000
-        return Started(reply.pid, ms, reply.preload, reply.codegen)
+        return Started(reply.pid, ms, reply.preload, reply.codegen, reply.codegen_error)
 
     def _retire(self, old: WorkerHandle) -> None:
         # The new process already serves: let the old one finish in-flight

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from devserver.clientgen import run_codegen
 from devserver.errorpage import DevErrorMiddleware, enable_debug
 from devserver.failures import describe_error, format_details
 from devserver.messages import (
@@ -41,6 +42,7 @@ from devserver.messages import (
 )
 from devserver.reloader import ModuleReloader
 from devserver.snippet import snippet_source
+from devserver.swapper import AppSwapper
 from devserver.target import Target, TargetError, import_target, put_cwd_first
 
 BASE_PRELOAD = (
@@ -89,31 +91,6 @@ def third_party_packages() -> tuple[str, ...]:
         if any(Path(filename).resolve().is_relative_to(d) for d in dirs):
             found.add(name)
     return tuple(sorted(found))
-
-
-def find_rpc_app(app: object) -> object:
-    """The RPCApp to generate a client for: ``app`` itself or the first one mounted in it."""
-    todo, seen = [app], set()
-    while todo:
-        obj = todo.pop(0)
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if type(obj).__name__ == "RPCApp":
-            return obj
-        todo.extend(getattr(r, "app", None) for r in getattr(obj, "routes", None) or [])
-    return app
-
-
-def run_codegen(app: object, out: str) -> tuple[str, ...]:
-    """Regenerate the TS client into ``out``; the files whose bytes changed."""
-    try:
-        from codegen import generate_client
-    except ImportError as exc:
-        raise RuntimeError(f"--codegen-out needs codegen.generate_client ({exc})") from exc
-    rpc_app: Any = find_rpc_app(app)  # codegen checks what it was given
-    report = generate_client(rpc_app, Path(out))
-    return tuple(str(path) for path in report.written)
 
 
 class AppProcess:
@@ -165,8 +142,6 @@ class AppProcess:
         except BaseException as exc:
             return StartFailed(describe_error(exc, roots), format_details(exc), not_found=False)
         self.reloader.graph()  # warm the path and AST caches before the first save
-        from devserver.swapper import AppSwapper
-
         self.swapper = AppSwapper(self.prepare(self.raw_app), snippet=snippet_source(start))
         self.server = asyncio.create_task(self.serve())
         started = asyncio.ensure_future(self.swapper.started.wait())
@@ -174,9 +149,9 @@ class AppProcess:
         if self.server.done():
             error = self.server.exception() or RuntimeError("server stopped")
             return StartFailed(describe_error(error, roots), format_details(error), False)
-        codegen, _ = self.codegen()
+        codegen, codegen_error = self.codegen()
         ms = (time.perf_counter() - began) * 1000
-        return Started(os.getpid(), ms, third_party_packages(), codegen)
+        return Started(os.getpid(), ms, third_party_packages(), codegen, codegen_error)
 
     def prepare(self, app: object) -> Any:
         """Dev mode for ``app``: RPCApps get ``debug = True``; all get the error middleware."""
