@@ -77,7 +77,6 @@ def terminate(process: subprocess.Popen[str]) -> float:
     return time.perf_counter() - started
 
 
-@pytest.mark.slow
 async def test_shutdown_with_1000_open_streams_under_hypercorn(tmp_path: Path) -> None:
     report = tmp_path / "counts.json"
     # graceful_timeout=10: if streams were left open, shutdown would take 10 s.
