@@ -70,9 +70,14 @@ async def run_dev(options: DevOptions, console: Console | None = None) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         listen = bind_socket(options.host, options.port)
-        notify_sock = bind_socket(options.host, options.notify_port)
     except OSError as exc:
         console.line(f"cannot listen on {options.host}:{options.port}: {exc.strerror}")
+        return 1
+    try:
+        notify_sock = bind_socket(options.host, options.notify_port)
+    except OSError as exc:
+        listen.close()
+        console.line(f"cannot listen on {options.host}:{options.notify_port}: {exc.strerror}")
         return 1
     port, notify_port = listen.getsockname()[1], notify_sock.getsockname()[1]
     roots = merge_watch_paths(options.watch)

@@ -148,3 +148,13 @@ def test_cli_codegen_writes_client_then_nothing(tmp_path: Path) -> None:
     second = run_belay(tmp_path, ["codegen", "page_app:app", "--out", "generated"])
     assert second.returncode == 0, second.stderr
     assert "0 file(s) changed" in second.stdout
+
+
+def test_cli_dev_port_in_use_exits_1(project: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = run_belay(project, ["dev", "site_app:app", "--port", str(port)])
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stdout
