@@ -211,10 +211,18 @@ class AppProcess:
 
     async def shutdown(self) -> None:
         """Stop hypercorn (streams are not waited for beyond a short grace)."""
+        asyncio.get_running_loop().set_exception_handler(quiet_cancellations)
         self.stop.set()
         if self.server is not None:
             with contextlib.suppress(Exception, asyncio.TimeoutError):
                 await asyncio.wait_for(self.server, timeout=1.5)
+
+
+def quiet_cancellations(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """While shutting down, connections cancelled by hypercorn are expected, not errors."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
 
 
 async def run_app_process(listen_fd: int, control_fd: int) -> None:
