@@ -10,7 +10,9 @@ from streams import LastEventId, TrackedItem, is_last_event_id, read_last_event_
 def test_tracked_wraps_item_with_string_id() -> None:
     item = object()
     assert tracked(5, item) == TrackedItem("5", item)
-    assert tracked("a-1", item).id == "a-1"
+    wrapped: object = tracked("a-1", item)
+    assert isinstance(wrapped, TrackedItem)
+    assert wrapped.id == "a-1"
 
 
 @pytest.mark.parametrize("bad", ["x\ny", "x\r", "\0"])
