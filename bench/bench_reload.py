@@ -139,8 +139,8 @@ def children_of(pid: int) -> list[int]:
 
 
 @contextmanager
-def server(cmd: list[str], cwd: Path, port_pattern: str | None) -> Iterator[tuple[int, int]]:
-    """Start a server; yield (port, pid); stop it and every child it started."""
+def server(cmd: list[str], cwd: Path, port_pattern: str | None) -> Iterator[tuple[int, list[str]]]:
+    """Start a server; yield (port, its output lines); stop it and every child it started."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -161,7 +161,7 @@ def server(cmd: list[str], cwd: Path, port_pattern: str | None) -> Iterator[tupl
                         port = int(match.group(1))
                 time.sleep(0.01)
         wait_for(port, "/value", "start", timeout=30)
-        yield port, proc.pid
+        yield port, lines
     finally:
         family = children_of(proc.pid)
         proc.send_signal(signal.SIGTERM)
@@ -177,17 +177,28 @@ def server(cmd: list[str], cwd: Path, port_pattern: str | None) -> Iterator[tupl
 
 
 def measure(
-    port: int, edit: Callable[[str], None], path: str, edits: int, tag: str, settle: float
+    server: tuple[int, list[str]],
+    edit: Callable[[str], None],
+    path: str,
+    *,
+    edits: int,
+    tag: str,
+    settle: float,
 ) -> list[float]:
     """Save ``edits`` new values; the ms from each save to the first new response."""
+    port, output = server
     times = []
     for index in range(edits):
         value = f"{tag}{index}"
         time.sleep(settle)
+        seen = len(output)
         saved = time.perf_counter()
         edit(value)
         answered = wait_for(port, path, value, timeout=15)
         times.append((answered - saved) * 1000)
+        if times[-1] > 1000:  # an outlier: show what the server said meanwhile
+            said = output[seen:][-15:]
+            print(f"  slow sample {times[-1]:.0f} ms; server output:", *said, sep="\n  ")
     return times
 
 
@@ -251,15 +262,16 @@ def main() -> int:
             models.write_text(models_source(value))
 
         belay = [PYTHON, "-m", "devserver.cli", "dev", "benchapp.app:app", "--port", "0"]
-        with server(belay, root, r"serving \S+ on http://127\.0\.0\.1:(\d+)") as (port, _):
-            times = measure(port, edit_base, "/value", edits, "a", settle=0.2)
+        with server(belay, root, r"serving \S+ on http://127\.0\.0\.1:(\d+)") as running:
+            port = running[0]
+            times = measure(running, edit_base, "/value", edits=edits, tag="a", settle=0.2)
             results["belay dev"] = summarize("belay dev (in-place reload)", times)
             stop = threading.Event()
             hold_stream(port, stop)
             time.sleep(0.2)
-            times = measure(port, edit_base, "/value", edits, "b", settle=0.2)
+            times = measure(running, edit_base, "/value", edits=edits, tag="b", settle=0.2)
             results["belay dev + open stream"] = summarize("belay dev + open stream", times)
-            times = measure(port, edit_models, "/label", edits, "r", settle=1.5)
+            times = measure(running, edit_models, "/label", edits=edits, tag="r", settle=1.5)
             results["belay dev restart"] = summarize("belay dev restart (+ open stream)", times)
             stop.set()
 
@@ -267,8 +279,8 @@ def main() -> int:
         if not args.skip_uvicorn:
             uvicorn = [PYTHON, "-m", "uvicorn", "benchapp.app:app", "--reload"]
             uvicorn += ["--host", "127.0.0.1", "--port", str(free_port())]
-            with server(uvicorn, root, None) as (port, _):
-                times = measure(port, edit_base, "/value", edits, "u", settle=0.5)
+            with server(uvicorn, root, None) as running:
+                times = measure(running, edit_base, "/value", edits=edits, tag="u", settle=0.5)
                 results["uvicorn --reload"] = summarize("uvicorn --reload", times)
 
     return report(results, args.json)
