@@ -60,8 +60,9 @@ class EventStream:
     instance is an ASGI app for one request whose body has been read.
 
     - Headers wait for the first item: an exception before it (or an ``encode``
-      failure on it) is a plain HTTP error. After a whole ``ping_interval``
-      without one, the 200 headers and a ping go out so the connection lives.
+      failure on it) is a plain HTTP error. After ``open_timeout`` (or a whole
+      ``ping_interval`` if shorter) without one, the 200 headers and a ping go
+      out, so a subscription that has nothing to say yet is seen as open.
     - A generator stopped while suspended at ``yield`` is closed by ``aclose()``;
       one stopped inside an ``await`` is cancelled there (anyio semantics: its
       ``finally`` runs, awaits in it need ``anyio.CancelScope(shield=True)``).
@@ -168,9 +169,12 @@ class EventStream:
 
     async def _write_all(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
         # Headers wait for the first result, so an error raised before the first
-        # item is a plain HTTP error. A generator silent for a whole ping
-        # interval gets its headers and a ping, so idle subscriptions stay alive.
-        if not await self._wait(receive, buffer):
+        # item is a plain HTTP error. A generator silent for open_timeout gets
+        # its headers and a ping, so the client sees an idle subscription open.
+        settings = self._settings
+        if not await self._wait(
+            receive, buffer, min(settings.open_timeout, settings.ping_interval)
+        ):
             await self._start(send)
             await self._send_body(send, PING_FRAME)
             await self._idle(receive, send, buffer)
@@ -204,16 +208,16 @@ class EventStream:
 
     async def _idle(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
         """Wait for news, sending a ping after each ``ping_interval`` of silence."""
-        while not await self._wait(receive, buffer):
+        while not await self._wait(receive, buffer, self._settings.ping_interval):
             await self._send_body(send, PING_FRAME)
 
-    async def _wait(self, receive: Receive, buffer: ItemBuffer) -> bool:
-        """Wait up to one ping interval for news; True if there is news."""
+    async def _wait(self, receive: Receive, buffer: ItemBuffer, patience: float) -> bool:
+        """Wait up to ``patience`` seconds for news; True if there is news."""
         if buffer.has_news():
             return True
         if self._guard is not None:
             self._guard.deadline = math.inf  # no send in flight while idle
-        with anyio.move_on_after(self._settings.ping_interval) as scope:
+        with anyio.move_on_after(patience) as scope:
             buffer.watch(scope)
             while True:  # ends by cancellation: news or the ping deadline
                 await self._check_message(receive)

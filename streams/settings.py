@@ -28,12 +28,16 @@ class StreamSettings:
     - ``max_pending``: how many items the generator may run ahead of what the
       server has accepted for the socket.
     - ``close_timeout``: how long the generator's ``aclose()`` may take.
+    - ``open_timeout``: how long the response waits for the first item before
+      sending its 200 headers anyway. Errors before the headers are plain HTTP
+      errors; a generator that raises later reports ``event: error``.
     """
 
     ping_interval: float = 15.0
     send_timeout: float | None = 30.0
     max_pending: int = 32
     close_timeout: float = 5.0
+    open_timeout: float = 0.5
 
     def __post_init__(self) -> None:
         if not _positive(self.ping_interval):
@@ -48,6 +52,8 @@ class StreamSettings:
             raise ValueError(f"max_pending must be >= 1, got {self.max_pending}")
         if not _positive(self.close_timeout):
             raise ValueError(f"close_timeout must be > 0, got {self.close_timeout!r}")
+        if not _positive(self.open_timeout):
+            raise ValueError(f"open_timeout must be > 0, got {self.open_timeout!r}")
 
 
 def _positive(value: float) -> bool:

@@ -317,6 +317,39 @@ async def test_stream_silent_generator_gets_headers_and_ping() -> None:
     assert frames[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
 
 
+async def test_stream_opens_after_open_timeout_before_first_item() -> None:
+    journal, peer = Journal(), Peer()
+    release = anyio.Event()
+
+    async def subscription() -> AsyncIterator[object]:
+        await release.wait()
+        yield {"n": 0}
+
+    stream = journal.stream(subscription(), ping_interval=10.0, open_timeout=0.02)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(serve, stream, peer)
+        with anyio.fail_after(1):
+            await peer.wait_sent(1)  # headers + ping long before the 10 s ping interval
+        assert peer.status == 200
+        assert parse_events(peer.body) == [{"comment": ": ping"}]
+        release.set()
+    assert parse_events(peer.body)[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
+
+
+async def test_stream_error_after_open_timeout_is_error_event() -> None:
+    journal, peer = Journal(), Peer()
+
+    async def slow_failure() -> AsyncIterator[object]:
+        await anyio.sleep(0.04)
+        raise RoomFullError("room is full")
+        yield  # pragma: no cover - makes this an async generator
+
+    await serve(journal.stream(slow_failure(), ping_interval=10.0, open_timeout=0.01), peer)
+    assert peer.status == 200
+    assert parse_events(peer.body)[-1] == {"event": "error", "data": '{"detail":"room is full"}'}
+    assert journal.entries == ["on_close"]
+
+
 async def test_stream_on_close_runs_once_even_if_generator_close_raises(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
