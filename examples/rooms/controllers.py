@@ -55,8 +55,8 @@ class RoomController(ControllerBase):
 
     url = "/rooms/{room}"
 
-    def __init__(self, hub: Hub | None = None) -> None:
-        self.hub = hub or Hub()
+    def __init__(self, hub: Hub[RoomEvent] | None = None) -> None:
+        self.hub: Hub[RoomEvent] = hub or Hub()
         self.counts: dict[str, int] = {}
         self.messages: dict[str, list[Message]] = {}
 

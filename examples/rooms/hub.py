@@ -10,27 +10,29 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 HISTORY = 500
+E = TypeVar("E")
 
 
 @dataclass
-class _Room:
+class _Room(Generic[E]):
     next_id: int = 1
-    history: deque[tuple[int, object]] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    history: deque[tuple[int, E]] = field(default_factory=lambda: deque(maxlen=HISTORY))
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
 
-class Hub:
+class Hub(Generic[E]):
     """Publish events to rooms; subscribe to a room from an event id onwards."""
 
     def __init__(self) -> None:
-        self._rooms: dict[str, _Room] = {}
+        self._rooms: dict[str, _Room[E]] = {}
 
-    def _room(self, name: str) -> _Room:
+    def _room(self, name: str) -> _Room[E]:
         return self._rooms.setdefault(name, _Room())
 
-    async def publish(self, room: str, event: object) -> int:
+    async def publish(self, room: str, event: E) -> int:
         """Append an event and wake the room's subscribers; returns its id."""
         state = self._room(room)
         event_id = state.next_id
@@ -43,7 +45,7 @@ class Hub:
     def last_id(self, room: str) -> int:
         return self._room(room).next_id - 1
 
-    async def subscribe(self, room: str, after: int) -> AsyncIterator[tuple[int, object]]:
+    async def subscribe(self, room: str, after: int) -> AsyncIterator[tuple[int, E]]:
         """Events with ids greater than ``after``, forever (the caller stops reading)."""
         state = self._room(room)
         while True:
