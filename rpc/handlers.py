@@ -227,7 +227,8 @@ class Dispatcher:
             render_error=lambda exc: render_error(exc, debug=debug),
             settings=action.stream_settings,
             registry=self.registry,
-            on_close=stack.aclose,
+            # Cleanup errors are logged, never sent: the stream has already ended.
+            on_close=lambda: _close_stack(stack, None),
         )
         await stream(scope, receive, _with_headers(send, cors_headers(cors)))
 
