@@ -36,6 +36,14 @@ class ReloadOutcome:
         return not self.error
 
 
+ENVIRONMENT_DIRS = frozenset({"site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox"})
+
+
+def is_installed(path: Path) -> bool:
+    """True for files of installed packages, also when a venv lives inside a watched dir."""
+    return bool(ENVIRONMENT_DIRS.intersection(path.parts)) or path.is_relative_to(sys.prefix)
+
+
 class ModuleReloader:
     """Reloads the user's modules: those whose files live under ``roots``."""
 
@@ -68,8 +76,11 @@ class ModuleReloader:
         # Resolving ~1000 third-party paths on every save costs tens of ms: memoise.
         if filename not in self._files:
             path = Path(filename).resolve() if filename.endswith(".py") else None
-            inside = path is not None and any(path.is_relative_to(r) for r in self.roots)
-            self._files[filename] = path if inside else None
+            if path is not None and (
+                is_installed(path) or not any(path.is_relative_to(r) for r in self.roots)
+            ):
+                path = None
+            self._files[filename] = path
         return self._files[filename]
 
     def graph(self, modules: dict[str, Path] | None = None) -> ImportGraph:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from devserver.reloader import ModuleReloader
 from tests.devserver.userpkg import user_package, write
@@ -95,3 +96,19 @@ def test_reloader_ignores_files_of_unloaded_modules(tmp_path: Path) -> None:
         outcome = reloader.reload([tmp_path / pkg / "new.py"])
         assert outcome.ok
         assert outcome.modules == ()
+
+
+def test_reloader_ignores_installed_packages_inside_a_watched_dir(tmp_path: Path) -> None:
+    venv_file = tmp_path / ".venv" / "lib" / "site-packages" / "dep" / "__init__.py"
+    own_file = tmp_path / "main.py"
+    for path in (venv_file, own_file):
+        write(path, "X = 1\n")
+    modules = {
+        "dep": ModuleType("dep"),
+        "main": ModuleType("main"),
+        "json": sys.modules["json"],
+    }
+    modules["dep"].__file__ = str(venv_file)
+    modules["main"].__file__ = str(own_file)
+    reloader = ModuleReloader([tmp_path], modules=modules)
+    assert reloader.user_modules() == {"main": own_file.resolve()}
