@@ -39,6 +39,12 @@
     console.warn("belay-dev: no websocket address; set data-belay-ws on the script tag");
     return;
   }
+  // `belay dev --host 0.0.0.0` binds every interface; connect to the one the page came from.
+  var parsed = new URL(url);
+  if (parsed.hostname === "0.0.0.0" || parsed.hostname === "[::]") {
+    parsed.hostname = location.hostname;
+    url = parsed.toString();
+  }
 
   var delay = 100;
   function connect() {
