@@ -125,6 +125,28 @@ def test_dev_edit_leaf_module_is_served_in_place(dev: DevProcess, project: Path)
     assert dev.get_text("/pid") == pid_before, "an in-place reload keeps the process"
 
 
+def test_dev_in_place_reload_keeps_open_streams_flowing(dev: DevProcess, project: Path) -> None:
+    ticks: list[float] = []
+    done = threading.Event()
+
+    def read_stream() -> None:
+        with httpx.stream("GET", dev.url + "/stream", timeout=5) as response:
+            for _ in response.iter_raw():
+                ticks.append(time.perf_counter())
+                if done.is_set():
+                    return
+
+    reader = threading.Thread(target=read_stream, daemon=True)
+    reader.start()
+    wait_until(lambda: ticks, 5, "the first tick")
+    write(project / "shop" / "base.py", "VALUE = 'streamed'\n")
+    dev.wait_for_text("/value", "streamed", timeout=5)
+    reloaded_at = time.perf_counter()
+    wait_until(lambda: sum(t > reloaded_at for t in ticks) >= 3, 5, "ticks after the reload")
+    done.set()
+    reader.join(5)
+
+
 def test_dev_new_route_is_served(dev: DevProcess, project: Path) -> None:
     extra = APP.replace(
         "ROUTES = [",
