@@ -1,0 +1,362 @@
+"""Streaming actions through RPCApp at the ASGI level: scripted receive, recorded send.
+
+Every stream here is a real ``@passthrough`` of ``tests.e2e.stream_apps``; the
+peer plays the server (it hands over the empty request body, then reports a
+disconnect on cue) and every wait runs under a watchdog.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import orjson
+import pytest
+
+from rpc import ControllerBase, DeclarationError, Depends, RPCApp, passthrough, sideeffect
+from streams import PING_COMMENT
+from tests.e2e.stream_apps import PREFIX, StreamCounters, StreamPage, Tick, build_stream_app
+from tests.rpc.asgi import http_scope
+from tests.streams.peer import Peer, parse_events
+
+pytestmark = pytest.mark.anyio
+
+CLOSE_WITHIN = 1.0  # seconds from a disconnect to the dependency's cleanup (issue 3)
+
+
+@dataclass
+class ActionPeer(Peer):
+    """A ``Peer`` that first hands over the (empty) action body, timing each send."""
+
+    sent_at: list[float] = field(default_factory=list)
+    _body_given: bool = False
+
+    async def receive(self) -> dict[str, Any]:
+        if not self._body_given:
+            self._body_given = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return await super().receive()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await super().send(message)
+        self.sent_at.append(time.perf_counter())
+
+    @property
+    def asgi_send(self) -> Any:
+        """``send`` as the ASGI boundary types it."""
+        return self.send
+
+    @property
+    def events(self) -> list[dict[str, str]]:
+        return parse_events(self.body)
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+async def serve(
+    app: RPCApp, action: str, peer: ActionPeer, query: str = "", **headers: str
+) -> None:
+    scope = http_scope(
+        "POST", f"{PREFIX}/{action}", query=query.encode(), headers=list(headers.items())
+    )
+    await app(scope, peer.receive, peer.asgi_send)
+
+
+async def stream(action: str, query: str = "", **options: Any) -> tuple[ActionPeer, StreamCounters]:
+    """Serve one request to its end (the peer never disconnects)."""
+    app, counters = build_stream_app(**options)
+    peer = ActionPeer()
+    with anyio.fail_after(5):
+        await serve(app, action, peer, query)
+    return peer, counters
+
+
+def data(events: list[dict[str, str]]) -> list[Any]:
+    return [orjson.loads(e["data"]) for e in events if "data" in e and "event" not in e]
+
+
+def assert_closed_in_order(counters: StreamCounters, count: int = 1) -> None:
+    """Generators finalised, cleanups run, and every cleanup after its generator's finally."""
+    assert counters.snapshot() == {
+        "opened": count,
+        "finalised": count,
+        "cleaned": count,
+        "early_cleanups": 0,
+    }
+
+
+async def test_streaming_clean_end_has_sse_headers_items_and_end_event() -> None:
+    peer, counters = await stream("ticks", "limit=3")
+    assert peer.status == 200
+    assert peer.headers[b"content-type"].startswith(b"text/event-stream")
+    assert peer.headers[b"cache-control"] == b"no-store"
+    assert peer.headers[b"x-accel-buffering"] == b"no"
+    assert data(peer.events) == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert peer.events[-1] == {"event": "end", "data": "{}"}
+    assert peer.ended
+    assert_closed_in_order(counters)
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("api", {"detail": "room is full", "capacity": 3}),
+        ("x", {"detail": "Internal Server Error"}),
+    ],
+)
+async def test_streaming_error_mid_stream_is_error_event(kind: str, body: Any) -> None:
+    peer, counters = await stream("fail_mid", f"kind={kind}")
+    assert peer.status == 200
+    assert data(peer.events) == [{"n": 0}, {"n": 1}]
+    assert peer.events[-1]["event"] == "error"
+    assert orjson.loads(peer.events[-1]["data"]) == body
+    assert all(e.get("event") != "end" for e in peer.events)
+    assert peer.ended
+    assert_closed_in_order(counters)
+
+
+@pytest.mark.parametrize(
+    ("action", "query", "status", "body"),
+    [
+        ("fail_first", "kind=api", 409, {"detail": "room is full", "capacity": 5}),
+        ("fail_first", "kind=x", 500, {"detail": "Internal Server Error"}),
+        ("guarded", "", 403, {"detail": "not allowed"}),
+        ("ticks", "limit=abc", 422, None),
+        ("ticks", "", 422, None),
+    ],
+)
+async def test_streaming_error_before_first_item_is_plain_http_error(
+    action: str, query: str, status: int, body: Any
+) -> None:
+    peer, counters = await stream(action, query)
+    assert peer.status == status
+    assert peer.headers[b"content-type"] == b"application/json"
+    if body is not None:
+        assert peer.json() == body
+    else:
+        assert peer.json()["detail"][0]["loc"][:2] == ["query", "limit"]
+    assert peer.ended
+    assert counters.finalised == counters.opened
+    assert counters.cleaned == counters.tokens
+    assert counters.early_cleanups == 0
+
+
+async def test_streaming_wrong_item_type_is_error_event_and_closes() -> None:
+    peer, counters = await stream("wrong_type")
+    assert peer.status == 200
+    assert data(peer.events) == [{"n": 0}]
+    assert peer.events[-1] == {"event": "error", "data": '{"detail":"Internal Server Error"}'}
+    assert_closed_in_order(counters)
+
+
+async def test_streaming_items_use_aliases_like_the_non_stream_path() -> None:
+    streamed, _ = await stream("profiles")
+    single, _ = await stream("profile")
+    assert data(streamed.events) == [single.json()["passthrough"]]
+    assert data(streamed.events) == [{"userName": "ada", "isAdmin": True}]
+
+
+async def test_streaming_pings_only_after_silence() -> None:
+    # ``pauses`` has ping_interval=0.02: a 0.12 s pause holds about 6 pings.
+    peer, _ = await stream("pauses", "pause=0.12&count=2")
+    frames = [(e, t) for e, t in zip(peer.events, peer.sent_at[1:], strict=True)]
+    kinds = [
+        "ping" if e.get("comment") == PING_COMMENT else e.get("event", "data") for e, _ in frames
+    ]
+    assert kinds[0] == "data"
+    assert kinds[-2:] == ["data", "end"]
+    assert 2 <= kinds.count("ping") <= 7, kinds
+    times = [t for _, t in frames]
+    # each ping comes a whole interval after the frame before it (never early)
+    for index, kind in enumerate(kinds):
+        if kind == "ping":
+            assert times[index] - times[index - 1] >= 0.015
+
+
+async def test_streaming_no_pings_while_items_flow() -> None:
+    # App ping_interval 0.1 s; ``flowing`` yields every 10 ms.
+    app, counters = build_stream_app(ping_interval=0.1)
+    peer = ActionPeer()
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, app, "flowing", peer)
+            await peer.wait_sent(15)
+            peer.disconnect()
+    assert PING_COMMENT.encode() not in peer.body
+    assert len(data(peer.events)) >= 15
+    assert_closed_in_order(counters)
+
+
+async def test_streaming_no_pings_in_a_long_ready_stream() -> None:
+    peer, _ = await stream("ticks", "limit=3000", ping_interval=0.05)
+    assert len(data(peer.events)) == 3000
+    assert PING_COMMENT.encode() not in peer.body
+
+
+@pytest.mark.parametrize(("last", "first"), [(None, 0), ("3", 4)])
+async def test_streaming_last_event_id_resumes_tracked_stream(last: str | None, first: int) -> None:
+    app, counters = build_stream_app()
+    peer = ActionPeer()
+    headers = {"last-event-id": last} if last is not None else {}
+    with anyio.fail_after(5):
+        await serve(app, "resumable", peer, "limit=7", **headers)
+    items = [e for e in peer.events if "id" in e]
+    assert [e["id"] for e in items] == [str(n) for n in range(first, 7)]
+    assert [orjson.loads(e["data"]) for e in items] == [{"n": n} for n in range(first, 7)]
+    assert peer.events[-1]["event"] == "end"
+    assert_closed_in_order(counters)
+
+
+async def test_streaming_disconnect_while_blocked_closes_generator_then_dependency() -> None:
+    app, counters = build_stream_app()
+    peer = ActionPeer()
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, app, "blocked", peer)
+            await peer.wait_sent(1)  # the generator is now blocked in sleep_forever()
+            started = time.perf_counter()
+            peer.disconnect()
+            with anyio.fail_after(CLOSE_WITHIN):
+                while counters.cleaned == 0:  # noqa: ASYNC110 (a plain counter)
+                    await anyio.sleep(0.001)
+            elapsed = time.perf_counter() - started
+    assert elapsed < CLOSE_WITHIN
+    assert_closed_in_order(counters)
+    assert app.stream_registry.open_count == 0
+    assert not peer.ended  # nothing more was written to a departed peer
+
+
+async def test_streaming_write_failure_closes_generator_then_dependency() -> None:
+    app, counters = build_stream_app()
+    peer = ActionPeer(fail_at=1, fail_with=ConnectionResetError("reset by peer"))
+    with anyio.fail_after(CLOSE_WITHIN):
+        await serve(app, "blocked", peer)  # the first body write fails
+    assert peer.status == 200
+    assert_closed_in_order(counters)
+    assert app.stream_registry.open_count == 0
+
+
+async def test_streaming_slow_reader_pulls_a_bounded_number_ahead() -> None:
+    app, counters = build_stream_app()
+    peer = ActionPeer(block_at=2)  # takes one body, then stops reading
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, app, "firehose", peer)
+            await peer.wait_sent(1)
+            for _ in range(20):  # plenty of turns for an unbounded pump to run away
+                await anyio.lowlevel.checkpoint()
+            ahead = counters.pulled - len(data(peer.events))
+            peer.disconnect()
+    # 32 items may wait for the socket (StreamSettings.max_pending) plus the one in flight
+    assert 0 < ahead <= 33, ahead
+    assert_closed_in_order(counters)
+
+
+async def test_streaming_send_timeout_closes_a_dead_peer() -> None:
+    # ``firehose`` has send_timeout=0.1; the peer never reads again and never disconnects.
+    app, counters = build_stream_app()
+    peer = ActionPeer(block_at=2)
+    started = time.perf_counter()
+    with anyio.fail_after(CLOSE_WITHIN + 0.1):
+        await serve(app, "firehose", peer)
+    assert 0.1 <= time.perf_counter() - started < CLOSE_WITHIN + 0.1
+    assert_closed_in_order(counters)
+    assert app.stream_registry.open_count == 0
+
+
+async def test_streaming_max_streams_answers_503_json() -> None:
+    app, counters = build_stream_app(max_streams=1)
+    first, second = ActionPeer(), ActionPeer()
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, app, "blocked", first)
+            await first.wait_sent(1)
+            await serve(app, "blocked", second)
+            first.disconnect()
+    assert second.status == 503
+    assert second.headers[b"content-type"] == b"application/json"
+    assert "max_streams=1" in second.json()["detail"]
+    assert counters.opened == 1  # the refused stream's generator never started
+    assert counters.cleaned == 2  # but its dependency was cleaned up
+    assert counters.early_cleanups == 0
+
+
+async def test_streaming_lifespan_shutdown_closes_open_streams_without_end() -> None:
+    app, counters = build_stream_app()
+    peers = [ActionPeer() for _ in range(3)]
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            for peer in peers:
+                tasks.start_soon(serve, app, "blocked", peer)
+            for peer in peers:
+                await peer.wait_sent(1)
+            await app.stream_registry.close_all()
+    assert_closed_in_order(counters, 3)
+    for peer in peers:
+        assert peer.ended
+        assert all(e.get("event") != "end" for e in peer.events)
+
+
+async def test_streaming_failing_cleanup_after_stream_is_logged_not_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def resource() -> Iterator[int]:
+        yield 1
+        raise RuntimeError("cleanup failed")
+
+    @passthrough
+    async def ticks(self: Any, value: int = Depends(resource)) -> AsyncIterator[Tick]:
+        yield Tick(n=value)
+
+    app = _controller(ticks=ticks)
+    peer = ActionPeer()
+    scope = http_scope("POST", "/internal/api/Declared/ticks")
+    with anyio.fail_after(5):
+        await app(scope, peer.receive, peer.asgi_send)
+    starts = [m for m in peer.messages if m["type"] == "http.response.start"]
+    assert len(starts) == 1  # no second response after the finished stream
+    assert peer.events == [{"data": '{"n":1}'}, {"event": "end", "data": "{}"}]
+    assert "cleanup failed" in caplog.text
+
+
+def _controller(**methods: Any) -> RPCApp:
+    async def render(self: Any) -> StreamPage:
+        return StreamPage(title="")
+
+    return RPCApp([type("Declared", (ControllerBase,), {"render": render, **methods})()])
+
+
+def test_streaming_sync_generator_fails_at_decoration() -> None:
+    def ticks(self: Any) -> Iterator[Tick]:
+        yield Tick(n=0)
+
+    with pytest.raises(TypeError, match="sync generator"):
+        passthrough(ticks)
+
+
+def test_streaming_async_generator_without_async_iterator_fails_at_construction() -> None:
+    @passthrough
+    async def ticks(self: Any) -> list[Tick]:  # type: ignore[misc]
+        yield Tick(n=0)
+
+    with pytest.raises(DeclarationError, match=r"ticks is an async generator; annotate it"):
+        _controller(ticks=ticks)
+
+
+def test_streaming_async_iterator_on_sideeffect_fails_early() -> None:
+    async def ticks(self: Any) -> AsyncIterator[Tick]:
+        yield Tick(n=0)
+
+    with pytest.raises(TypeError, match="cannot stream"):
+        sideeffect(ticks)
+
+    @sideeffect
+    async def annotated(self: Any) -> AsyncIterator[Tick]:
+        raise NotImplementedError
+
+    with pytest.raises(DeclarationError, match="a @sideeffect cannot stream"):
+        _controller(annotated=annotated)
