@@ -22,7 +22,7 @@ class Console:
         """Print one line, flushed (the console is often a pipe)."""
         print(f"belay: {text}", file=self.out, flush=True)
 
-    def serving(self, url: str, target: str, ms: float, pid: int) -> None:
+    def serving(self, url: str, target: str, *, ms: float, pid: int) -> None:
         """The app is up."""
         self.line(f"serving {target} on {url} (app process {pid}, started in {ms:.0f} ms)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from devserver.changes import ChangeFilter, WatchfilesSource, merge_watch_paths
 from devserver.console import Console
 from devserver.coordinator import ReloadCoordinator
 from devserver.failures import display_path
-from devserver.messages import StartFailed
+from devserver.messages import Started, StartFailed
 from devserver.notify import Notifier, serve_notifier
 from devserver.supervisor import StartSpec, Supervisor, bind_socket
 from devserver.swapper import SNIPPET_PATH
@@ -61,63 +62,98 @@ async def keep_serving(supervisor: Supervisor, coordinator: ReloadCoordinator) -
             await coordinator.recover(f"the app process {worker.pid} exited with code {code}")
 
 
+def bind_sockets(options: DevOptions, console: Console) -> list[socket.socket] | None:
+    """The app's and the notifier's listening sockets, or None (reported) when taken."""
+    sockets: list[socket.socket] = []
+    for port in (options.port, options.notify_port):
+        try:
+            sockets.append(bind_socket(options.host, port))
+        except OSError as exc:
+            console.line(f"cannot listen on {options.host}:{port}: {exc.strerror}")
+            for sock in sockets:
+                sock.close()
+            return None
+    return sockets
+
+
+class DevSession:
+    """One ``belay dev`` run: the supervisor, the notifier and the reload loop."""
+
+    def __init__(
+        self, options: DevOptions, sockets: list[socket.socket], *, console: Console
+    ) -> None:
+        self.options = options
+        self.console = console
+        self.stop = asyncio.Event()
+        self.listen, self.notify_sock = sockets
+        self.roots = merge_watch_paths(options.watch)
+        self.url = _url(options.host, self.listen.getsockname()[1])
+        self.notify_url = _url(options.host, self.notify_sock.getsockname()[1], "ws") + "/ws"
+        spec = StartSpec(
+            str(options.target), tuple(map(str, self.roots)), options.codegen_out, self.notify_url
+        )
+        self.supervisor = Supervisor(self.listen, spec)
+        self.notifier = Notifier()
+        self.source = WatchfilesSource(self.roots, stop_event=self.stop)  # watching from here on
+        changes = ChangeFilter()
+        changes.remember(python_files(self.roots))
+        self.coordinator = ReloadCoordinator(
+            changes=changes, app=self.supervisor, console=console, notify=self.notifier.broadcast
+        )
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def run(self) -> int:
+        """Serve until ``stop``; the exit code (2 when the target does not exist)."""
+        notifier = serve_notifier(self.notifier, self.notify_sock, stop=self.stop)
+        self.tasks.append(asyncio.create_task(notifier))
+        first = await self.supervisor.restart()
+        if isinstance(first, StartFailed) and first.not_found:
+            print(f"belay: error: {first.error}", file=sys.stderr, flush=True)
+            return 2
+        self.announce(first)
+        self.tasks.append(asyncio.create_task(self.coordinator.run(self.source)))
+        self.tasks.append(asyncio.create_task(keep_serving(self.supervisor, self.coordinator)))
+        await self.stop.wait()
+        return 0
+
+    def announce(self, first: Started | StartFailed) -> None:
+        """The start-up lines: where the app is served, what is watched, the snippet."""
+        target = str(self.options.target)
+        if isinstance(first, StartFailed):
+            self.coordinator.dirty = True
+            self.console.error(first.error, first.details)
+            self.console.line(f"{self.url} will serve {target} once it imports (fix it and save)")
+        else:
+            self.console.serving(self.url, target, ms=first.ms, pid=first.pid)
+            self.console.codegen(first.codegen, first.codegen_error)
+        self.console.line(f"watching {', '.join(display_path(r) for r in self.roots)}")
+        snippet = f'<script src="{SNIPPET_PATH}"></script>'
+        self.console.line(f"browser reload: {snippet} ({self.notify_url})")
+
+    async def close(self) -> None:
+        """Stop the reload loop, every process, then the notifier."""
+        self.stop.set()
+        for task in self.tasks[1:]:
+            task.cancel()
+        await self.supervisor.close()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 2.0)
+
+
 async def run_dev(options: DevOptions, console: Console | None = None) -> int:
     """Run the dev server until SIGINT/SIGTERM; the process exit code."""
     console = console or Console()
-    stop = asyncio.Event()
+    sockets = bind_sockets(options, console)
+    if sockets is None:
+        return 1
+    session = DevSession(options, sockets, console=console)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, session.stop.set)
     try:
-        listen = bind_socket(options.host, options.port)
-    except OSError as exc:
-        console.line(f"cannot listen on {options.host}:{options.port}: {exc.strerror}")
-        return 1
-    try:
-        notify_sock = bind_socket(options.host, options.notify_port)
-    except OSError as exc:
-        listen.close()
-        console.line(f"cannot listen on {options.host}:{options.notify_port}: {exc.strerror}")
-        return 1
-    port, notify_port = listen.getsockname()[1], notify_sock.getsockname()[1]
-    roots = merge_watch_paths(options.watch)
-    notify_url = _url(options.host, notify_port, "ws") + "/ws"
-    spec = StartSpec(str(options.target), tuple(map(str, roots)), options.codegen_out, notify_url)
-    supervisor = Supervisor(listen, spec)
-    notifier = Notifier()
-    source = WatchfilesSource(roots, stop_event=stop)  # watching from here on
-    changes = ChangeFilter()
-    changes.remember(python_files(roots))
-    coordinator = ReloadCoordinator(
-        changes=changes, app=supervisor, console=console, notify=notifier.broadcast
-    )
-    tasks = [asyncio.create_task(serve_notifier(notifier, notify_sock, stop))]
-    try:
-        first = await supervisor.restart()
-        if isinstance(first, StartFailed):
-            if first.not_found:
-                print(f"belay: error: {first.error}", file=sys.stderr, flush=True)
-                return 2
-            coordinator.dirty = True
-            console.error(first.error, first.details)
-            url = _url(options.host, port)
-            console.line(f"{url} will serve {options.target} once it imports (fix it and save)")
-        else:
-            console.serving(_url(options.host, port), str(options.target), first.ms, first.pid)
-            console.codegen(first.codegen, first.codegen_error)
-        console.line(f"watching {', '.join(display_path(r) for r in roots)}")
-        console.line(f'browser reload: <script src="{SNIPPET_PATH}"></script> ({notify_url})')
-        tasks.append(asyncio.create_task(coordinator.run(source)))
-        tasks.append(asyncio.create_task(keep_serving(supervisor, coordinator)))
-        await stop.wait()
-        return 0
+        return await session.run()
     finally:
-        stop.set()
-        for task in tasks[1:]:
-            task.cancel()
-        await supervisor.close()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(task, 2.0)
-        listen.close()
-        notify_sock.close()
+        await session.close()
+        for sock in sockets:
+            sock.close()

@@ -74,7 +74,7 @@ class Notifier:
         )
 
 
-async def serve_notifier(notifier: Notifier, sock: socket.socket, stop: asyncio.Event) -> None:
+async def serve_notifier(notifier: Notifier, sock: socket.socket, *, stop: asyncio.Event) -> None:
     """Serve ``notifier`` on the bound ``sock`` until ``stop`` is set."""
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
