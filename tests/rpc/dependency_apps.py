@@ -11,7 +11,20 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 from starlette.requests import Request
 
-from rpc import ControllerBase, Depends, RenderBase, RPCApp, passthrough, sideeffect
+from rpc import (
+    APIException,
+    ControllerBase,
+    Depends,
+    RenderBase,
+    RPCApp,
+    passthrough,
+    sideeffect,
+)
+
+
+class Denied(APIException):
+    status_code = 403
+    detail = "denied"
 
 
 class DepState(RenderBase):
@@ -58,6 +71,15 @@ class Recorder:
             raise
         finally:
             self.log.append("async_resource cleanup")
+
+    async def denied(self) -> str:
+        self.log.append("denied")
+        raise Denied()
+
+    async def broken_cleanup(self) -> AsyncIterator[str]:
+        self.log.append("broken setup")
+        yield "broken"
+        raise RuntimeError("cleanup failed")
 
     async def counted(self) -> int:
         number = next(self._numbers)
@@ -135,6 +157,18 @@ def build(recorder: Recorder) -> RPCApp:
         @passthrough
         def sync_fails(self, async_res: str = Depends(r.async_resource)) -> None:
             raise ValueError("sync action failed")
+
+        @passthrough
+        async def guarded(
+            self,
+            async_res: str = Depends(r.async_resource),
+            allowed: str = Depends(r.denied),
+        ) -> None:
+            r.log.append("action")
+
+        @passthrough
+        async def leaky(self, value: str = Depends(r.broken_cleanup)) -> str:
+            return value
 
         @passthrough
         async def hang(self, async_res: str = Depends(r.async_resource)) -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.types import Receive
 
-from rpc import RPCApp
+from rpc import ControllerBase, RenderBase, RPCApp, sideeffect
 from tests.rpc.apps import RoomController
 from tests.rpc.asgi import http_scope
 from tests.rpc.conftest import API
@@ -146,3 +146,29 @@ def _body_then(receive: Callable[[], Awaitable[dict[str, object]]]) -> Receive:
         return await receive()
 
     return wrapped
+
+
+class SyncState(RenderBase):
+    thread: int
+
+
+class SyncRender(ControllerBase):
+    def render(self) -> SyncState:
+        return SyncState(thread=threading.get_ident())
+
+    @sideeffect
+    def touch(self) -> int:
+        return threading.get_ident()
+
+
+async def test_handlers_sync_render_runs_in_worker_thread() -> None:
+    app = RPCApp([SyncRender()])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        state = (await http.get(f"{API}/SyncRender/render")).json()
+        touched = (await http.post(f"{API}/SyncRender/touch")).json()
+    loop_thread = threading.get_ident()
+    assert state["thread"] != loop_thread
+    assert touched["sideeffect"]["thread"] != loop_thread
+    assert touched["passthrough"] != loop_thread

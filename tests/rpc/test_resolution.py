@@ -226,3 +226,29 @@ async def test_resolution_sideeffect_render_depends_sees_real_request(
     assert state["viewer"] == "grace"
     assert state["lastUser"] == "grace"
     assert state["count"] == 2
+
+
+async def test_resolution_api_exception_in_dependency_answers_and_cleans_up(
+    recorder: Recorder,
+) -> None:
+    result = await json_post(build(recorder), f"{DEP}/guarded", log=recorder.log)
+    assert result.status == 403
+    assert result.json() == {"detail": "denied"}
+    assert recorder.log == [
+        "async_resource setup",
+        "denied",
+        "response sent",
+        "async_resource saw Denied",
+        "async_resource cleanup",
+    ]
+
+
+async def test_resolution_failing_cleanup_is_logged_not_sent(
+    recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="belay"):
+        result = await json_post(build(recorder), f"{DEP}/leaky")
+    assert result.status == 200
+    assert result.json() == {"passthrough": "broken"}
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "cleanup failed" in str(record.exc_info[1])  # type: ignore[index]
