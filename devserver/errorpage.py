@@ -17,37 +17,14 @@ from typing import Any
 import orjson
 
 from devserver.failures import describe_error, format_details
+from devserver.rpcapps import set_debug
 
 ASGIApp = Any  # the ASGI boundary
 
 
-def is_rpc_app(obj: object) -> bool:
-    """True for an ``rpc.RPCApp`` (checked by name, so rpc need not be imported)."""
-    cls = type(obj)
-    return cls.__name__ == "RPCApp" and cls.__module__.split(".")[0] == "rpc"
-
-
 def enable_debug(app: object) -> int:
     """Set ``debug = True`` on ``app`` and on RPCApps mounted inside it; return how many."""
-    count = 0
-    seen: set[int] = set()
-    todo = [app]
-    while todo:
-        obj = todo.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if is_rpc_app(obj):
-            obj.debug = True  # type: ignore[attr-defined]
-            count += 1
-            continue
-        routes = getattr(obj, "routes", None)
-        if isinstance(routes, list):
-            for route in routes:
-                inner = getattr(route, "app", None)
-                if inner is not None:
-                    todo.append(inner)
-    return count
+    return set_debug(app, True)
 
 
 def render_error_page(exc: BaseException, roots: list[Path]) -> bytes:

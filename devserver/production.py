@@ -10,30 +10,16 @@ from __future__ import annotations
 
 import os
 
+from devserver.rpcapps import set_debug
 from devserver.target import Target, import_target
 
 APP_ENV = "BELAY_APP"
 
 
-def disable_debug(app: object) -> None:
-    """Set ``debug = False`` on ``app`` and on RPCApps mounted inside it."""
-    from devserver.errorpage import is_rpc_app
-
-    todo, seen = [app], set()
-    while todo:
-        obj = todo.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if is_rpc_app(obj):
-            obj.debug = False  # type: ignore[attr-defined]
-        todo.extend(getattr(r, "app", None) for r in getattr(obj, "routes", None) or [])
-
-
 def load_production_app(text: str) -> object:
     """Import ``text`` (``module:attr``) for production serving."""
     app = import_target(Target.parse(text))
-    disable_debug(app)
+    set_debug(app, False)
     return app
 
 

@@ -41,6 +41,7 @@ from devserver.messages import (
     StartFailed,
 )
 from devserver.reloader import ModuleReloader
+from devserver.rpcapps import close_streams
 from devserver.snippet import snippet_source
 from devserver.swapper import AppSwapper
 from devserver.target import Target, TargetError, import_target, put_cwd_first
@@ -210,8 +211,9 @@ class AppProcess:
             return (), describe_error(exc)
 
     async def shutdown(self) -> None:
-        """Stop hypercorn (streams are not waited for beyond a short grace)."""
+        """Stop hypercorn; open RPC streams are closed first so their cleanups run."""
         asyncio.get_running_loop().set_exception_handler(quiet_cancellations)
+        close_streams(self.raw_app)
         self.stop.set()
         if self.server is not None:
             with contextlib.suppress(Exception, asyncio.TimeoutError):

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +28,17 @@ class CounterState(RenderBase):
 """
 
 APP = """
+import asyncio
+from collections.abc import AsyncIterator
+
+from pydantic import BaseModel
 from rpc import ControllerBase, RPCApp, passthrough
 
 from counter.state import CounterState
+
+
+class Tick(BaseModel):
+    n: int
 
 
 class CounterController(ControllerBase):
@@ -42,6 +52,14 @@ class CounterController(ControllerBase):
     @passthrough
     async def peek(self, room: str) -> int:
         return 1
+
+    @passthrough
+    async def ticks(self) -> AsyncIterator[Tick]:
+        n = 0
+        while True:
+            yield Tick(n=n)
+            n += 1
+            await asyncio.sleep(0.05)
 # NEW ACTION
 
 
@@ -114,3 +132,38 @@ def test_dev_rpc_debug_error_page_for_browsers_json_for_api(
     assert api.status_code == 500
     assert api.headers["content-type"].startswith("application/json")
     assert "render exploded" in api.text
+
+
+def test_dev_rpc_reload_with_an_open_stream_is_prompt(dev: tuple[DevProcess, Path]) -> None:
+    process, root = dev
+    events: list[bytes] = []
+
+    def read_stream() -> None:
+        try:
+            with httpx.stream("POST", process.url + f"{API}/ticks", json={}, timeout=5) as resp:
+                for line in resp.iter_lines():
+                    events.append(line.encode())
+        except httpx.HTTPError:
+            pass
+
+    reader = threading.Thread(target=read_stream, daemon=True)
+    reader.start()
+    wait_until(lambda: any(e.startswith(b"data:") for e in events), 5, "a streamed tick")
+    mark = len(process.lines)
+    began = time.perf_counter()
+    write(
+        root / "counter" / "state.py", STATE.replace("room: str", "room: str\n    extra: int = 0")
+    )
+    wait_until(
+        lambda: (
+            "extra"
+            in httpx.get(process.url + f"{API}/render", headers={"x-belay-page": "/rooms/z"}).text
+        ),
+        5,
+        "the new render model",
+    )
+    assert time.perf_counter() - began < 1.0
+    process.wait_for_line(r"reloaded counter\.state, counter\.app in", start=mark)
+    # The old RPCApp's lifespan shutdown closes its streams; clients resume on the new code.
+    reader.join(5)
+    assert not reader.is_alive(), "the old app's stream was closed, not left running"
