@@ -61,13 +61,13 @@ class RPCApp:
         if max_body_size <= 0:
             raise ValueError(f"max_body_size must be positive, got {max_body_size!r}")
         self.prefix = prefix
-        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         stream_settings = StreamSettings(ping_interval=ping_interval, send_timeout=send_timeout)
         self._settings = ServingSettings(
             debug=debug, max_body_size=max_body_size, stream_settings=stream_settings
         )
         self.stream_registry = StreamRegistry(max_streams=max_streams)
-        resolver = DependencyResolver(self.dependency_overrides)
+        self._overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        resolver = self._resolver = DependencyResolver(self._overrides)
         self._controllers = _build_all(list(controllers), resolver, stream_settings)
         self._dispatcher = Dispatcher(
             settings=self._settings,
@@ -75,6 +75,15 @@ class RPCApp:
             resolver=resolver,
             registry=self.stream_registry,
         )
+
+    @property
+    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
+        """Replacements for dependencies (``{original: replacement}``), as in FastAPI."""
+        return self._overrides
+
+    @dependency_overrides.setter
+    def dependency_overrides(self, value: dict[Callable[..., Any], Callable[..., Any]]) -> None:
+        self._overrides = self._resolver.overrides = value
 
     @property
     def debug(self) -> bool:
