@@ -252,3 +252,14 @@ async def test_resolution_failing_cleanup_is_logged_not_sent(
     assert result.json() == {"passthrough": "broken"}
     [record] = [r for r in caplog.records if r.exc_info]
     assert "cleanup failed" in str(record.exc_info[1])  # type: ignore[index]
+
+
+async def test_resolution_overrides_dict_can_be_replaced(recorder: Recorder) -> None:
+    """As in FastAPI, assigning a new dict works as well as mutating the old one."""
+    app = build(recorder)
+    app.dependency_overrides = {recorder.counted: lambda: 5}
+    result = await json_post(app, f"{DEP}/twice")
+    assert result.json() == {"passthrough": [5, 50]}
+    app.dependency_overrides = {}
+    result = await json_post(app, f"{DEP}/twice")
+    assert result.json() == {"passthrough": [0, 0]}
