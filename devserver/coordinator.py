@@ -108,7 +108,10 @@ class ReloadCoordinator:
         result = await self.app.restart()
         if isinstance(result, StartFailed):
             self.dirty = True
-            self.console.error(f"{result.error} (still serving the previous code)", result.details)
+            shown = (
+                "requests get this error" if result.serving else "still serving the previous code"
+            )
+            self.console.error(f"{result.error} ({shown})", result.details)
             return False
         self.dirty = False
         self.console.restarted(result.ms, result.pid)

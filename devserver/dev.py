@@ -122,7 +122,7 @@ class DevSession:
         if isinstance(first, StartFailed):
             self.coordinator.dirty = True
             self.console.error(first.error, first.details)
-            self.console.line(f"{self.url} will serve {target} once it imports (fix it and save)")
+            self.console.line(f"{self.url} shows this error until {target} imports (save a fix)")
         else:
             self.console.serving(self.url, target, ms=first.ms, pid=first.pid)
             self.console.codegen(first.codegen, first.codegen_error)

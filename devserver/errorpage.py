@@ -27,8 +27,17 @@ def enable_debug(app: object) -> int:
     return set_debug(app, True)
 
 
-def render_error_page(exc: BaseException, roots: list[Path]) -> bytes:
-    """A self-contained HTML page: the one-line location, then the traceback."""
+LIVE_RELOAD_TAG = '<script src="/__belay/dev.js"></script>'
+
+
+def render_error_page(
+    exc: BaseException, roots: list[Path], *, heading: str, live_reload: bool
+) -> bytes:
+    """A self-contained HTML page: the one-line location, then the traceback.
+
+    With ``live_reload`` it loads the dev snippet, so the page refreshes itself
+    once a fix is saved.
+    """
     headline = html.escape(describe_error(exc, roots))
     details = html.escape(format_details(exc))
     return (
@@ -37,9 +46,30 @@ def render_error_page(exc: BaseException, roots: list[Path]) -> bytes:
         "<style>body{font:14px system-ui;margin:2em;color:#222}"
         "h1{font-size:18px;color:#b00020}pre{background:#f6f6f6;padding:1em;"
         "overflow:auto;font:13px ui-monospace,monospace}</style></head><body>"
-        f"<h1>{headline}</h1><p>Unhandled exception (shown by <code>belay dev</code> only)."
-        f"</p><pre>{details}</pre></body></html>"
+        f"<h1>{headline}</h1><p>{html.escape(heading)} (shown by <code>belay dev</code> only)."
+        f"</p><pre>{details}</pre>{LIVE_RELOAD_TAG if live_reload else ''}</body></html>"
     ).encode()
+
+
+async def send_error_response(
+    scope: MutableMapping[str, Any],
+    send: Any,
+    exc: BaseException,
+    *,
+    roots: list[Path],
+    heading: str,
+    live_reload: bool,
+) -> None:
+    """A 500: the HTML page for a GET that accepts HTML, JSON with the traceback otherwise."""
+    if scope.get("method") == "GET" and _accepts_html(scope):
+        page = render_error_page(exc, roots, heading=heading, live_reload=live_reload)
+        body, kind = page, b"text/html; charset=utf-8"
+    else:
+        payload = {"detail": "Internal Server Error", "traceback": format_details(exc)}
+        body, kind = orjson.dumps(payload), b"application/json"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _accepts_html(scope: MutableMapping[str, Any]) -> bool:
@@ -58,10 +88,12 @@ class DevErrorMiddleware:
         *,
         roots: list[Path],
         on_error: Callable[[BaseException], None],
+        live_reload: bool = False,
     ) -> None:
         self.app = app
         self.roots = roots
         self.on_error = on_error
+        self.live_reload = live_reload
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -84,19 +116,40 @@ class DevErrorMiddleware:
             self.on_error(exc)
             if started:
                 raise
-            await self._send_error(scope, send, exc)
+            await send_error_response(
+                scope,
+                send,
+                exc,
+                roots=self.roots,
+                heading="Unhandled exception",
+                live_reload=self.live_reload,
+            )
             return
         for message in held:
             await send(message)
 
-    async def _send_error(
-        self, scope: MutableMapping[str, Any], send: Any, exc: BaseException
-    ) -> None:
-        if scope.get("method") == "GET" and _accepts_html(scope):
-            body, kind = render_error_page(exc, self.roots), b"text/html; charset=utf-8"
+
+class StartupErrorApp:
+    """Served while the user's app does not import: every request shows why."""
+
+    def __init__(self, exc: BaseException, *, roots: list[Path], live_reload: bool) -> None:
+        self.exc = exc
+        self.roots = roots
+        self.live_reload = live_reload
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await send_error_response(
+                scope,
+                send,
+                self.exc,
+                roots=self.roots,
+                heading="The app failed to import; save a fix to reload",
+                live_reload=self.live_reload,
+            )
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1011})
         else:
-            payload = {"detail": "Internal Server Error", "traceback": format_details(exc)}
-            body, kind = orjson.dumps(payload), b"application/json"
-        headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 500, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})

@@ -66,11 +66,16 @@ class Started:
 
 @dataclass(frozen=True)
 class StartFailed:
-    """Importing the app failed; ``not_found`` when the module or attribute is missing."""
+    """Importing the app failed; ``not_found`` when the module or attribute is missing.
+
+    ``serving``: the process stays up and answers every request with the error
+    (the supervisor keeps it when nothing better serves).
+    """
 
     error: str
     details: str
     not_found: bool
+    serving: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -185,11 +186,17 @@ class Supervisor:
         except ChannelClosedError as exc:
             worker.kill()
             reply = StartFailed(f"the new app process died: {exc}", "", not_found=False)
+        if isinstance(reply, StartFailed) and reply.serving and self.active is None:
+            self.active = worker  # nothing better to serve: show the import error
+            self.warm_spare()
+            return reply
         if not isinstance(reply, Started):
             worker.kill()
             await worker.process.wait()
             self.warm_spare()
-            return reply if isinstance(reply, StartFailed) else StartFailed(repr(reply), "", False)
+            if isinstance(reply, StartFailed):
+                return dataclasses.replace(reply, serving=False)
+            return StartFailed(f"unexpected reply {reply!r}", "", False)
         old, self.active = self.active, worker
         if old is not None:
             self._retire(old)

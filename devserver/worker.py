@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from devserver.clientgen import run_codegen
-from devserver.errorpage import DevErrorMiddleware, enable_debug
+from devserver.errorpage import DevErrorMiddleware, StartupErrorApp, enable_debug
 from devserver.failures import describe_error, format_details
 from devserver.messages import (
     Channel,
@@ -136,29 +136,47 @@ class AppProcess:
         roots = [Path(d) for d in start.watch_dirs]
         self.reloader = ModuleReloader(roots)
         put_cwd_first()
+        snippet = snippet_source(start)
         try:
             self.raw_app = import_target(self.target)
         except TargetError as exc:
             return StartFailed(error=str(exc), details="", not_found=True)
         except BaseException as exc:
-            return StartFailed(describe_error(exc, roots), format_details(exc), not_found=False)
+            # Serve the error itself, so a browser shows it instead of hanging.
+            failed = StartFailed(describe_error(exc, roots), format_details(exc), False, True)
+            error_app = StartupErrorApp(exc, roots=roots, live_reload=bool(snippet))
+            problem = await self.serve_app(error_app, snippet)
+            return failed if problem is None else problem
         self.reloader.graph()  # warm the path and AST caches before the first save
-        self.swapper = AppSwapper(self.prepare(self.raw_app), snippet=snippet_source(start))
-        self.server = asyncio.create_task(self.serve())
-        started = asyncio.ensure_future(self.swapper.started.wait())
-        await asyncio.wait({started, self.server}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if self.server.done():
-            error = self.server.exception() or RuntimeError("server stopped")
-            return StartFailed(describe_error(error, roots), format_details(error), False)
+        problem = await self.serve_app(self.prepare(self.raw_app), snippet)
+        if problem is not None:
+            return problem
         codegen, codegen_error = self.codegen()
         ms = (time.perf_counter() - began) * 1000
         return Started(os.getpid(), ms, third_party_packages(), codegen, codegen_error)
+
+    async def serve_app(self, app: Any, snippet: bytes) -> StartFailed | None:
+        """Start hypercorn serving ``app``; wait for its lifespan startup."""
+        self.swapper = AppSwapper(app, snippet=snippet)
+        self.server = asyncio.create_task(self.serve())
+        started = asyncio.ensure_future(self.swapper.started.wait())
+        await asyncio.wait({started, self.server}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        if not self.server.done():
+            return None
+        error = self.server.exception() or RuntimeError("server stopped")
+        roots = self.reloader.roots if self.reloader else []
+        return StartFailed(describe_error(error, roots), format_details(error), False)
 
     def prepare(self, app: object) -> Any:
         """Dev mode for ``app``: RPCApps get ``debug = True``; all get the error middleware."""
         enable_debug(app)
         assert self.reloader is not None
-        return DevErrorMiddleware(app, roots=self.reloader.roots, on_error=self.report_error)
+        return DevErrorMiddleware(
+            app,
+            roots=self.reloader.roots,
+            on_error=self.report_error,
+            live_reload=self.start is not None and bool(self.start.notify_url),
+        )
 
     def report_error(self, exc: BaseException) -> None:
         """Print a request's unhandled exception to the console."""

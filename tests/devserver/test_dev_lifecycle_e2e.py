@@ -6,6 +6,7 @@ import os
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.devserver.devproc import DevProcess, alive, children_of, wait_until
@@ -34,7 +35,13 @@ def test_dev_broken_at_start_recovers_on_save(tmp_path: Path) -> None:
     dev = DevProcess(tmp_path, ["web.app:app"])
     try:
         dev.wait_for_line(r"error: web/app\.py:1: RuntimeError: not yet")
-        dev.url = dev.wait_for_line(r"(http://\S+) will serve web\.app:app once").group(1)
+        dev.url = dev.wait_for_line(r"(http://\S+) shows this error until web\.app:app").group(1)
+        page = httpx.get(dev.url + "/value", headers={"accept": "text/html"}, timeout=5)
+        assert page.status_code == 500
+        assert "web/app.py:1: RuntimeError: not yet" in page.text
+        assert '<script src="/__belay/dev.js"></script>' in page.text  # reloads itself
+        api = httpx.get(dev.url + "/value", timeout=5)
+        assert "RuntimeError: not yet" in api.json()["traceback"]
         write(tmp_path / "web" / "app.py", APP.format(value="fixed"))
         dev.wait_for_line(r"restarted the app process")
         dev.wait_for_text("/value", "fixed", timeout=5)

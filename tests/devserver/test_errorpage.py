@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
-from devserver.errorpage import DevErrorMiddleware, enable_debug
+from devserver.errorpage import LIVE_RELOAD_TAG, DevErrorMiddleware, enable_debug
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +28,7 @@ async def server_error(request: Request) -> PlainTextResponse:
     return PlainTextResponse("handled", status_code=500)
 
 
-def client() -> tuple[httpx.AsyncClient, list[BaseException]]:
+def client(*, live_reload: bool = False) -> tuple[httpx.AsyncClient, list[BaseException]]:
     seen: list[BaseException] = []
     app = Starlette(
         routes=[
@@ -37,7 +37,9 @@ def client() -> tuple[httpx.AsyncClient, list[BaseException]]:
             Route("/handled", server_error),
         ]
     )
-    wrapped = DevErrorMiddleware(app, roots=[Path(__file__).parent], on_error=seen.append)
+    wrapped = DevErrorMiddleware(
+        app, roots=[Path(__file__).parent], on_error=seen.append, live_reload=live_reload
+    )
     transport = httpx.ASGITransport(app=wrapped, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://test"), seen
 
@@ -87,3 +89,11 @@ def test_errorpage_enable_debug_finds_mounted_rpc_apps() -> None:
     assert enable_debug(direct) == 1
     assert direct.debug is True
     assert enable_debug(Starlette()) == 0
+
+
+@pytest.mark.parametrize("live_reload", [True, False])
+async def test_errorpage_loads_the_reload_snippet_when_asked(live_reload: bool) -> None:
+    http, _ = client(live_reload=live_reload)
+    async with http:
+        response = await http.get("/boom", headers={"accept": "text/html"})
+    assert (LIVE_RELOAD_TAG in response.text) is live_reload
