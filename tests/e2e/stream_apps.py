@@ -2,14 +2,15 @@
 
 ``build_stream_app()`` returns a fresh app and the ``StreamCounters`` its
 streams report to. Every streaming action takes a ``yield`` dependency
-(``lease``) that hands it a token, so the tests can count, per stream, that the
-generator started, that its ``finally`` ran, and that the dependency's cleanup
-ran after that ``finally`` (``early_cleanups`` counts the violations).
+(``lease``; async unless a sync one is asked for) that hands it a token, so the
+tests can count, per stream, that the generator started, that its ``finally``
+ran, and that the dependency's cleanup ran after that ``finally``
+(``early_cleanups`` counts the violations).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,19 +86,40 @@ class StreamCounters:
         }
 
 
-def build_stream_app(**options: Any) -> tuple[RPCApp, StreamCounters]:
-    """A fresh RPCApp serving ``StreamController`` (``options`` go to ``RPCApp``)."""
+def build_stream_app(
+    *, sync_dependency: bool = False, **options: Any
+) -> tuple[RPCApp, StreamCounters]:
+    """A fresh RPCApp serving ``StreamController`` (``options`` go to ``RPCApp``).
+
+    ``sync_dependency`` makes ``lease`` a sync generator (run in worker threads)
+    instead of an async one.
+    """
     counters = StreamCounters()
 
-    def lease() -> Iterator[int]:
+    def take_token() -> int:
         counters.tokens += 1
-        token = counters.tokens
+        return counters.tokens
+
+    def return_token(token: int) -> None:
+        counters.cleaned += 1
+        if token in counters._running:
+            counters.early_cleanups += 1
+
+    def sync_lease() -> Iterator[int]:  # enter and exit run in a worker thread
+        token = take_token()
         try:
             yield token
         finally:
-            counters.cleaned += 1
-            if token in counters._running:
-                counters.early_cleanups += 1
+            return_token(token)
+
+    async def async_lease() -> AsyncIterator[int]:
+        token = take_token()
+        try:
+            yield token
+        finally:
+            return_token(token)
+
+    lease: Callable[[], object] = sync_lease if sync_dependency else async_lease
 
     def deny() -> None:
         raise Forbidden

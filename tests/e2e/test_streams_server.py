@@ -34,12 +34,14 @@ async def server_tasks() -> int:
 
 
 def live_fixture_generators() -> int:
-    """Async generator objects created by the fixture's actions that are still alive."""
+    """Async generator objects of the fixture's streaming actions that are still alive."""
     gc.collect()
     return sum(
         1
         for obj in gc.get_objects()
-        if inspect.isasyncgen(obj) and obj.ag_code.co_filename == stream_apps.__file__
+        if inspect.isasyncgen(obj)
+        and obj.ag_code.co_filename == stream_apps.__file__
+        and ".StreamController." in obj.ag_code.co_qualname
     )
 
 

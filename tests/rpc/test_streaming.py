@@ -211,8 +211,11 @@ async def test_streaming_last_event_id_resumes_tracked_stream(last: str | None, 
     assert_closed_in_order(counters)
 
 
-async def test_streaming_disconnect_while_blocked_closes_generator_then_dependency() -> None:
-    app, counters = build_stream_app()
+@pytest.mark.parametrize("sync_dependency", [False, True])
+async def test_streaming_disconnect_while_blocked_closes_generator_then_dependency(
+    sync_dependency: bool,
+) -> None:
+    app, counters = build_stream_app(sync_dependency=sync_dependency)
     peer = ActionPeer()
     with anyio.fail_after(5):
         async with anyio.create_task_group() as tasks:
@@ -230,8 +233,11 @@ async def test_streaming_disconnect_while_blocked_closes_generator_then_dependen
     assert not peer.ended  # nothing more was written to a departed peer
 
 
-async def test_streaming_write_failure_closes_generator_then_dependency() -> None:
-    app, counters = build_stream_app()
+@pytest.mark.parametrize("sync_dependency", [False, True])
+async def test_streaming_write_failure_closes_generator_then_dependency(
+    sync_dependency: bool,
+) -> None:
+    app, counters = build_stream_app(sync_dependency=sync_dependency)
     peer = ActionPeer(fail_at=1, fail_with=ConnectionResetError("reset by peer"))
     with anyio.fail_after(CLOSE_WITHIN):
         await serve(app, "blocked", peer)  # the first body write fails

@@ -1,0 +1,46 @@
+"""A hypercorn process serving the streaming fixture app, as ``belay serve`` will.
+
+Usage: python -m tests.e2e.stream_server REPORT_PATH GRACEFUL_TIMEOUT
+
+Binds 127.0.0.1 on a free port, prints it, and serves with
+``hypercorn.asyncio.serve(app, config, shutdown_trigger=streams.shutdown_trigger(
+app.stream_registry))`` until SIGTERM or SIGINT. On exit it writes the
+``StreamCounters`` snapshot (generators opened and finalised, dependency
+cleanups, cleanups that came too early) as JSON to REPORT_PATH.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from streams import shutdown_trigger
+from tests.e2e.stream_apps import build_stream_app
+
+
+def main() -> None:
+    report, graceful = sys.argv[1], float(sys.argv[2])
+    app, counters = build_stream_app()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)  # connections queue until hypercorn accepts them
+    config = Config()
+    config.bind = [f"fd://{sock.fileno()}"]
+    config.backlog = 2048
+    config.accesslog = None
+    config.graceful_timeout = graceful
+    print(sock.getsockname()[1], flush=True)
+    trigger = shutdown_trigger(app.stream_registry)
+    asyncio.run(serve(app, config, shutdown_trigger=trigger))  # type: ignore[arg-type]
+    with open(report, "w") as file:
+        json.dump({**counters.snapshot(), "open": app.stream_registry.open_count}, file)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""SIGTERM to a hypercorn process serving ~1,000 open Belay streams: exit in < 1 s, all closed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.sse_client import SSEConnection, open_stream
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+ROOT = Path(__file__).resolve().parents[2]
+STREAMS = 1000
+CONNECTING = 100  # the client opens at most this many streams at a time
+
+
+def start_server(report: Path, graceful: float) -> tuple[subprocess.Popen[str], int]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "tests.e2e.stream_server", str(report), str(graceful)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    assert process.stdout is not None
+    return process, int(process.stdout.readline())
+
+
+async def open_one(port: int, action: str, gate: asyncio.Semaphore) -> SSEConnection:
+    async with gate:
+        connection = await open_stream(port, action)
+        await connection.read_frames(1)
+        return connection
+
+
+def terminate(process: subprocess.Popen[str]) -> float:
+    """SIGTERM by PID; the seconds until the process has exited."""
+    started = time.perf_counter()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    return time.perf_counter() - started
+
+
+@pytest.mark.slow
+async def test_streams_shutdown_with_1000_open_streams_under_1s(tmp_path: Path) -> None:
+    report = tmp_path / "counts.json"
+    # graceful_timeout=10: a stream left open would hold shutdown for 10 s.
+    process, port = start_server(report, graceful=10)
+    connections: list[SSEConnection] = []
+    try:
+        gate = asyncio.Semaphore(CONNECTING)
+        # two thirds blocked in an await, one third sending a tick every 10 ms
+        actions = ["flowing" if n % 3 == 0 else "blocked" for n in range(STREAMS)]
+        connections = await asyncio.wait_for(
+            asyncio.gather(*(open_one(port, action, gate) for action in actions)), 30
+        )
+        ends = asyncio.gather(*(connection.read_to_end() for connection in connections))
+        elapsed = await asyncio.to_thread(terminate, process)
+        await asyncio.wait_for(ends, 5)
+    finally:
+        for connection in connections:
+            connection.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+    counts = json.loads(report.read_text())
+    print(f"{STREAMS} streams: shutdown took {elapsed:.3f}s, counts {counts}")
+    assert elapsed < 1.0, f"shutdown took {elapsed:.2f}s"
+    assert counts == {
+        "opened": STREAMS,
+        "finalised": STREAMS,
+        "cleaned": STREAMS,
+        "early_cleanups": 0,
+        "open": 0,
+    }
+    for connection in connections:
+        assert connection.status == 200
+        assert connection.complete  # a clean chunked end, so clients can tell and resume
+        assert all(frame.get("event") not in ("end", "error") for frame in connection.frames)
