@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
-import signal
 import socket
 import sys
 import time
@@ -138,13 +136,6 @@ class Supervisor:
         self._spare: asyncio.Task[WorkerHandle] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
 
-    def pids(self) -> list[int]:
-        """PIDs of the processes started and not yet reaped."""
-        pids = [self.active.pid] if self.active else []
-        if self._spare is not None and self._spare.done() and not self._spare.exception():
-            pids.append(self._spare.result().pid)
-        return pids
-
     def warm_spare(self) -> None:
         """Start a spare in the background if there is none."""
         if self._spare is None:
@@ -227,9 +218,3 @@ class Supervisor:
             self.active = None
         if self._retiring:
             await asyncio.wait(self._retiring)
-
-
-def kill_leftover(pid: int) -> None:
-    """SIGKILL ``pid`` if it still runs (a last resort on the way out)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signal.SIGKILL)
