@@ -81,7 +81,9 @@ def qualified_name(function: Any) -> str:
 def resolved_hints(function: Any) -> dict[str, Any]:
     """Parameter and return annotations, resolved (``from __future__`` safe)."""
     target = getattr(function, "__func__", function)
-    if not (inspect.isfunction(target) or inspect.ismethod(target)):
+    if isinstance(target, type):
+        target = target.__init__  # type: ignore[misc]  # a class dependency: its constructor
+    elif not (inspect.isfunction(target) or inspect.ismethod(target)):
         target = getattr(target, "__call__", target)  # noqa: B004 - callable objects
     try:
         return typing.get_type_hints(target, include_extras=True)
@@ -245,11 +247,23 @@ def _param_model(owner: str, kind: str, specs: list[ParamSpec]) -> ParamModel | 
     )
 
 
-def _is_async(function: Any) -> bool:
+def _code_targets(function: Any) -> tuple[Any, ...]:
+    """What runs when ``function`` is called: itself, or a callable object's ``__call__``."""
     target = getattr(function, "__func__", function)
-    return inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
+    if isinstance(target, type):
+        return (target,)
+    return (target, getattr(target, "__call__", None))  # noqa: B004 - callable objects
+
+
+def _is_async(function: Any) -> bool:
+    return any(
+        inspect.iscoroutinefunction(t) or inspect.isasyncgenfunction(t)
+        for t in _code_targets(function)
+    )
 
 
 def _is_generator(function: Any) -> bool:
-    target = getattr(function, "__func__", function)
-    return inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target)
+    return any(
+        inspect.isgeneratorfunction(t) or inspect.isasyncgenfunction(t)
+        for t in _code_targets(function)
+    )
