@@ -4,10 +4,11 @@ Every app does the same work per request (``bench/apps/``): validate a pydantic
 JSON body and an int query parameter, answer ``{"passthrough": {...}}`` as JSON.
 Each (server, app) cell runs in its own server subprocess pinned to one CPU,
 with the same server settings; load comes from ``wrk`` in a separate process
-pinned to another CPU, at a fixed concurrency, for a fixed time. Cells are
-interleaved over several rounds and the median round is reported.
+pinned to another CPU, at a fixed concurrency, for a fixed time. The apps'
+servers run side by side and take the load in alternating short bursts, so
+ratios compare measurements taken moments apart (the machine may be shared).
 
-    .venv/bin/python bench/bench_actions.py [--duration 5] [--rounds 3] [--json out.json]
+    .venv/bin/python bench/bench_actions.py [--duration 2] [--rounds 8] [--json out.json]
 
 Needs ``wrk`` (``apt-get install wrk``) and the ``bench`` extra (uvicorn[standard]).
 """
@@ -182,75 +183,140 @@ def run_wrk(url: str, *, seconds: float, connections: int, script: Path) -> tupl
     return tuple(int(x) for x in line.split()[1:])
 
 
-def measure(server: str, app: str, *, seconds: float, connections: int, script: Path) -> Cell:
-    module, path = APPS[app]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}{path}{QUERY}"
-    process = start_server(server, module, port)
+@dataclass
+class Server:
+    """One running server process for one app."""
+
+    app: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+def start_all(server: str) -> list[Server]:
+    """Start every app under ``server`` (all pinned to the same CPU) and check each answer."""
+    started: list[Server] = []
     try:
-        wait_and_check(url, process)
-        run_wrk(url, seconds=1, connections=connections, script=script)  # warm-up
-        cpu_before = tree_cpu_seconds(process.pid)
-        requests, duration_us, p50, p99, errors, bad = run_wrk(
-            url, seconds=seconds, connections=connections, script=script
-        )
-        cpu_after = tree_cpu_seconds(process.pid)
-    finally:
-        process.terminate()
+        for app, (module, path) in APPS.items():
+            port = free_port()
+            process = start_server(server, module, port)
+            started.append(Server(app, f"http://127.0.0.1:{port}{path}{QUERY}", process))
+        for running in started:
+            wait_and_check(running.url, running.process)
+    except BaseException:
+        stop_all(started)
+        raise
+    return started
+
+
+def stop_all(servers: list[Server]) -> None:
+    for running in servers:
+        running.process.terminate()
+    for running in servers:
         try:
-            process.wait(10)
+            running.process.wait(10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+            running.process.kill()
+            running.process.wait(5)
+
+
+def burst(server: str, running: Server, *, seconds: int, connections: int, script: Path) -> Cell:
+    """One timed wrk run against one already-running server."""
+    cpu_before = tree_cpu_seconds(running.process.pid)
+    requests, duration_us, p50, p99, errors, bad = run_wrk(
+        running.url, seconds=seconds, connections=connections, script=script
+    )
+    cpu_after = tree_cpu_seconds(running.process.pid)
     cpu_us = None
     if cpu_before is not None and cpu_after is not None and requests:
         cpu_us = (cpu_after - cpu_before) / requests * 1e6
     return Cell(
-        server, app, requests, duration_us / 1e6, p50 / 1e3, p99 / 1e3, errors + bad, cpu_us
+        server,
+        running.app,
+        requests,
+        duration_us / 1e6,
+        p50 / 1e3,
+        p99 / 1e3,
+        errors + bad,
+        cpu_us,
     )
 
 
-def median_cell(cells: list[Cell]) -> Cell:
-    ordered = sorted(cells, key=lambda c: c.rps)
-    return ordered[len(ordered) // 2]
+def measure_server(
+    server: str, *, rounds: int, seconds: int, connections: int, script: Path
+) -> dict[str, list[Cell]]:
+    """Alternate short bursts between the apps, rotating the order every round.
+
+    The apps' servers run side by side, so a slow spell on a shared machine hits
+    every app about equally; paired per-round ratios cancel most of it.
+    """
+    cells: dict[str, list[Cell]] = {app: [] for app in APPS}
+    servers = start_all(server)
+    try:
+        for running in servers:  # warm-up
+            run_wrk(running.url, seconds=1, connections=connections, script=script)
+        for round_no in range(rounds):
+            shift = round_no % len(servers)
+            for running in servers[shift:] + servers[:shift]:
+                cell = burst(
+                    server, running, seconds=seconds, connections=connections, script=script
+                )
+                cells[running.app].append(cell)
+                cpu = f"{cell.cpu_us:.0f}" if cell.cpu_us is not None else "-"
+                print(
+                    f"round {round_no + 1:2} {server:15} {cell.app:10} {cell.rps:8.0f} req/s "
+                    f"p50 {cell.p50_ms:6.2f} ms p99 {cell.p99_ms:6.2f} ms "
+                    f"cpu {cpu} us/req errors {cell.errors}",
+                    flush=True,
+                )
+    finally:
+        stop_all(servers)
+    return cells
 
 
-def median_cpu(cells: list[Cell]) -> float | None:
-    values = [c.cpu_us for c in cells if c.cpu_us is not None]
-    return statistics.median(values) if values else None
+def total_rps(cells: list[Cell]) -> float:
+    return sum(c.requests for c in cells) / sum(c.seconds for c in cells)
 
 
-def report(results: dict[tuple[str, str], list[Cell]], rounds: int) -> str:
+def paired_ratio(cells: list[Cell], base: list[Cell]) -> float:
+    """Median over rounds of (app req/s / baseline req/s) measured in the same round."""
+    return statistics.median(c.rps / b.rps for c, b in zip(cells, base, strict=True))
+
+
+def cpu_per_request(cells: list[Cell]) -> float | None:
+    if any(c.cpu_us is None for c in cells):
+        return None
+    return sum((c.cpu_us or 0) * c.requests for c in cells) / sum(c.requests for c in cells)
+
+
+def report(results: dict[str, dict[str, list[Cell]]], rounds: int, seconds: int) -> str:
     lines = [
-        f"median of {rounds} round(s); ratio = req/s vs raw Starlette on the same server",
+        f"{rounds} alternating rounds of {seconds} s per app; req/s over all rounds, "
+        f"p50/p99 the median round's; ratio = median per-round req/s vs raw Starlette",
         "",
-        "| server | app | req/s | p50 ms | p99 ms | errors | vs starlette | rounds req/s "
+        "| server | app | req/s | p50 ms | p99 ms | errors | vs starlette "
         "| server CPU us/req | CPU-cost ratio |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for server in SERVERS:
-        base = median_cell(results[(server, "starlette")]).rps
-        base_cpu = median_cpu(results[(server, "starlette")])
-        for app in APPS:
-            cells = results[(server, app)]
-            cell = median_cell(cells)
-            spread = ", ".join(f"{c.rps:.0f}" for c in cells)
-            cpu = median_cpu(cells)
+    for server, cells in results.items():
+        base = cells["starlette"]
+        base_cpu = cpu_per_request(base)
+        for app, app_cells in cells.items():
+            p50 = statistics.median(c.p50_ms for c in app_cells)
+            p99 = statistics.median(c.p99_ms for c in app_cells)
+            cpu = cpu_per_request(app_cells)
             cpu_text = f"{cpu:.0f} | {base_cpu / cpu:.2f}x" if cpu and base_cpu else "- | -"
             lines.append(
-                f"| {server} | {app} | {cell.rps:.0f} | {cell.p50_ms:.2f} | {cell.p99_ms:.2f} "
-                f"| {cell.errors} | {cell.rps / base:.2f}x | {spread} | {cpu_text} |"
+                f"| {server} | {app} | {total_rps(app_cells):.0f} | {p50:.2f} | {p99:.2f} "
+                f"| {sum(c.errors for c in app_cells)} | {paired_ratio(app_cells, base):.2f}x "
+                f"| {cpu_text} |"
             )
     lines.append("")
-    for server, target in TARGETS.items():
-        ratio = (
-            median_cell(results[(server, "belay")]).rps
-            / median_cell(results[(server, "starlette")]).rps
-        )
+    for server, cells in results.items():
+        target = TARGETS[server]
+        ratio = paired_ratio(cells["belay"], cells["starlette"])
         verdict = "meets" if ratio >= target else "MISSES"
         line = f"belay on {server}: {ratio:.2f}x raw Starlette req/s ({verdict} target {target}x)"
-        belay_cpu = median_cpu(results[(server, "belay")])
-        base_cpu = median_cpu(results[(server, "starlette")])
+        belay_cpu, base_cpu = cpu_per_request(cells["belay"]), cpu_per_request(cells["starlette"])
         if belay_cpu and base_cpu:
             line += f"; {base_cpu / belay_cpu:.2f}x by server CPU per request"
         lines.append(line)
@@ -258,44 +324,36 @@ def report(results: dict[tuple[str, str], list[Cell]], rounds: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=5, help="seconds per cell")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per cell")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=2, help="seconds per burst")
+    parser.add_argument("--rounds", type=int, default=8, help="alternating rounds per server")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--servers", nargs="*", default=list(SERVERS), choices=list(SERVERS))
     parser.add_argument("--json", type=Path, help="also write the raw cells here")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_actions needs wrk on PATH (apt-get install wrk)")
-    SERVERS_USED = {s: SERVERS[s] for s in args.servers}
-    SERVERS.clear()
-    SERVERS.update(SERVERS_USED)
-    results: dict[tuple[str, str], list[Cell]] = {(s, a): [] for s in SERVERS for a in APPS}
+    results: dict[str, dict[str, list[Cell]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "post.lua"
         script.write_text(WRK_SCRIPT % BODY.decode())
-        for round_no in range(args.rounds):
-            for server in SERVERS:
-                for app in APPS:
-                    cell = measure(
-                        server,
-                        app,
-                        seconds=args.duration,
-                        connections=args.connections,
-                        script=script,
-                    )
-                    results[(server, app)].append(cell)
-                    cpu = f"{cell.cpu_us:.0f}" if cell.cpu_us is not None else "-"
-                    print(
-                        f"round {round_no + 1} {server:15} {app:10} {cell.rps:8.0f} req/s "
-                        f"p50 {cell.p50_ms:6.2f} ms p99 {cell.p99_ms:6.2f} ms "
-                        f"cpu {cpu} us/req errors {cell.errors}",
-                        flush=True,
-                    )
+        for server in args.servers:
+            results[server] = measure_server(
+                server,
+                rounds=args.rounds,
+                seconds=args.duration,
+                connections=args.connections,
+                script=script,
+            )
     print()
-    print(report(results, args.rounds))
+    print(report(results, args.rounds, args.duration))
     if args.json:
-        cells = [asdict(c) | {"rps": c.rps} for cs in results.values() for c in cs]
+        cells = [
+            asdict(c) | {"rps": c.rps}
+            for by_app in results.values()
+            for app_cells in by_app.values()
+            for c in app_cells
+        ]
         args.json.write_text(json.dumps(cells, indent=2))
 
 

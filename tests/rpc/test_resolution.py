@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
 
 from rpc import ControllerBase, DeclarationError, Depends, RPCApp, passthrough
 from tests.rpc import apps
@@ -263,3 +266,51 @@ async def test_resolution_overrides_dict_can_be_replaced(recorder: Recorder) -> 
     app.dependency_overrides = {}
     result = await json_post(app, f"{DEP}/twice")
     assert result.json() == {"passthrough": [0, 0]}
+
+
+class Pager:
+    """A class dependency: its constructor's parameters are resolved."""
+
+    def __init__(self, request: Request, size: int = 10) -> None:
+        self.size = size
+        self.method = request.method
+
+
+class AsyncCallable:
+    """A callable-object dependency whose ``__call__`` is async."""
+
+    async def __call__(self, request: Request) -> str:
+        return f"called:{request.method}"
+
+
+class AsyncGenCallable:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    async def __call__(self) -> AsyncIterator[str]:
+        self.log.append("setup")
+        yield "resource"
+        self.log.append("cleanup")
+
+
+async def test_resolution_class_and_callable_object_dependencies() -> None:
+    log: list[str] = []
+    resource = AsyncGenCallable(log)
+
+    class Objects(ControllerBase):
+        async def render(self) -> apps.HomeState:
+            return apps.HomeState(title="", page=0)
+
+        @passthrough
+        async def act(
+            self,
+            pager: Pager = Depends(Pager),  # noqa: B008
+            called: str = Depends(AsyncCallable()),
+            held: str = Depends(resource),
+        ) -> list[Any]:
+            return [pager.size, pager.method, called, held]
+
+    result = await json_post(RPCApp([Objects()]), f"{API}/Objects/act", log=log)
+    assert result.status == 200, result.body
+    assert result.json() == {"passthrough": [10, "POST", "called:POST", "resource"]}
+    assert log == ["setup", "response sent", "cleanup"]
