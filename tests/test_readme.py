@@ -1,0 +1,199 @@
+"""Every code block in README.md, exercised.
+
+- ```python blocks start with ``# NAME.py``: all are written to one folder and
+  imported (their RPCApps must build); ``test_*.py`` ones are run with pytest.
+- The tour (``tour.py`` + ``client.ts``) is served by a real hypercorn; the TS
+  client generated for it is compiled with ``tsc --strict`` and run under Node.
+- ```sh blocks: ``scripts/...`` commands must exist and be executable (the CI
+  entry runs ``scripts/test``); ``belay ...`` commands must parse with the real
+  CLI, and the tour's ``belay dev`` line is run for real.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from codegen import generate_client
+from devserver.cli import build_parser
+from tests.codegen.node import mark_module, require_tools, run_tsc
+from tests.support.server import running_server
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def blocks(language: str) -> list[str]:
+    return [body for lang, body in FENCE.findall(README.read_text()) if lang == language]
+
+
+def named_blocks(language: str, comment: str) -> dict[str, str]:
+    named: dict[str, str] = {}
+    for body in blocks(language):
+        first = body.splitlines()[0]
+        assert first.startswith(comment), f"README {language} block must start with a file name"
+        named[first[len(comment) :].split(",")[0].strip()] = body
+    return named
+
+
+def command_lines() -> list[str]:
+    lines = []
+    for body in blocks("sh"):
+        for line in body.splitlines():
+            command = line.split("#", 1)[0].strip()
+            if command:
+                lines.append(command)
+    return lines
+
+
+@pytest.fixture(scope="module")
+def readme_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("readme")
+    for name, body in named_blocks("python", "# ").items():
+        (folder / name).write_text(body)
+    sys.path.insert(0, str(folder))
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(folder))
+        for name in named_blocks("python", "# "):
+            sys.modules.pop(name.removesuffix(".py"), None)
+
+
+def test_readme_every_block_has_a_known_language() -> None:
+    languages = {lang for lang, _ in FENCE.findall(README.read_text())}
+    assert languages <= {"python", "ts", "sh"}, languages
+    assert len(FENCE.findall(README.read_text())) == sum(
+        len(blocks(lang)) for lang in ("python", "ts", "sh")
+    )
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    first = blocks("sh")[0].splitlines()
+    assert [line.split()[0] for line in first] == ["scripts/demo", "scripts/test"]
+    assert "scripts/test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_commands_exist_and_parse() -> None:
+    parser = build_parser()
+    for line in command_lines():
+        words = shlex.split(line)
+        if words[0].startswith("scripts/"):
+            script = ROOT / words[0]
+            assert script.is_file(), line
+            assert os.access(script, os.X_OK), line
+        else:
+            assert words[0] == "belay", line
+            parsed = parser.parse_args(words[1:])
+            assert parsed.verb in {"dev", "serve", "codegen"}
+
+
+def test_readme_python_modules_import_and_build(readme_dir: Path) -> None:
+    from rpc import RPCApp
+
+    modules = [name for name in named_blocks("python", "# ") if not name.startswith("test_")]
+    assert {"tour.py", "shop.py", "feed.py"} <= set(modules)
+    for name in modules:
+        module = importlib.import_module(name.removesuffix(".py"))
+        assert isinstance(module.app, RPCApp)
+
+
+def test_readme_test_blocks_pass(readme_dir: Path) -> None:
+    tests = [name for name in named_blocks("python", "# ") if name.startswith("test_")]
+    assert tests
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=readme_dir,
+        env={**os.environ, "PYTHONPATH": f"{readme_dir}{os.pathsep}{ROOT}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(re.findall(r'^async def test_', ''.join(blocks('python')), re.M))} passed" in (
+        done.stdout
+    )
+
+
+def test_readme_tour_client_runs_against_a_live_server(readme_dir: Path) -> None:
+    require_tools()
+    tour = importlib.import_module("tour")
+    generate_client(tour.app, readme_dir / "generated")
+    (client,) = named_blocks("ts", "// ").values()
+    (readme_dir / "client.ts").write_text(client)
+    out = readme_dir / "js"
+    mark_module(readme_dir)
+    sources = [readme_dir / "client.ts", *sorted((readme_dir / "generated").rglob("*.ts"))]
+    assert run_tsc(sources, out_dir=out, extra=["--rootDir", str(readme_dir)]) == ""
+    mark_module(out)
+    with running_server(tour.app) as server:
+        done = subprocess.run(
+            ["node", str(out / "client.js")],
+            env={**os.environ, "BELAY_URL": server.base_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "0 -> 2",
+        "tick 0",
+        "tick 1",
+        "tick 2",
+        "409 room is full 10",
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_readme_belay_dev_line_serves_and_generates(readme_dir: Path) -> None:
+    (line,) = [c for c in command_lines() if c.startswith("belay dev")]
+    port = free_port()
+    args = [*shlex.split(line), "--port", str(port)]
+    belay = Path(sys.executable).parent / "belay"
+    process = subprocess.Popen(
+        [str(belay), *args[1:]],
+        cwd=readme_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        response = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/internal/api/CounterController/render",
+                    headers={"X-Belay-Page": "/rooms/lobby"},
+                    timeout=2,
+                )
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert response is not None, "belay dev did not serve within 30 s"
+        assert response.json() == {"room": "lobby", "count": 0}
+        assert (readme_dir / "generated" / "index.ts").is_file()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
