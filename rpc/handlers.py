@@ -9,6 +9,7 @@ travel as ``event: error`` (see ``streams``).
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from rpc.resolution import (
 )
 from rpc.responses import HTML_HEADERS, accepts_html, debug_page, encode_headers, send_body
 from rpc.specs import ActionKind
-from streams import EventStream, StreamRegistry, StreamSettings
+from streams import ErrorPayload, EventStream, StreamRegistry, StreamSettings
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Dispatcher:
         self.origins = origins
         self.resolver = resolver
         self.registry = registry
+        self._encoders: dict[int, Callable[[object], bytes]] = {}  # id(ActionRuntime) -> encoder
 
     async def render(
         self, controller: ControllerRuntime, scope: Scope, receive: Receive, send: Send
@@ -96,6 +98,8 @@ class Dispatcher:
             kwargs = await bind_arguments(action.plan, request_scope)
             result = await call_plan(action.plan, kwargs)
             if action.item_adapter is not None:
+                # A stream may stay open for hours: hold only what it needs.
+                del request_scope, kwargs, body
                 await self._stream(action, result, stack, scope, receive, send, cors)
                 return None
             passthrough = self._dump_result(action, result)
@@ -208,26 +212,34 @@ class Dispatcher:
         send: Send,
         cors: str | None,
     ) -> None:
-        adapter = action.item_adapter
-        assert adapter is not None
         assert action.stream_settings is not None
-        debug = self.settings.debug
-
-        def encode(item: object) -> bytes:
-            return orjson.dumps(
-                adapter.dump_python(item, mode="json", by_alias=True, warnings="error")
-            )
-
+        encode = self._encoders.get(id(action)) or self._item_encoder(action)
+        # Bound methods and partials rather than closures: every byte held per
+        # open stream counts (issue 3: <= 30 KB per idle stream).
         stream = EventStream(
             generator,
             encode=encode,
-            render_error=lambda exc: render_error(exc, debug=debug),
+            render_error=self._render_stream_error,
             settings=action.stream_settings,
             registry=self.registry,
             # Cleanup errors are logged, never sent: the stream has already ended.
-            on_close=lambda: _close_stack(stack, None),
+            on_close=functools.partial(_close_stack, stack, None),
         )
         await stream(scope, receive, _with_headers(send, cors_headers(cors)))
+
+    def _item_encoder(self, action: ActionRuntime) -> Callable[[object], bytes]:
+        """One stream item to JSON bytes, as the non-stream path dumps results (by alias)."""
+        dump = action.item_adapter.dump_python  # type: ignore[union-attr]
+        dumps = orjson.dumps
+
+        def encode(item: object) -> bytes:
+            return dumps(dump(item, mode="json", by_alias=True, warnings="error"))
+
+        self._encoders[id(action)] = encode
+        return encode
+
+    def _render_stream_error(self, exc: BaseException) -> ErrorPayload:
+        return render_error(exc, debug=self.settings.debug)
 
     async def _send_error(
         self, exc: BaseException, scope: Scope, send: Send, cors: str | None
