@@ -1,6 +1,10 @@
-"""Streams benchmark: Belay's EventStream vs sse-starlette vs a hand-written StreamingResponse.
+"""Streams benchmark: a Belay streaming action vs sse-starlette vs a hand-written StreamingResponse.
 
 Run: .venv/bin/python bench/bench_streams.py [--events 200000] [--idle 2000] [--rounds 3]
+     [--json PATH]
+
+The ``belay`` row is a real ``RPCApp`` streaming ``@passthrough``; ``EventStream
+(bare)`` is the streams layer alone behind a bare ASGI app.
 
 Each variant runs in its own hypercorn process (same config, see
 streams_server.py) on 127.0.0.1. One client consumes N small model events per
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -164,14 +169,43 @@ def report(servers: list[Server], events: int, idle: int) -> None:
     )
 
 
+def rows(servers: list[Server], events: int, idle: int) -> list[dict[str, object]]:
+    """The table as JSON-ready rows (ratios against this run's own baselines)."""
+    by_name = {server.name: server for server in servers}
+    base_sse = statistics.median(by_name["sse-starlette"].rates)
+    base_raw = statistics.median(by_name["StreamingResponse"].rates)
+    out: list[dict[str, object]] = []
+    for server in servers:
+        rate = statistics.median(server.rates)
+        out.append(
+            {
+                "benchmark": "streams",
+                "variant": server.name,
+                "events": events,
+                "rounds": len(server.rates),
+                "events_per_s": round(rate),
+                "events_per_s_runs": [round(r) for r in server.rates],
+                "vs_sse_starlette": round(rate / base_sse, 3),
+                "vs_streaming_response": round(rate / base_raw, 3),
+                "first_event_ms": round(statistics.median(server.first_event) * 1000, 3),
+                "idle_streams": idle,
+                "kb_per_idle_stream": round(server.per_idle_stream / 1024, 2),
+            }
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--idle", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args()
     servers = asyncio.run(run(args.events, args.idle, args.rounds))
     report(servers, args.events, args.idle)
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows(servers, args.events, args.idle), indent=2) + "\n")
 
 
 if __name__ == "__main__":

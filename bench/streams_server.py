@@ -4,8 +4,9 @@ Usage: python bench/streams_server.py VARIANT   (prints its port, serves until S
 
 Each variant is one function returning a ``Variant``: the ASGI app plus the raw
 HTTP requests the client sends for "N events" and for "one event, then idle".
-``belay_variant`` mimics what ``rpc`` does for a streaming passthrough; to bench
-the real thing, replace that one function with an RPCApp and its request lines.
+``belay`` is a real ``RPCApp`` streaming action (POST, query parameter bound,
+items serialised by rpc's pydantic adapter); ``EventStream (bare)`` is the
+streams layer alone, to show what the rpc layer costs.
 """
 
 from __future__ import annotations
@@ -26,12 +27,17 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from streams import ErrorPayload, EventStream, StreamRegistry, StreamSettings, shutdown_trigger
+from rpc import ControllerBase, RPCApp, passthrough
+from streams import ErrorPayload, EventStream, StreamRegistry, shutdown_trigger
 
 
 class Tick(BaseModel):
     n: int
     label: str
+
+
+class Page(BaseModel):
+    title: str
 
 
 @dataclass(frozen=True)
@@ -70,33 +76,43 @@ def render_error(exc: BaseException) -> ErrorPayload:
     return ErrorPayload(500, b'{"detail":"Internal Server Error"}')
 
 
+class BenchController(ControllerBase):
+    """The Belay variant: real streaming actions of an RPCApp."""
+
+    async def render(self) -> Page:
+        return Page(title="bench")
+
+    @passthrough
+    async def events(self, count: int) -> AsyncIterator[Tick]:
+        for n in range(count):
+            yield Tick(n=n, label="tick")
+
+    @passthrough
+    async def idle(self) -> AsyncIterator[Tick]:
+        yield Tick(n=0, label="hello")
+        await asyncio.Event().wait()
+
+
+def post_request(path: str) -> bytes:
+    head = f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n"
+    return head.encode()
+
+
 def belay_variant() -> Variant:
-    encode = make_encode()
+    """A streaming ``@passthrough`` of an ``RPCApp``, served as ``belay serve`` will."""
+    app = RPCApp([BenchController()])
+    base = "/internal/api/BenchController"
+    return Variant(
+        app,
+        lambda n: post_request(f"{base}/events?count={n}"),
+        post_request(f"{base}/idle"),
+        app.stream_registry,
+    )
+
+
+def bare_event_stream_variant() -> Variant:
+    """``streams.EventStream`` alone behind a bare ASGI app: what RPCApp adds shows as the gap."""
     registry = StreamRegistry()
-
-    def respond(source: AsyncIterator[Tick]) -> EventStream:
-        return EventStream(
-            source,
-            encode=encode,
-            render_error=render_error,
-            settings=StreamSettings(),
-            registry=registry,
-        )
-
-    async def events(request: Request) -> EventStream:
-        return respond(ticks(int(request.query_params["count"])))
-
-    async def idle_one(request: Request) -> EventStream:
-        return respond(idle())
-
-    app = Starlette(routes=[Route("/events", events), Route("/idle", idle_one)])
-    return Variant(app, lambda n: get_request(f"/events?count={n}"), get_request("/idle"), registry)
-
-
-def belay_asgi_variant() -> Variant:
-    """The same EventStream behind a bare ASGI app, as RPCApp serves it (no Starlette routing)."""
-    starlette_variant = belay_variant()
-    registry = starlette_variant.registry
     encode = make_encode()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -110,7 +126,7 @@ def belay_asgi_variant() -> Variant:
         stream = EventStream(source, encode=encode, render_error=render_error, registry=registry)
         await stream(scope, receive, send)
 
-    return Variant(app, starlette_variant.events_request, starlette_variant.idle_request, registry)
+    return Variant(app, lambda n: get_request(f"/events?count={n}"), get_request("/idle"), registry)
 
 
 def sse_starlette_variant() -> Variant:
@@ -151,7 +167,7 @@ def streaming_variant() -> Variant:
 
 VARIANTS: dict[str, Callable[[], Variant]] = {
     "belay": belay_variant,
-    "belay (bare ASGI)": belay_asgi_variant,
+    "EventStream (bare)": bare_event_stream_variant,
     "sse-starlette": sse_starlette_variant,
     "StreamingResponse": streaming_variant,
 }
