@@ -190,7 +190,8 @@ class Dispatcher:
             return await call_plan(action.sliced_render, kwargs)
         kwargs = await bind_arguments(render.plan, request_scope)
         state = await call_plan(render.plan, kwargs)
-        include = set(action.reload_include) if action and action.reload_include else None
+        reload = action.reload_include if action is not None else None
+        include = set(reload) if reload is not None else None  # reload=() sends no field
         return render.adapter.dump_python(
             state, mode="json", by_alias=True, include=include, warnings="error"
         )
