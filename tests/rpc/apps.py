@@ -179,6 +179,11 @@ class RoomController(ControllerBase):
     async def named(self, room: str) -> None:
         self.last[room] = "named"
 
+    @sideeffect(reload=())
+    async def quiet(self, room: str) -> None:
+        """Mutates without pushing any render field back."""
+        self.counts[room] = self.counts.get(room, 0) + 100
+
     @passthrough(exception_models=[RoomFull])
     async def peek(self, room: str) -> RoomState:
         if room == "full":

@@ -90,6 +90,14 @@ async def test_handlers_sideeffect_reload_names_use_wire_aliases(
     assert response.json() == {"sideeffect": {"count": 0, "lastUser": "named"}, "passthrough": None}
 
 
+async def test_handlers_sideeffect_empty_reload_sends_no_fields(
+    client: httpx.AsyncClient,
+) -> None:
+    """``reload=()`` is typed ``Pick<State, never>`` by codegen: the wire must agree."""
+    response = await client.post(f"{ROOM}/quiet", params={"room": "lobby"}, headers=PAGE)
+    assert response.json() == {"sideeffect": {}, "passthrough": None}
+
+
 async def test_handlers_passthrough_envelope(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{ROOM}/peek", params={"room": "lobby"})
     assert response.json() == {
