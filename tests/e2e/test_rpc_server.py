@@ -50,7 +50,7 @@ async def test_rpc_server_sync_action_does_not_block_async_action() -> None:
                     tg.start_soon(fast)
     assert times["slow"] >= 0.3
     # a blocked loop would hold the fast answer until the sleep ended (>= 0.3 s)
-    assert times["fast"] < 0.25, times
+    assert times["fast"] < 0.28, times
     assert times["fast"] < times["slow"]
     assert idents["slow"] != idents["fast"]  # the sync one ran off the loop thread
 

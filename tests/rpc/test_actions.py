@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -177,6 +178,7 @@ def test_actions_reload_fields_stable_across_hash_seeds() -> None:
         subprocess.run(
             [sys.executable, "-c", code],
             env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+            cwd=Path(__file__).resolve().parents[2],
             capture_output=True,
             text=True,
             timeout=30,
