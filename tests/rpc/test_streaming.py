@@ -274,6 +274,17 @@ async def test_streaming_send_timeout_closes_a_dead_peer() -> None:
     assert app.stream_registry.open_count == 0
 
 
+async def test_streaming_app_send_timeout_closes_a_peer_that_stopped_reading() -> None:
+    # App-wide settings: a ping after 20 ms of silence, and 50 ms for any write.
+    app, counters = build_stream_app(ping_interval=0.02, send_timeout=0.05)
+    peer = ActionPeer(block_at=2)  # takes the first tick; the ping's write never completes
+    with anyio.fail_after(CLOSE_WITHIN):
+        await serve(app, "blocked", peer)
+    assert data(peer.events) == [{"n": 0}]
+    assert_closed_in_order(counters)
+    assert app.stream_registry.open_count == 0
+
+
 async def test_streaming_max_streams_answers_503_json() -> None:
     app, counters = build_stream_app(max_streams=1)
     first, second = ActionPeer(), ActionPeer()
