@@ -4,9 +4,10 @@ Usage: python -m tests.e2e.stream_server REPORT_PATH GRACEFUL_TIMEOUT
 
 Binds 127.0.0.1 on a free port, prints it, and serves with
 ``hypercorn.asyncio.serve(app, config, shutdown_trigger=streams.shutdown_trigger(
-app.stream_registry))`` until SIGTERM or SIGINT. On exit it writes the
+app.stream_registry))`` until SIGTERM or SIGINT. On exit it writes, as JSON to REPORT_PATH, the
 ``StreamCounters`` snapshot (generators opened and finalised, dependency
-cleanups, cleanups that came too early) as JSON to REPORT_PATH.
+cleanups, cleanups that came too early) and ``shutdown_s``: the seconds from
+the signal to ``serve()`` returning (the process exit adds interpreter teardown).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import asyncio
 import json
 import socket
 import sys
+import time
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from streams import shutdown_trigger
+from streams import shutdown_trigger, wait_for_signal
 from tests.e2e.stream_apps import build_stream_app
 
 
@@ -36,10 +38,18 @@ def main() -> None:
     config.accesslog = None
     config.graceful_timeout = graceful
     print(sock.getsockname()[1], flush=True)
-    trigger = shutdown_trigger(app.stream_registry)
+    signalled: list[float] = []
+
+    async def wait() -> None:
+        await wait_for_signal()
+        signalled.append(time.perf_counter())
+
+    trigger = shutdown_trigger(app.stream_registry, wait=wait)
     asyncio.run(serve(app, config, shutdown_trigger=trigger))  # type: ignore[arg-type]
+    shutdown = time.perf_counter() - signalled[0]
     with open(report, "w") as file:
-        json.dump({**counters.snapshot(), "open": app.stream_registry.open_count}, file)
+        counts = {**counters.snapshot(), "open": app.stream_registry.open_count}
+        json.dump({"counts": counts, "shutdown_s": shutdown}, file)
 
 
 if __name__ == "__main__":
