@@ -302,6 +302,22 @@ async def test_streaming_max_streams_answers_503_json() -> None:
     assert counters.early_cleanups == 0
 
 
+async def run_lifespan(app: RPCApp) -> list[str]:
+    """Start the app's lifespan, then shut it down; the message types it sent back."""
+    inbox = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(inbox)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["type"])
+
+    asgi_send: Any = send
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, asgi_send)
+    return sent
+
+
 async def test_streaming_lifespan_shutdown_closes_open_streams_without_end() -> None:
     app, counters = build_stream_app()
     peers = [ActionPeer() for _ in range(3)]
@@ -311,7 +327,8 @@ async def test_streaming_lifespan_shutdown_closes_open_streams_without_end() -> 
                 tasks.start_soon(serve, app, "blocked", peer)
             for peer in peers:
                 await peer.wait_sent(1)
-            await app.stream_registry.close_all()
+            lifespan = await run_lifespan(app)
+    assert lifespan == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert_closed_in_order(counters, 3)
     for peer in peers:
         assert peer.ended
