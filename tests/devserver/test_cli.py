@@ -5,12 +5,14 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.devserver.devproc import BELAY, REPO, run_belay, wait_until
+from tests.devserver.devproc import BELAY, REPO, alive, children_of, run_belay, wait_until
 from tests.devserver.userpkg import write
 
 APP = """
@@ -79,44 +81,70 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_cli_serve_runs_hypercorn_without_tracebacks(project: Path) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*BELAY, "serve", "site_app:app", "--bind", f"127.0.0.1:{port}"],
-        cwd=project,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+class Serving:
+    """``belay serve`` in a subprocess; stopped with SIGTERM and checked to exit cleanly."""
 
-    def get(path: str) -> httpx.Response | None:
+    def __init__(self, cwd: Path, target: str, *extra: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [*BELAY, "serve", target, "--bind", f"127.0.0.1:{self.port}", *extra],
+            cwd=cwd,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def get(self, path: str) -> httpx.Response | None:
         try:
-            return httpx.get(url + path, headers={"accept": "text/html"}, timeout=2)
+            return httpx.get(self.url + path, headers={"accept": "text/html"}, timeout=2)
         except httpx.HTTPError:
             return None
 
+    def stop(self) -> tuple[int, float, list[int]]:
+        """SIGTERM; (exit code, seconds it took, the worker PIDs it had)."""
+        workers = children_of(self.proc.pid)
+        began = time.perf_counter()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(15)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
+        return code, time.perf_counter() - began, workers
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cli_serve_runs_hypercorn_without_tracebacks(project: Path, workers: int) -> None:
+    server = Serving(project, "site_app:app", "--workers", str(workers))
     try:
-        response = wait_until(lambda: get("/"), 20, "belay serve to answer")
+        response = wait_until(lambda: server.get("/"), 20, "belay serve to answer")
         assert isinstance(response, httpx.Response)
         assert response.text == "hello"
-        boom = get("/boom")
+        boom = server.get("/boom")
         assert boom is not None
         assert boom.status_code == 500
         assert "secret detail" not in boom.text
         assert "Traceback" not in boom.text
+        if workers > 1:
+            wait_until(lambda: len(children_of(server.proc.pid)) >= workers, 20, "workers")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            assert proc.wait(15) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(5)
+        code, _, started = server.stop()
+    assert code == 0
+    assert not any(alive(pid) for pid in started)
 
 
 RPC_APP = """
+import asyncio
+from collections.abc import AsyncIterator
+
+from pydantic import BaseModel
 from rpc import ControllerBase, RPCApp, RenderBase, passthrough
+
+
+class Tick(BaseModel):
+    n: int
 
 
 class PageState(RenderBase):
@@ -132,6 +160,18 @@ class PageController(ControllerBase):
     @passthrough
     async def echo(self, text: str) -> str:
         return text
+
+    @passthrough
+    async def ticks(self) -> AsyncIterator[Tick]:
+        n = 0
+        try:
+            while True:
+                yield Tick(n=n)
+                n += 1
+                await asyncio.sleep(0.05)
+        finally:
+            with open("stream-cleanup.log", "a") as log:
+                log.write("cleaned up\n")
 
 
 app = RPCApp(controllers=[PageController()])
@@ -158,3 +198,30 @@ def test_cli_dev_port_in_use_exits_1(project: Path) -> None:
         result = run_belay(project, ["dev", "site_app:app", "--port", str(port)])
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stdout
+
+
+def test_cli_serve_shutdown_closes_open_streams_promptly(tmp_path: Path) -> None:
+    pytest.importorskip("rpc")
+    write(tmp_path / "page_app.py", RPC_APP)
+    server = Serving(tmp_path, "page_app:app")
+    received: list[str] = []
+
+    def read_stream() -> None:
+        try:
+            url = server.url + "/internal/api/PageController/ticks"
+            with httpx.stream("POST", url, json={}, timeout=10) as response:
+                received.extend(response.iter_lines())
+        except httpx.HTTPError:
+            pass
+
+    try:
+        wait_until(lambda: server.get("/internal/api/PageController/render"), 20, "serve")
+        reader = threading.Thread(target=read_stream, daemon=True)
+        reader.start()
+        wait_until(lambda: any(line.startswith("data:") for line in received), 5, "a tick")
+    finally:
+        code, elapsed, _ = server.stop()
+    assert code == 0
+    assert elapsed < 2.0, f"shutdown waited {elapsed:.1f}s on an open stream"
+    assert (tmp_path / "stream-cleanup.log").read_text() == "cleaned up\n"
+    reader.join(5)
