@@ -116,7 +116,7 @@ class RPCApp:
                 await dispatcher.preflight(scope, send)
             elif action is None:
                 if method not in ("GET", "HEAD"):
-                    raise HTTPError(405, "render is read with GET", headers={"Allow": "GET"})
+                    raise HTTPError(405, "render is read with GET", headers={"Allow": "GET, HEAD"})
                 await dispatcher.render(controller, scope, receive, send)
             else:
                 runtime = controller.actions.get(action)
@@ -128,7 +128,7 @@ class RPCApp:
                     raise HTTPError(405, "actions are called with POST", headers={"Allow": "POST"})
                 await dispatcher.action(runtime, controller, scope, receive, send)
         except HTTPError as exc:
-            await dispatcher.send_error(exc, scope, send)
+            await dispatcher.send_error(exc, scope, send)  # with CORS headers for listed origins
 
     def _route(self, scope: Scope) -> tuple[ControllerRuntime, str | None]:
         path: str = scope["path"]

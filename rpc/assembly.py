@@ -68,7 +68,11 @@ def build_controller(
     """Validate one controller instance and precompute everything its requests need."""
     cls = type(controller)
     controller_id = cls.__name__
-    pattern = PagePattern(controller_id, getattr(controller, "url", None))  # type: ignore[arg-type]
+    pattern = PagePattern(
+        controller_id,
+        getattr(controller, "url", None),
+        declared_by=f"{cls.__module__}.{cls.__qualname__}",
+    )
     render = _build_render(controller, pattern, resolver)
     actions: dict[str, ActionRuntime] = {}
     for name, owner, options in _discover_actions(cls):

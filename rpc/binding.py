@@ -164,8 +164,9 @@ def _classify(
                 f"{owner}: path parameter {parameter.name!r} must be a simple type, got {bare!r}"
             )
         return spec(ParamSource.PATH)
-    if isinstance(bare, type) and issubclass(bare, BaseModel):
-        return ParamSpec(parameter.name, ParamSource.BODY, bare, required, parameter.default)
+    body_model = _body_model(bare)
+    if body_model is not None:
+        return ParamSpec(parameter.name, ParamSource.BODY, body_model, required, parameter.default)
     if is_simple_type(bare) or is_simple_list(bare):
         return spec(ParamSource.QUERY)
     raise DeclarationError(
@@ -173,6 +174,16 @@ def _classify(
         f"pydantic model (the JSON body), a simple query type (str, int, float, bool, enum, "
         f"UUID, date/datetime, or a list of those), a Request, nor a Depends(...)"
     )
+
+
+def _body_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model of a body parameter (``Model`` or ``Model | None``), else None."""
+    members = _union_members(annotation)
+    if members is not None and len(members) == 1:
+        annotation = _strip_annotated(members[0])
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
 
 
 def _strip_annotated(annotation: Any) -> Any:

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 from rpc.assembly import ActionRuntime, ControllerRuntime
+from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
 from rpc.errors import HTTPError, error_headers, render_error
 from rpc.origin import OriginPolicy, cors_headers
@@ -31,6 +32,7 @@ from rpc.resolution import (
     bind_arguments,
     call_plan,
     check_no_body,
+    validate_values,
 )
 from rpc.responses import HTML_HEADERS, accepts_html, debug_page, encode_headers, send_body
 from rpc.specs import ActionKind
@@ -72,7 +74,9 @@ class Dispatcher:
 
         async def run() -> bytes:
             request_scope = self._request_scope(scope, receive, stack, b"")
-            return orjson.dumps(await self._render_state(controller, request_scope, headers, None))
+            page = controller.render.pattern.locate(headers)
+            page_scope = request_scope.for_page(page.query, page.path)
+            return orjson.dumps(await self._render_state(controller, page_scope, None))
 
         await self._answer(run, stack, scope, send, cors)
 
@@ -92,9 +96,13 @@ class Dispatcher:
             self.origins.check(headers)
             body = await self._read_body(action, headers, receive)
             request_scope = self._request_scope(scope, receive, stack, body)
-            page = None
+            page_scope, render_values = None, None
             if action.spec.kind is ActionKind.SIDEEFFECT:
+                # The page is checked before the action runs: a bad page is a 400/422
+                # without a mutation behind it.
                 page = controller.render.pattern.locate(headers)
+                page_scope = request_scope.for_page(page.query, page.path)
+                render_values = validate_values(self._render_plan(controller, action), page_scope)
             kwargs = await bind_arguments(action.plan, request_scope)
             result = await call_plan(action.plan, kwargs)
             if action.item_adapter is not None:
@@ -103,10 +111,9 @@ class Dispatcher:
                 await self._stream(action, result, stack, scope, receive, send, cors)
                 return None
             passthrough = self._dump_result(action, result)
-            if page is None:
+            if page_scope is None:
                 return orjson.dumps({"passthrough": passthrough})
-            page_scope = request_scope.for_page(page.query, page.path)
-            state = await self._render_state(controller, page_scope, headers, action)
+            state = await self._render_state(controller, page_scope, action, render_values)
             return orjson.dumps({"sideeffect": state, "passthrough": passthrough})
 
         await self._answer(run, stack, scope, send, cors)
@@ -153,8 +160,9 @@ class Dispatcher:
         await send({"type": "http.response.body", "body": b""})
 
     async def send_error(self, exc: Exception, scope: Scope, send: Send) -> None:
-        """Answer a routing-level error (404, 405)."""
-        await self._send_error(exc, scope, send, None)
+        """Answer a routing-level error (404, 405), readable by listed cross-origin clients."""
+        cors = self.origins.listed_origin(Headers(scope=scope))
+        await self._send_error(exc, scope, send, cors)
 
     async def _read_body(self, action: ActionRuntime, headers: Headers, receive: Receive) -> bytes:
         check_content_type(headers)
@@ -174,22 +182,26 @@ class Dispatcher:
             request=request, stack=stack, resolver=self.resolver, body=body, query=query
         )
 
+    @staticmethod
+    def _render_plan(controller: ControllerRuntime, action: ActionRuntime | None) -> CallPlan:
+        if action is not None and action.sliced_render is not None:
+            return action.sliced_render
+        return controller.render.plan
+
     async def _render_state(
         self,
         controller: ControllerRuntime,
-        request_scope: RequestScope,
-        headers: Headers,
+        page_scope: RequestScope,
         action: ActionRuntime | None,
+        values: dict[str, Any] | None = None,
     ) -> Any:
-        if action is None:
-            page = controller.render.pattern.locate(headers)
-            request_scope = request_scope.for_page(page.query, page.path)
-        render = controller.render
+        """The page state as JSON-ready data (a sideeffect's: filtered to its reload fields)."""
+        plan = self._render_plan(controller, action)
+        kwargs = await bind_arguments(plan, page_scope, values)
         if action is not None and action.sliced_render is not None:
-            kwargs = await bind_arguments(action.sliced_render, request_scope)
-            return await call_plan(action.sliced_render, kwargs)
-        kwargs = await bind_arguments(render.plan, request_scope)
-        state = await call_plan(render.plan, kwargs)
+            return await call_plan(plan, kwargs)  # the slice returns the filtered fields
+        render = controller.render
+        state = await call_plan(plan, kwargs)
         reload = action.reload_include if action is not None else None
         include = set(reload) if reload is not None else None  # reload=() sends no field
         return render.adapter.dump_python(

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.datastructures import Headers
 
+from rpc.binding import DeclarationError
 from rpc.errors import HTTPError
 
 PAGE_HEADER = "x-belay-page"
@@ -32,9 +33,11 @@ class PageLocation:
 class PagePattern:
     """A controller ``url`` such as ``/rooms/{room}``, compiled once."""
 
-    def __init__(self, controller_id: str, url: str) -> None:
+    def __init__(self, controller_id: str, url: object, *, declared_by: str = "") -> None:
         if not isinstance(url, str) or not url.startswith("/"):
-            raise TypeError(f"{controller_id}.url must be a path starting with '/', got {url!r}")
+            raise DeclarationError(
+                f"{declared_by or controller_id}.url must be a path starting with '/', got {url!r}"
+            )
         self.controller_id = controller_id
         self.url = url
         self.names = frozenset(_PARAM.findall(url))

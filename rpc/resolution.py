@@ -105,8 +105,23 @@ async def call_plan(plan: CallPlan, kwargs: dict[str, Any]) -> Any:
     return await anyio.to_thread.run_sync(functools.partial(plan.function, **kwargs))
 
 
-async def bind_arguments(plan: CallPlan, scope: RequestScope) -> dict[str, Any]:
-    """Validate values and resolve dependencies; all validation errors in one 422."""
+async def bind_arguments(
+    plan: CallPlan, scope: RequestScope, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Validate values (unless ``values`` were validated already), then resolve dependencies."""
+    kwargs = dict(values) if values is not None else validate_values(plan, scope)
+    for spec in plan.params:
+        if spec.source is ParamSource.REQUEST:
+            kwargs[spec.name] = scope.request
+        elif spec.source is ParamSource.LAST_EVENT_ID:
+            kwargs[spec.name] = scope.request.headers.get("last-event-id")
+    for name, dependency in plan.dependencies:
+        kwargs[name] = await scope.resolver.solve(dependency, scope)
+    return kwargs
+
+
+def validate_values(plan: CallPlan, scope: RequestScope) -> dict[str, Any]:
+    """Query, path and body values, validated; all validation errors in one 422."""
     errors: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
     if plan.query is not None:
@@ -118,13 +133,6 @@ async def bind_arguments(plan: CallPlan, scope: RequestScope) -> dict[str, Any]:
         _validate_body(plan, scope.body, kwargs, errors)
     if errors:
         raise RequestValidationError(errors)
-    for spec in plan.params:
-        if spec.source is ParamSource.REQUEST:
-            kwargs[spec.name] = scope.request
-        elif spec.source is ParamSource.LAST_EVENT_ID:
-            kwargs[spec.name] = scope.request.headers.get("last-event-id")
-    for name, dependency in plan.dependencies:
-        kwargs[name] = await scope.resolver.solve(dependency, scope)
     return kwargs
 
 

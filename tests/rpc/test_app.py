@@ -56,7 +56,13 @@ async def test_app_action_with_get_is_405_allow_post(client: httpx.AsyncClient) 
 async def test_app_render_with_post_is_405_allow_get(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{API}/BindingController/render", json={})
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+async def test_app_render_answers_head(client: httpx.AsyncClient) -> None:
+    response = await client.head(f"{API}/BindingController/render")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
 
 
 async def test_app_render_answers_json(client: httpx.AsyncClient) -> None:

@@ -228,3 +228,31 @@ def test_binding_render_without_model_return_is_a_declaration_error() -> None:
     controller = type("BareRender", (ControllerBase,), {"render": bare})
     with pytest.raises(DeclarationError, match=r"\.bare must be annotated.*got None"):
         RPCApp([controller()])
+
+
+class OptionalBodyController(ControllerBase):
+    url = "/"
+
+    async def render(self) -> HomeState:
+        return HomeState(title="home", page=1)
+
+    @passthrough
+    async def maybe(self, item: Item | None = None) -> str:
+        return "none" if item is None else item.name
+
+
+async def test_binding_optional_body_model_takes_empty_body_or_model() -> None:
+    app = RPCApp(controllers=[OptionalBodyController()])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        url = f"{API}/OptionalBodyController/maybe"
+        empty = await http.post(url)
+        given = await http.post(url, json={"name": "rope", "qty": 1})
+        invalid = await http.post(url, json={"qty": "x"})
+    assert empty.json() == {"passthrough": "none"}
+    assert given.json() == {"passthrough": "rope"}
+    assert invalid.status_code == 422
+    spec = app.controller_specs[0].actions[0]
+    assert spec.body is not None
+    assert spec.body.annotation is Item
+    assert spec.body.required is False

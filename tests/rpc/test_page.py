@@ -105,6 +105,22 @@ async def test_page_sideeffect_rerenders_for_the_page(client: httpx.AsyncClient)
     assert (state["room"], state["step"], state["count"]) == ("lobby", 5, 0)
 
 
+async def test_page_sideeffect_with_invalid_page_query_is_422_before_the_action(
+    client: httpx.AsyncClient,
+) -> None:
+    before = await _render(client, {"x-belay-page": "/rooms/guarded"})
+    refused = await client.post(
+        f"{ROOM}/increment",
+        params={"room": "guarded"},
+        json={"count": 7},
+        headers={"x-belay-page": "/rooms/guarded?step=many"},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["query", "step"]
+    after = await _render(client, {"x-belay-page": "/rooms/guarded"})
+    assert after.json()["count"] == before.json()["count"]  # the action never ran
+
+
 async def test_page_sideeffect_without_page_on_param_url_is_400(
     client: httpx.AsyncClient,
 ) -> None:
