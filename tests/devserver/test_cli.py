@@ -132,7 +132,7 @@ def test_cli_serve_runs_hypercorn_without_tracebacks(project: Path, workers: int
     finally:
         code, _, started = server.stop()
     assert code == 0
-    assert not any(alive(pid) for pid in started)
+    wait_until(lambda: not any(alive(pid) for pid in started), 5, "workers to exit")
 
 
 RPC_APP = """
@@ -171,7 +171,7 @@ class PageController(ControllerBase):
                 await asyncio.sleep(0.05)
         finally:
             with open("stream-cleanup.log", "a") as log:
-                log.write("cleaned up\n")
+                log.write("cleaned up\\n")
 
 
 app = RPCApp(controllers=[PageController()])
