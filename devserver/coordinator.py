@@ -99,19 +99,26 @@ class ReloadCoordinator:
         elif result.needs_restart:
             self.console.error(f"{result.error} (reload failed; restarting the app process)")
             self.dirty = True
-            await self.restart(decision.reload)
+            await self.restart(decision.reload, after=result.error)
         else:
             self.console.error(result.error, result.details)
 
-    async def restart(self, paths: tuple[Path, ...]) -> bool:
-        """Restart the app process; True when a new process now serves the new code."""
+    async def restart(self, paths: tuple[Path, ...], *, after: str = "") -> bool:
+        """Restart the app process; True when a new process now serves the new code.
+
+        ``after`` is the reload error that led here: when the fresh process fails
+        the same way, that error is not printed twice.
+        """
         result = await self.app.restart()
         if isinstance(result, StartFailed):
             self.dirty = True
             shown = (
                 "requests get this error" if result.serving else "still serving the previous code"
             )
-            self.console.error(f"{result.error} ({shown})", result.details)
+            if result.error == after:
+                self.console.error(f"a fresh process fails the same way ({shown})", result.details)
+            else:
+                self.console.error(f"{result.error} ({shown})", result.details)
             return False
         self.dirty = False
         self.console.restarted(result.ms, result.pid)

@@ -39,7 +39,7 @@ def render_error_page(
     once a fix is saved.
     """
     headline = html.escape(describe_error(exc, roots))
-    details = html.escape(format_details(exc))
+    details = html.escape(format_details(exc, roots))
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(type(exc).__name__)} - belay dev</title>"
@@ -65,7 +65,7 @@ async def send_error_response(
         page = render_error_page(exc, roots, heading=heading, live_reload=live_reload)
         body, kind = page, b"text/html; charset=utf-8"
     else:
-        payload = {"detail": "Internal Server Error", "traceback": format_details(exc)}
+        payload = {"detail": "Internal Server Error", "traceback": format_details(exc, roots)}
         body, kind = orjson.dumps(payload), b"application/json"
     headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 500, "headers": headers})

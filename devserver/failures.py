@@ -43,6 +43,13 @@ def describe_error(exc: BaseException, roots: Sequence[Path] = ()) -> str:
     return f"{display_path(filename)}:{line}: {text}"
 
 
-def format_details(exc: BaseException) -> str:
-    """The full traceback text."""
-    return "".join(traceback.format_exception(exc))
+def format_details(exc: BaseException, roots: Sequence[Path] = ()) -> str:
+    """The traceback text, starting at the first frame of the user's code (when there is one).
+
+    The frames before it are the dev server's and importlib's: noise to the reader.
+    """
+    summary = traceback.TracebackException.from_exception(exc)
+    frames = list(summary.stack)
+    first = next((i for i, f in enumerate(frames) if roots and _is_under(f.filename, roots)), 0)
+    summary.stack = traceback.StackSummary.from_list(frames[first:])
+    return "".join(summary.format())

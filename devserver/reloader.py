@@ -113,7 +113,7 @@ class ModuleReloader:
                 return ReloadOutcome(
                     tuple(order),
                     error=describe_error(exc, self.roots),
-                    details=format_details(exc),
+                    details=format_details(exc, self.roots),
                     needs_restart=True,
                 )
         return ReloadOutcome(tuple(order))

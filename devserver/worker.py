@@ -143,7 +143,9 @@ class AppProcess:
             return StartFailed(error=str(exc), details="", not_found=True)
         except BaseException as exc:
             # Serve the error itself, so a browser shows it instead of hanging.
-            failed = StartFailed(describe_error(exc, roots), format_details(exc), False, True)
+            failed = StartFailed(
+                describe_error(exc, roots), format_details(exc, roots), False, True
+            )
             error_app = StartupErrorApp(exc, roots=roots, live_reload=bool(snippet))
             problem = await self.serve_app(error_app, snippet)
             return failed if problem is None else problem
@@ -182,7 +184,7 @@ class AppProcess:
         """Print a request's unhandled exception to the console."""
         assert self.reloader is not None
         print(f"belay: error: {describe_error(exc, self.reloader.roots)}", file=sys.stderr)
-        print(format_details(exc), file=sys.stderr, flush=True)
+        print(format_details(exc, self.reloader.roots), file=sys.stderr, flush=True)
 
     async def serve(self) -> None:
         """Run hypercorn on the inherited socket until ``self.stop`` is set."""

@@ -134,7 +134,8 @@ def test_coordinator_failed_restart_restarts_again_on_next_save() -> None:
     edits = [(BASE, b"raise RuntimeError('boom')\n"), (BASE, b"VALUE = 4\n")]
     app, sent, out = run(edits, [failed, start_failed, STARTED])
     assert [call[0] for call in app.calls] == ["reload", "restart", "restart"]
-    assert "still serving the previous code" in out
+    assert "a fresh process fails the same way (still serving the previous code)" in out
+    assert out.count("RuntimeError: boom") == 1, "the same error is printed once"
     assert len(sent) == 1
 
 
