@@ -64,3 +64,25 @@ def test_dev_stops_every_child(tmp_path: Path, signum: int) -> None:
         wait_until(lambda: not any(alive(pid) for pid in started), 5, "children to exit")
     finally:
         dev.stop()
+
+
+def test_dev_watch_adds_a_second_package(tmp_path: Path) -> None:
+    write(tmp_path / "extras" / "__init__.py", "")
+    write(tmp_path / "extras" / "text.py", "GREETING = 'hello'\n")
+    write(tmp_path / "web" / "__init__.py", "")
+    app = APP.format(value="unused").replace(
+        "VALUE = 'unused'", "from extras.text import GREETING as VALUE"
+    )
+    write(tmp_path / "web" / "app.py", app)
+    dev = DevProcess(
+        tmp_path, ["web.app:app", "--watch", "web", "--watch", "extras", "--watch", "web"]
+    )
+    try:
+        dev.wait_serving()
+        dev.wait_for_line(r"watching extras, web$")
+        assert dev.get_text("/value") == "hello"
+        write(tmp_path / "extras" / "text.py", "GREETING = 'howdy'\n")
+        dev.wait_for_text("/value", "howdy", timeout=5)
+        dev.wait_for_line(r"reloaded extras\.text, web\.app in")
+    finally:
+        dev.stop()
