@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -38,14 +39,18 @@ def _url(host: str, port: int, scheme: str = "http") -> str:
     return f"{scheme}://{shown}:{port}"
 
 
+SKIPPED_DIRS = frozenset(
+    {"__pycache__", ".git", ".hg", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
+)
+
+
 def python_files(roots: list[Path]) -> list[Path]:
-    """Every ``.py`` file under ``roots`` (the content-hash baseline)."""
-    skip = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache"}
+    """Every ``.py`` file under ``roots`` (the content-hash baseline), pruning big dirs."""
     found: list[Path] = []
     for root in roots:
-        for path in root.rglob("*.py"):
-            if not skip.intersection(path.parts):
-                found.append(path)
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+            found.extend(Path(folder, name) for name in files if name.endswith(".py"))
     return found
 
 
