@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve MODULE:ATTR with hypercorn in a child process, reload changed "
         "modules in place on save, restart the process where that fails, and tell "
         "browsers to refresh over a websocket.",
+        epilog='Browser reload: add <script src="/__belay/dev.js"></script> to your page '
+        "(served by belay dev on the app's port).",
     )
     dev.add_argument("app", metavar="MODULE:ATTR", help="the ASGI app, e.g. shop.app:app")
     dev.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
