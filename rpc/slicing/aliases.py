@@ -61,7 +61,10 @@ def links_of(
     if isinstance(item, ast.AnnAssign | ast.AugAssign):
         return _store_links(item.target, item.value, fresh)
     if isinstance(item, ast.For | ast.AsyncFor):
-        return _store_links(item.target, item.iter, fresh)
+        if isinstance(item.target, ast.Attribute | ast.Subscript):
+            return _store_links(item.target, item.iter, fresh)
+        # the loop variable is an element: the iterable contains its object
+        return [(alias_sources(item.iter), _bound_names(item.target))]
     if isinstance(item, ast.withitem):
         escaped = alias_sources(item.context_expr)
         bound = _bound_names(item.optional_vars) if item.optional_vars is not None else set()

@@ -19,6 +19,7 @@ call on a fresh container; ``raise`` and ``assert`` are always kept.
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass, field
 
 from rpc.slicing.facts import NameFacts, is_module_level_call, parameter_names, target_names
@@ -100,22 +101,42 @@ class _ExpressionScanner(ast.NodeVisitor):
         plain = isinstance(func, ast.Name) and func.id in facts.plain_callables
         root = container_method_root(func, facts)
         if plain or is_module_level_call(func, facts.local_names, facts.lookup):
-            self._touch_arguments(node)
+            self._touch_arguments(node, builtin=_builtin_name(func, facts))
         elif root is not None:
             self.scan.writes |= facts.group(root)
             self._touch_arguments(node)
         else:
             self.scan.barrier = True
 
-    def _touch_arguments(self, node: ast.Call) -> None:
+    def _touch_arguments(self, node: ast.Call, *, builtin: str | None = None) -> None:
+        if builtin in _NON_MUTATING_BUILTINS:
+            return
         for arg in (*node.args, *(k.value for k in node.keywords)):
-            self._touch(arg.value if isinstance(arg, ast.Starred) else arg)
+            value = arg.value if isinstance(arg, ast.Starred) else arg
+            plain = isinstance(value, ast.Name) and value.id in self.facts.plain_containers
+            if builtin is not None and plain:
+                continue  # builtins do not change a list/dict/set built here
+            self._touch(value)
 
     def _touch(self, value: ast.expr) -> None:
         """A local passed by name may be changed (a list filled, an iterator consumed)."""
         name = value.id if isinstance(value, ast.Name) else None
         if name in self.facts.local_names and name not in self.facts.params:
             self.scan.writes |= self.facts.group(name)
+
+
+_NON_MUTATING_BUILTINS = frozenset(
+    {"len", "isinstance", "issubclass", "id", "type", "hash", "repr", "abs", "round",
+     "format", "callable", "ord", "chr", "bool", "int", "float", "str"}
+)  # fmt: skip
+
+
+def _builtin_name(func: ast.expr, facts: NameFacts) -> str | None:
+    """The name of a builtin function called by its plain name, else None."""
+    if not isinstance(func, ast.Name) or func.id in facts.local_names:
+        return None
+    value = facts.lookup(func.id)
+    return func.id if value is getattr(builtins, func.id, None) else None
 
 
 def container_method_root(func: ast.expr, facts: NameFacts) -> str | None:

@@ -38,13 +38,22 @@ class NameFacts:
     local_names: frozenset[str]
     fresh: frozenset[str]
     plain_callables: frozenset[str]
+    plain_containers: frozenset[str]
     closure_vars: frozenset[str]
     containers: dict[str, frozenset[str]]
     lookup: Callable[[str], Any]
 
     def group(self, name: str) -> frozenset[str]:
-        """``name`` and the locals that may hold or contain its object."""
-        return (self.containers.get(name, frozenset()) - {WORLD}) | {name}
+        """Locals whose value may change when ``name``'s object is changed.
+
+        ``name`` may *be* the object of any local it was assigned from
+        (``alias = rows``), so those count too, with everything holding them.
+        """
+        members = {name} | {y for y, held in self.containers.items() if name in held}
+        found = set(members)
+        for member in members:
+            found |= self.containers.get(member, frozenset())
+        return frozenset(found - {WORLD})
 
     def contained(self, name: str) -> bool:
         """True for a fresh container that never escapes to code we cannot see."""
@@ -112,6 +121,9 @@ def gather_facts(node: FunctionNode, render: types.FunctionType) -> NameFacts:
     local_names = frozenset(bindings)
     lookup = make_lookup(render)
     fresh = frozenset(n for n, vs in bindings.items() if all(_is_fresh(v) for v in vs))
+    plain_containers = frozenset(
+        n for n in fresh if not any(isinstance(v, ast.GeneratorExp) for v in bindings[n])
+    )
     plain = frozenset(
         n for n, vs in bindings.items() if all(_is_plain_def(v, local_names, lookup) for v in vs)
     )
@@ -134,6 +146,7 @@ def gather_facts(node: FunctionNode, render: types.FunctionType) -> NameFacts:
         local_names=local_names,
         fresh=fresh,
         plain_callables=plain,
+        plain_containers=plain_containers,
         closure_vars=frozenset(closures & local_names),
         containers=container_map(links, local_names),
         lookup=lookup,

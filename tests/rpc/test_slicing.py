@@ -92,7 +92,9 @@ SHAPES: dict[str, Shape] = {
     "closure_reads_later": Shape(fx.render_closure_reads_later, ("value_a",), ("self",), {}),
     "loop_carried": Shape(fx.render_loop_carried, ("value_a",), ("self", "n"), {"n": 3}),
     "return_walrus": Shape(fx.render_return_walrus, ("value_a",), ("self",), {}, drops_work=False),
-    "argument_mutation": Shape(fx.render_argument_mutation, ("value_a",), ("self",), {}),
+    "argument_mutation": Shape(
+        fx.render_argument_mutation, ("value_a",), ("self",), {}, drops_work=False
+    ),
     "shared_loop": Shape(fx.render_shared_loop, ("value_a",), ("self", "n"), {}, drops_work=False),
     "iterator_consumed": Shape(fx.render_iterator_consumed, ("value_a",), ("self", "n"), {}),
     "future_annotations": Shape(
