@@ -74,11 +74,30 @@ def readme_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_readme_every_block_has_a_known_language() -> None:
-    languages = {lang for lang, _ in FENCE.findall(README.read_text())}
-    assert languages <= {"python", "ts", "sh"}, languages
-    assert len(FENCE.findall(README.read_text())) == sum(
-        len(blocks(lang)) for lang in ("python", "ts", "sh")
-    )
+    text = README.read_text()
+    languages = {lang for lang, _ in FENCE.findall(text)}
+    assert languages <= {"python", "ts", "sh", "html"}, languages
+    fence_lines = [line for line in text.splitlines() if line.startswith("```")]
+    assert len(fence_lines) == 2 * len(FENCE.findall(text))  # no unlabelled block
+
+
+def test_readme_live_reload_tag_is_what_belay_dev_serves() -> None:
+    from devserver.errorpage import LIVE_RELOAD_TAG
+    from devserver.swapper import SNIPPET_PATH
+
+    (tag,) = blocks("html")
+    assert tag.strip() == LIVE_RELOAD_TAG
+    assert SNIPPET_PATH in tag
+
+
+def test_readme_reload_listener_is_the_demos_code() -> None:
+    """The browser test runs the demo page, which holds this listener verbatim."""
+    listener = named_blocks("ts", "// ")["reload.ts"].splitlines()[1:]
+    demo = (ROOT / "examples" / "rooms" / "frontend" / "main.ts").read_text().splitlines()
+    wanted = [line.strip() for line in listener if line.strip()]
+    stripped = [line.strip() for line in demo]
+    starts = [i for i, line in enumerate(stripped) if line == wanted[0]]
+    assert any(stripped[i : i + len(wanted)] == wanted for i in starts), wanted
 
 
 def test_readme_starts_with_the_two_commands() -> None:
@@ -133,7 +152,7 @@ def test_readme_tour_client_runs_against_a_live_server(readme_dir: Path) -> None
     require_tools()
     tour = importlib.import_module("tour")
     generate_client(tour.app, readme_dir / "generated")
-    (client,) = named_blocks("ts", "// ").values()
+    client = named_blocks("ts", "// ")["client.ts"]
     (readme_dir / "client.ts").write_text(client)
     out = readme_dir / "js"
     mark_module(readme_dir)
@@ -167,7 +186,7 @@ def free_port() -> int:
 
 
 def test_readme_belay_dev_line_serves_and_generates(readme_dir: Path) -> None:
-    (line,) = [c for c in command_lines() if c.startswith("belay dev")]
+    (line,) = [c for c in command_lines() if c.startswith("belay dev tour:app")]
     port = free_port()
     args = [*shlex.split(line), "--port", str(port)]
     belay = Path(sys.executable).parent / "belay"
