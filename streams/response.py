@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -35,6 +35,7 @@ Send = Callable[[Any], Awaitable[None]]
 Encode = Callable[[object], bytes]
 RenderError = Callable[[BaseException], ErrorPayload]
 OnClose = Callable[[], Awaitable[None]]
+Headers = Sequence[tuple[bytes, bytes]]
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -56,8 +57,10 @@ class EventStream:
 
     ``encode`` turns one yielded item (unwrapped from ``TrackedItem``) into JSON
     bytes; ``render_error`` turns an exception into an ``ErrorPayload``;
-    ``on_close`` runs after the generator has been closed, exactly once. The
-    instance is an ASGI app for one request whose body has been read.
+    ``on_close`` runs after the generator has been closed, exactly once;
+    ``headers`` (such as CORS headers) are added to every response start, the
+    stream's and an error's. The instance is an ASGI app for one request whose
+    body has been read.
 
     - Headers wait for the first item: an exception before it (or an ``encode``
       failure on it) is a plain HTTP error. After ``open_timeout`` (or a whole
@@ -74,6 +77,7 @@ class EventStream:
         "_complete",
         "_encode",
         "_guard",
+        "_headers",
         "_next_poll",
         "_on_close",
         "_registry",
@@ -95,6 +99,7 @@ class EventStream:
         settings: StreamSettings | None = None,
         registry: StreamRegistry | None = None,
         on_close: OnClose | None = None,
+        headers: Headers = (),
     ) -> None:
         self._source = source
         self._encode = encode
@@ -102,6 +107,7 @@ class EventStream:
         self._settings = settings or StreamSettings()
         self._registry = registry
         self._on_close = on_close
+        self._headers = tuple(headers)
         self._served = False
         self._started = False  # headers sent
         self._complete = False  # the last body message sent
@@ -245,9 +251,8 @@ class EventStream:
             raise _StreamStopError
 
     async def _start(self, send: Send) -> None:
-        await self._send(
-            {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}, send
-        )
+        headers = [*SSE_HEADERS, *self._headers] if self._headers else SSE_HEADERS
+        await self._send({"type": "http.response.start", "status": 200, "headers": headers}, send)
         self._started = True
 
     async def _send_body(self, send: Send, body: bytes) -> None:
@@ -260,7 +265,7 @@ class EventStream:
         await self._send(message, send)
 
     async def _send_json(self, send: Send, status: int, body: bytes) -> None:
-        headers = [JSON_TYPE, (b"content-length", str(len(body)).encode())]
+        headers = [JSON_TYPE, (b"content-length", str(len(body)).encode()), *self._headers]
         await self._send(
             {"type": "http.response.start", "status": status, "headers": headers}, send
         )
