@@ -8,7 +8,6 @@ travel as ``event: error`` (see ``streams``).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from rpc.errors import HTTPError, error_headers, render_error
 from rpc.origin import OriginPolicy, cors_headers
 from rpc.resolution import (
     DependencyResolver,
+    RequestCleanup,
     RequestScope,
     bind_arguments,
     call_plan,
@@ -70,15 +70,15 @@ class Dispatcher:
     ) -> None:
         headers = Headers(scope=scope)
         cors = self.origins.listed_origin(headers)
-        stack = contextlib.AsyncExitStack()
+        cleanup = RequestCleanup()
 
         async def run() -> bytes:
-            request_scope = self._request_scope(scope, receive, stack, b"")
+            request_scope = self._request_scope(scope, receive, cleanup, b"")
             page = controller.render.pattern.locate(headers)
             page_scope = request_scope.for_page(page.query, page.path)
             return orjson.dumps(await self._render_state(controller, page_scope, None))
 
-        await self._answer(run, stack, scope, send, cors)
+        await self._answer(run, cleanup, scope, send, cors)
 
     async def action(
         self,
@@ -88,14 +88,29 @@ class Dispatcher:
         receive: Receive,
         send: Send,
     ) -> None:
+        stream = await self._start_action(action, controller, scope, receive, send)
+        if stream is not None:
+            # Awaited here, once the frames and closures that prepared it are gone:
+            # an open stream holds only what it needs (issue 3: <= 30 KB per idle stream).
+            await stream(scope, receive, send)
+
+    async def _start_action(
+        self,
+        action: ActionRuntime,
+        controller: ControllerRuntime,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> EventStream | None:
+        """Answer the action, or return the stream that will answer it."""
         headers = Headers(scope=scope)
         cors = self.origins.listed_origin(headers)
-        stack = contextlib.AsyncExitStack()
+        cleanup = RequestCleanup()
 
-        async def run() -> bytes | None:
+        async def run() -> bytes | EventStream:
             self.origins.check(headers)
             body = await self._read_body(action, headers, receive)
-            request_scope = self._request_scope(scope, receive, stack, body)
+            request_scope = self._request_scope(scope, receive, cleanup, body)
             page_scope, render_values = None, None
             if action.spec.kind is ActionKind.SIDEEFFECT:
                 # The page is checked before the action runs: a bad page is a 400/422
@@ -106,49 +121,50 @@ class Dispatcher:
             kwargs = await bind_arguments(action.plan, request_scope)
             result = await call_plan(action.plan, kwargs)
             if action.item_adapter is not None:
-                # A stream may stay open for hours: hold only what it needs.
-                del request_scope, kwargs, body
-                await self._stream(action, result, stack, scope, receive, send, cors)
-                return None
+                return self._stream(action, result, cleanup, cors)
             passthrough = self._dump_result(action, result)
             if page_scope is None:
                 return orjson.dumps({"passthrough": passthrough})
             state = await self._render_state(controller, page_scope, action, render_values)
             return orjson.dumps({"sideeffect": state, "passthrough": passthrough})
 
-        await self._answer(run, stack, scope, send, cors)
+        return await self._answer(run, cleanup, scope, send, cors)
 
     async def _answer(
         self,
-        run: Callable[[], Awaitable[bytes | None]],
-        stack: contextlib.AsyncExitStack,
+        run: Callable[[], Awaitable[bytes | EventStream]],
+        cleanup: RequestCleanup,
         scope: Scope,
         send: Send,
         cors: str | None,
-    ) -> None:
-        """Run a request, send its body or error, then close its exit stack, whatever happens.
+    ) -> EventStream | None:
+        """Run a request, send its body or error, then run its cleanup, whatever happens.
 
         Cleanup runs after the response, with the error when the request failed,
-        and also when the request is cancelled (shielded, so it completes).
+        and also when the request is cancelled (shielded, so it completes). A
+        stream is returned unsent: it runs the cleanup itself when it closes.
         """
         try:
-            body = await run()
+            body: bytes | EventStream | None = await run()
         except ClientDisconnected:
             body = None
         except Exception as exc:
             try:
                 await self._send_error(exc, scope, send, cors)
             finally:
-                await _finish(stack, exc)
-            return
+                await _finish(cleanup, exc)
+            return None
         except BaseException as exc:
-            await _finish(stack, exc)
+            await _finish(cleanup, exc)
             raise
+        if isinstance(body, EventStream):
+            return body
         try:
             if body is not None:
                 await send_body(send, 200, body, extra=cors_headers(cors))
         finally:
-            await _finish(stack, None)
+            await _finish(cleanup, None)
+        return None
 
     async def preflight(self, scope: Scope, send: Send) -> None:
         try:
@@ -173,13 +189,13 @@ class Dispatcher:
         return body
 
     def _request_scope(
-        self, scope: Scope, receive: Receive, stack: contextlib.AsyncExitStack, body: bytes
+        self, scope: Scope, receive: Receive, cleanup: RequestCleanup, body: bytes
     ) -> RequestScope:
         request = Request(scope, _replay(body, receive))
         raw_query: bytes = scope.get("query_string", b"")
         query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
         return RequestScope(
-            request=request, stack=stack, resolver=self.resolver, body=body, query=query
+            request=request, cleanup=cleanup, resolver=self.resolver, body=body, query=query
         )
 
     @staticmethod
@@ -215,30 +231,23 @@ class Dispatcher:
             result, mode="json", by_alias=True, warnings="error"
         )
 
-    async def _stream(
-        self,
-        action: ActionRuntime,
-        generator: Any,
-        stack: contextlib.AsyncExitStack,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        cors: str | None,
-    ) -> None:
+    def _stream(
+        self, action: ActionRuntime, generator: Any, cleanup: RequestCleanup, cors: str | None
+    ) -> EventStream:
         assert action.stream_settings is not None
         encode = self._encoders.get(id(action)) or self._item_encoder(action)
         # Bound methods and partials rather than closures: every byte held per
         # open stream counts (issue 3: <= 30 KB per idle stream).
-        stream = EventStream(
+        return EventStream(
             generator,
             encode=encode,
             render_error=self._render_stream_error,
             settings=action.stream_settings,
             registry=self.registry,
             # Cleanup errors are logged, never sent: the stream has already ended.
-            on_close=functools.partial(_close_stack, stack, None),
+            on_close=functools.partial(_close, cleanup, None) if cleanup.pending else None,
+            headers=cors_headers(cors),
         )
-        await stream(scope, receive, _with_headers(send, cors_headers(cors)))
 
     def _item_encoder(self, action: ActionRuntime) -> Callable[[object], bytes]:
         """One stream item to JSON bytes, as the non-stream path dumps results (by alias)."""
@@ -271,26 +280,23 @@ class Dispatcher:
         await send_body(send, payload.status, payload.body, extra=extra)
 
 
-async def _finish(stack: contextlib.AsyncExitStack, exc: BaseException | None) -> None:
-    """``_close_stack``, shielded from cancellation so that cleanup completes.
+async def _finish(cleanup: RequestCleanup, exc: BaseException | None) -> None:
+    """``_close``, shielded from cancellation so that cleanup completes.
 
     Requests that entered no ``yield`` dependency have nothing to close and skip
     the shield scope: anyio's first cancel scope in a task costs several
     microseconds, and servers run every request in a new task.
     """
-    if not getattr(stack, "_exit_callbacks", True):
+    if not cleanup.pending:
         return
     with anyio.CancelScope(shield=True):
-        await _close_stack(stack, exc)
+        await _close(cleanup, exc)
 
 
-async def _close_stack(stack: contextlib.AsyncExitStack, exc: BaseException | None) -> None:
+async def _close(cleanup: RequestCleanup, exc: BaseException | None) -> None:
     """Run yield-dependency cleanup after the response; cleanup errors are logged, not sent."""
     try:
-        if exc is None:
-            await stack.aclose()
-        else:
-            await stack.__aexit__(type(exc), exc, exc.__traceback__)
+        await cleanup.close(exc)
     except Exception as cleanup_error:
         render_error(cleanup_error)  # logs the traceback once
 
@@ -307,15 +313,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
-    if not extra:
-        return send
-
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), *extra]}
-        await send(message)
-
-    return wrapped

@@ -21,17 +21,53 @@ from rpc.specs import ParamSource
 EMPTY_QUERY: Mapping[str, list[str]] = {}
 
 
+class RequestCleanup:
+    """One request's ``yield``-dependency exits, run after its response (or its stream).
+
+    The ``AsyncExitStack`` is created by the first exit pushed: most requests
+    enter no ``yield`` dependency, and an open stream keeps this object for as
+    long as it runs (an empty exit stack costs ~840 B).
+    """
+
+    __slots__ = ("_stack",)
+
+    def __init__(self) -> None:
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True if an exit was pushed and has not run yet."""
+        return self._stack is not None
+
+    @property
+    def stack(self) -> contextlib.AsyncExitStack:
+        """The exit stack to push onto (created on first use)."""
+        if self._stack is None:
+            self._stack = contextlib.AsyncExitStack()
+        return self._stack
+
+    async def close(self, exc: BaseException | None) -> None:
+        """Run the exits, newest first, seeing ``exc`` (the request's error) if not None."""
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return
+        if exc is None:
+            await stack.aclose()
+        else:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
+
+
 @dataclass
 class RequestScope:
     """Everything the plans of one request draw values from.
 
     A sideeffect's re-render gets a copy with the page's query and path values;
-    the exit stack and dependency cache stay shared, so a dependency used by the
+    the cleanup and the dependency cache stay shared, so a dependency used by the
     action and by ``render()`` runs once and is cleaned up once.
     """
 
     request: Request
-    stack: contextlib.AsyncExitStack
+    cleanup: RequestCleanup
     resolver: DependencyResolver
     body: bytes = b""
     query: Mapping[str, list[str]] = field(default_factory=dict)
@@ -68,17 +104,15 @@ class DependencyResolver:
             return scope.cache[call]
         plan = self._plans.get(call) or self.plan(call)
         kwargs = await bind_arguments(plan, scope)
-        value = await _enter_dependency(plan, kwargs, scope.stack)
+        value = await _enter_dependency(plan, kwargs, scope.cleanup)
         if dependency.use_cache:
             scope.cache[call] = value
         return value
 
 
-async def _enter_dependency(
-    plan: CallPlan, kwargs: dict[str, Any], stack: contextlib.AsyncExitStack
-) -> Any:
+async def _enter_dependency(plan: CallPlan, kwargs: dict[str, Any], cleanup: RequestCleanup) -> Any:
     if plan.is_generator and plan.is_async:
-        return await stack.enter_async_context(
+        return await cleanup.stack.enter_async_context(
             contextlib.asynccontextmanager(plan.function)(**kwargs)
         )
     if plan.is_generator:
@@ -88,7 +122,7 @@ async def _enter_dependency(
         async def exit_in_thread(*exc_info: Any) -> bool | None:
             return await anyio.to_thread.run_sync(manager.__exit__, *exc_info)
 
-        stack.push_async_exit(exit_in_thread)
+        cleanup.stack.push_async_exit(exit_in_thread)
         return value
     return await call_plan(plan, kwargs)
 
