@@ -1,29 +1,31 @@
-"""experimental_render_reload: full render vs the sliced render, the seed's example.
+"""experimental_render_reload: a full sideeffect vs a sliced one, the seed's example.
 
-Run: ``.venv/bin/python bench/bench_render_reload.py [--runs N]``.
+Run: ``.venv/bin/python bench/bench_render_reload.py [--runs N] [--json PATH]``.
 
-``reload_full`` and ``reload_sliced`` are the two timed callables; once the rpc
-integration lands, swap them for a real sideeffect call through the app.
+One ``RPCApp`` serves the seed's controller: ``render()`` computes
+``calculate_primes(10000)`` for ``value_a`` and ``calculate_primes(1000000)``
+for ``value_b``. Two sideeffects reload only ``value_a``: one re-runs the full
+``render()``, the other has ``experimental_render_reload=True``. Both are
+called through the real ASGI app (``RPCTestClient``), in one run, and must send
+the same JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import math
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pydantic import BaseModel
-
-from rpc.slicing import slice_render
-
-RELOAD = ("value_a",)
+from rpc import ControllerBase, RenderBase, RPCApp, sideeffect
+from rpc.testing import RPCTestClient
 
 
 def calculate_primes(limit: int) -> int:
@@ -38,73 +40,83 @@ def calculate_primes(limit: int) -> int:
     return count
 
 
-class ExampleRenderModel(BaseModel):
+class ExampleRenderModel(RenderBase):
     value_a: str
     value_b: str
 
 
-class ExampleController:
+class ExampleController(ControllerBase):
+    url = "/example/{query_id}"
+
     def render(self, query_id: int) -> ExampleRenderModel:
         a = calculate_primes(10000)
         b = calculate_primes(1000000)
         return ExampleRenderModel(value_a=f"Hello {a}", value_b=f"World {b}")
 
+    @sideeffect(reload=(ExampleRenderModel.value_a,))
+    def call_full(self) -> None:
+        pass
 
-def reload_full(controller: ExampleController) -> dict[str, Any]:
-    """What a sideeffect with reload=(value_a,) sends without slicing."""
-    state = controller.render(query_id=1)
-    return state.model_dump(mode="json", by_alias=True, include=set(RELOAD))
-
-
-def make_reload_sliced() -> Callable[[ExampleController], dict[str, Any]]:
-    """Slice once (startup), then each reload calls only the slice."""
-    result = slice_render(ExampleController.render, RELOAD, model=ExampleRenderModel)
-    if result.function is None:
-        raise SystemExit(f"slicing fell back: {result.reason}")
-    sliced = result.function
-
-    def reload_sliced(controller: ExampleController) -> dict[str, Any]:
-        payload: dict[str, Any] = sliced(controller)
-        return payload
-
-    return reload_sliced
+    @sideeffect(reload=(ExampleRenderModel.value_a,), experimental_render_reload=True)
+    def call_sliced(self) -> None:
+        pass
 
 
-def time_runs(
-    call: Callable[[ExampleController], dict[str, Any]], runs: int, budget_s: float
-) -> tuple[list[float], dict[str, Any]]:
-    """Up to ``runs`` timings, stopping early once ``budget_s`` is spent."""
-    controller = ExampleController()
+async def time_action(
+    client: RPCTestClient, action: str, runs: int, budget_s: float
+) -> tuple[list[float], Any]:
+    """Up to ``runs`` timed sideeffect calls, stopping early once ``budget_s`` is spent."""
     timings: list[float] = []
     deadline = time.perf_counter() + budget_s
-    result: dict[str, Any] = {}
+    body: Any = None
     for _ in range(runs):
-        start = time.perf_counter()
-        result = call(controller)
-        timings.append(time.perf_counter() - start)
+        started = time.perf_counter()
+        response = await client.action("ExampleController", action, page="/example/1")
+        timings.append(time.perf_counter() - started)
+        response.raise_for_status()
+        body = response.json()
         if time.perf_counter() > deadline:
             break
-    return timings, result
+    return timings, body
+
+
+async def measure(runs: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    app = RPCApp(controllers=[ExampleController()])
+    build_ms = (time.perf_counter() - started) * 1000
+    async with RPCTestClient(app) as client:
+        full_times, full_body = await time_action(client, "call_full", runs, budget_s=30.0)
+        sliced_times, sliced_body = await time_action(
+            client, "call_sliced", max(runs, 7), budget_s=10.0
+        )
+    if full_body != sliced_body:
+        raise SystemExit(f"MISMATCH: full {full_body} != sliced {sliced_body}")
+    full, sliced = statistics.median(full_times), statistics.median(sliced_times)
+    return {
+        "benchmark": "render_reload",
+        "app_build_ms": round(build_ms, 1),
+        "full_s": round(full, 4),
+        "full_runs": len(full_times),
+        "sliced_s": round(sliced, 5),
+        "sliced_runs": len(sliced_times),
+        "speedup": round(full / sliced, 1),
+        "response": sliced_body,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3, help="full renders to time (median)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="full sideeffects to time (median)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the result as JSON")
     args = parser.parse_args()
-    started = time.perf_counter()
-    reload_sliced = make_reload_sliced()
-    slice_ms = (time.perf_counter() - started) * 1000
-    full_times, full_result = time_runs(reload_full, args.runs, budget_s=30.0)
-    sliced_times, sliced_result = time_runs(reload_sliced, max(args.runs, 7), budget_s=10.0)
-    if full_result != sliced_result:
-        raise SystemExit(f"MISMATCH: full {full_result} != sliced {sliced_result}")
-    full, sliced = statistics.median(full_times), statistics.median(sliced_times)
-    print(f"slicing (once, at startup): {slice_ms:.1f} ms")
-    print(f"full render + filter : {full:.4f} s (median of {len(full_times)}) -> {full_result}")
-    print(
-        f"sliced render        : {sliced:.4f} s (median of {len(sliced_times)}) -> {sliced_result}"
-    )
-    print(f"speed-up             : {full / sliced:.0f}x")
+    result = asyncio.run(measure(args.runs))
+    print(f"RPCApp build (slices render once): {result['app_build_ms']:.1f} ms")
+    print(f"full sideeffect   : {result['full_s']:.4f} s (median of {result['full_runs']})")
+    print(f"sliced sideeffect : {result['sliced_s']:.5f} s (median of {result['sliced_runs']})")
+    print(f"speed-up          : {result['speedup']:.0f}x (target >= 100x)")
+    print(f"both answered     : {json.dumps(result['response'])}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from rpc.binding import CallPlan, DeclarationError, plan_call, qualified_name, r
 from rpc.controller import ControllerBase, FieldRef
 from rpc.page import PagePattern
 from rpc.resolution import DependencyResolver
+from rpc.slicing import slice_render
 from rpc.specs import ActionKind, ActionSpec, ControllerSpec, RenderSpec
 from streams import StreamSettings
 
@@ -174,9 +175,39 @@ def _build_action(
         result_adapter=_result_adapter(return_annotation, stream_item),
         item_adapter=TypeAdapter(stream_item) if stream_item is not None else None,
         reload_include=reload_include,
-        sliced_render=None,
+        sliced_render=_sliced_render(controller, name, options, render, reload_names, resolver),
         stream_settings=_action_stream_settings(options, stream_settings, stream_item),
     )
+
+
+def _sliced_render(
+    controller: ControllerBase,
+    action: str,
+    options: ActionOptions,
+    render: RenderRuntime,
+    reload_names: tuple[str, ...] | None,
+    resolver: DependencyResolver,
+) -> CallPlan | None:
+    """The plan of render() sliced to the reload fields, or None for a full render.
+
+    Sliced once, here; when slicing cannot be proven safe the reason is logged
+    once and the sideeffect runs the full render().
+    """
+    if not options.experimental_render_reload or reload_names is None:
+        return None
+    cls = type(controller)
+    result = slice_render(inspect.getattr_static(cls, "render"), reload_names, model=render.model)
+    if result.function is None:
+        logger.warning(
+            "%s.%s: experimental_render_reload falls back to a full render: %s",
+            cls.__name__,
+            action,
+            result.reason,
+        )
+        return None
+    plan = plan_call(types.MethodType(result.function, controller), path_names=render.pattern.names)
+    _plan_dependencies(plan, resolver)
+    return plan
 
 
 def _stream_item(qualname: str, method: Any, annotation: Any, options: ActionOptions) -> Any:
@@ -254,8 +285,3 @@ def _action_stream_settings(
 def _plan_dependencies(plan: CallPlan, resolver: DependencyResolver) -> None:
     for _, dependency in plan.dependencies:
         resolver.plan(dependency.call)
-
-
-def bind_sliced(function: Any, controller: ControllerBase) -> Any:
-    """A sliced render function bound to its controller instance."""
-    return types.MethodType(function, controller)
