@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -76,18 +75,19 @@ class EventStream:
     __slots__ = (
         "_complete",
         "_encode",
-        "_guard",
         "_headers",
         "_next_poll",
         "_on_close",
         "_registry",
         "_render_error",
         "_reported",
+        "_scope",
         "_served",
         "_settings",
         "_source",
         "_started",
         "_stopped",
+        "_waiting",
     )
 
     def __init__(
@@ -114,7 +114,8 @@ class EventStream:
         self._stopped = False  # the peer is gone
         self._reported = False  # the generator's outcome reached the peer
         self._next_poll = 0.0
-        self._guard: anyio.CancelScope | None = None  # the send-timeout scope of _write
+        self._scope: anyio.CancelScope | None = None  # the writer's, see _write
+        self._waiting = False  # the writer waits for news (else its deadline is a send's)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._served:
@@ -160,31 +161,41 @@ class EventStream:
             await self._finish_after_stop(send)
 
     async def _write(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
-        # One long-lived scope enforces the send timeout: its deadline is armed
-        # by each send and disarmed before waiting idle, which is far cheaper
-        # than a fresh scope per send.
-        with anyio.CancelScope() as guard:
-            self._guard = guard
-            self._next_poll = anyio.current_time() + POLL_EVERY
-            await self._write_all(receive, send, buffer)
-        self._guard = None
-        if guard.cancelled_caught:
-            self._stopped = True
-            logger.debug("stream send timed out after %ss", self._settings.send_timeout)
-            raise _StreamStopError
-
-    async def _write_all(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
+        # One cancel scope at a time covers both sending and waiting: its deadline
+        # is the send timeout while a send is in flight and the ping deadline
+        # while idle, and the pump cancels it on news. A cancelled scope is spent,
+        # so each wake-up opens the next one: an idle stream holds just one, and
+        # items that keep flowing are sent under one scope, not one per send.
+        settings = self._settings
         # Headers wait for the first result, so an error raised before the first
         # item is a plain HTTP error. A generator silent for open_timeout gets
         # its headers and a ping, so the client sees an idle subscription open.
-        settings = self._settings
-        if not await self._wait(
-            receive, buffer, min(settings.open_timeout, settings.ping_interval)
-        ):
-            await self._start(send)
-            await self._send_body(send, PING_FRAME)
-            await self._idle(receive, send, buffer)
+        patience = min(settings.open_timeout, settings.ping_interval)
+        self._next_poll = anyio.current_time() + POLL_EVERY
+        ping = False
         while True:
+            with anyio.CancelScope() as scope:
+                self._scope = scope
+                try:
+                    if ping:
+                        await self._ping(send)
+                    if await self._write_ready(receive, send, buffer):
+                        return
+                    await self._wait(receive, buffer, patience)
+                finally:
+                    self._scope = None
+                    buffer.watch(None)
+            if not self._waiting:  # the deadline passed during a send
+                self._stopped = True
+                logger.debug("stream send timed out after %ss", settings.send_timeout)
+                raise _StreamStopError
+            self._waiting = False
+            ping = not buffer.has_news()  # a whole ``patience`` of silence
+            patience = settings.ping_interval
+
+    async def _write_ready(self, receive: Receive, send: Send, buffer: ItemBuffer) -> bool:
+        """Send what is ready, for as long as more keeps coming; True once the stream is over."""
+        while buffer.has_news():
             items = buffer.take()
             chunk, error = frame_items(items, self._encode)
             finished = buffer.finished
@@ -195,12 +206,12 @@ class EventStream:
                     self._reported = True
                     payload = self._render_error(error)
                     await self._send_json(send, payload.status, payload.body)
-                    return
+                    return True
                 await self._start(send)
             if error is not None or finished is not None:
                 self._reported = True
                 await self._send_last(send, chunk, error)
-                return
+                return True
             await self._send_body(send, chunk)
             buffer.accepted(len(items))
             if not buffer.has_news():
@@ -209,26 +220,22 @@ class EventStream:
                 await anyio.lowlevel.checkpoint()
             if buffer.has_news():
                 await self._poll_disconnect(receive)
-            else:
-                await self._idle(receive, send, buffer)
+        return False
 
-    async def _idle(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
-        """Wait for news, sending a ping after each ``ping_interval`` of silence."""
-        while not await self._wait(receive, buffer, self._settings.ping_interval):
-            await self._send_body(send, PING_FRAME)
+    async def _wait(self, receive: Receive, buffer: ItemBuffer, patience: float) -> None:
+        """Wait in ``receive()`` until news or ``patience`` seconds end the current scope."""
+        scope = self._scope
+        assert scope is not None
+        scope.deadline = anyio.current_time() + patience
+        buffer.watch(scope)
+        self._waiting = True
+        while True:  # ends by cancellation (news, the deadline) or a disconnect
+            await self._check_message(receive)
 
-    async def _wait(self, receive: Receive, buffer: ItemBuffer, patience: float) -> bool:
-        """Wait up to ``patience`` seconds for news; True if there is news."""
-        if buffer.has_news():
-            return True
-        if self._guard is not None:
-            self._guard.deadline = math.inf  # no send in flight while idle
-        with anyio.move_on_after(patience) as scope:
-            buffer.watch(scope)
-            while True:  # ends by cancellation: news or the ping deadline
-                await self._check_message(receive)
-        buffer.watch(None)
-        return buffer.has_news()
+    async def _ping(self, send: Send) -> None:
+        if not self._started:
+            await self._start(send)
+        await self._send_body(send, PING_FRAME)
 
     async def _poll_disconnect(self, receive: Receive) -> None:
         # While items flow the writer never waits in receive(), so every
@@ -274,13 +281,13 @@ class EventStream:
 
     async def _send(self, message: dict[str, Any], send: Send) -> None:
         """One ASGI send under the send timeout; a failed or stuck send ends the stream."""
-        timeout, guard = self._settings.send_timeout, self._guard
+        timeout, scope = self._settings.send_timeout, self._scope
         try:
-            if guard is None or timeout is None:
+            if scope is None or timeout is None:
                 with anyio.fail_after(timeout):
                     await send(message)
             else:
-                guard.deadline = anyio.current_time() + timeout
+                scope.deadline = anyio.current_time() + timeout
                 await send(message)
         except (OSError, TimeoutError) as exc:
             # A dead or departed peer is not an error of the app: no traceback.
