@@ -181,7 +181,11 @@ class EventStream:
                         await self._ping(send)
                     if await self._write_ready(receive, send, buffer):
                         return
-                    await self._wait(receive, buffer, patience)
+                    # Wait in receive() until news or the ping deadline cancels the scope.
+                    scope.deadline = anyio.current_time() + patience
+                    buffer.watch(scope)
+                    self._waiting = True
+                    await self._until_disconnect(receive)
                 finally:
                     self._scope = None
                     buffer.watch(None)
@@ -222,16 +226,6 @@ class EventStream:
                 await self._poll_disconnect(receive)
         return False
 
-    async def _wait(self, receive: Receive, buffer: ItemBuffer, patience: float) -> None:
-        """Wait in ``receive()`` until news or ``patience`` seconds end the current scope."""
-        scope = self._scope
-        assert scope is not None
-        scope.deadline = anyio.current_time() + patience
-        buffer.watch(scope)
-        self._waiting = True
-        while True:  # ends by cancellation (news, the deadline) or a disconnect
-            await self._check_message(receive)
-
     async def _ping(self, send: Send) -> None:
         if not self._started:
             await self._start(send)
@@ -246,16 +240,23 @@ class EventStream:
             return
         self._next_poll = now + POLL_EVERY
         with anyio.move_on_after(POLL_WAIT):
-            await self._check_message(receive)
+            await self._until_disconnect(receive)
 
-    async def _check_message(self, receive: Receive) -> None:
-        try:
-            message = await receive()
-        except Exception:  # some servers raise once the peer is gone
-            message = {"type": "http.disconnect"}
-        if message.get("type") == "http.disconnect":
-            self._stopped = True
-            raise _StreamStopError
+    async def _until_disconnect(self, receive: Receive) -> None:
+        """Read messages until the peer disconnects, then raise ``_StreamStopError``.
+
+        Only that, or a cancellation, ends it: the writer's waits are timed by
+        their cancel scopes.
+        """
+        while True:
+            try:
+                message = await receive()
+            except Exception:  # some servers raise once the peer is gone
+                break
+            if message.get("type") == "http.disconnect":
+                break
+        self._stopped = True
+        raise _StreamStopError
 
     async def _start(self, send: Send) -> None:
         headers = [*SSE_HEADERS, *self._headers] if self._headers else SSE_HEADERS
