@@ -1,11 +1,14 @@
 """Codegen benchmark: 200 controllers x 5 actions and 500 models.
 
 Targets: a full generation < 1 s; a no-op regeneration < 0.3 s writing 0 files.
-Run: ``.venv/bin/python bench/bench_codegen.py`` (exits non-zero if a target is missed).
+Run: ``.venv/bin/python bench/bench_codegen.py [--json PATH]`` (exits non-zero if a
+target is missed).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -76,6 +79,9 @@ def build_controller(index: int, models: list[type[BaseModel]]) -> ControllerBas
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the result as JSON")
+    args = parser.parse_args()
     models = build_models()
     started = time.perf_counter()
     app = RPCApp(controllers=[build_controller(i, models) for i in range(CONTROLLERS)])
@@ -105,6 +111,19 @@ def main() -> int:
     )
     ok = full_s < 1.0 and noop_s < 0.3 and not any(noop_written)
     print("targets (full < 1 s, no-op < 0.3 s, 0 writes):", "met" if ok else "MISSED")
+    if args.json is not None:
+        result = {
+            "benchmark": "codegen",
+            "controllers": CONTROLLERS,
+            "actions": CONTROLLERS * ACTIONS,
+            "models": len(wrapper.models),
+            "full_ms": round(full_s * 1000, 1),
+            "noop_ms": round(noop_s * 1000, 1),
+            "noop_files_written": max(noop_written),
+            "files": len(first.written),
+            "bytes": size,
+        }
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0 if ok else 1
 
 

@@ -1,0 +1,274 @@
+"""Run every Belay benchmark in one go and print one table of side-by-side ratios.
+
+Run: ``scripts/bench`` (which sets up and installs ``wrk``), or
+``.venv/bin/python bench/run_all.py [--quick] [--write]``.
+
+Each benchmark runs in its own process with ``--json`` and measures Belay and
+its baselines side by side in that same run; this script only collects the
+figures, prints the summary, and with ``--write`` records it, with the date and
+a description of the machine, in ``bench/RESULTS.md``. All traffic goes to
+127.0.0.1; every benchmark bounds its loops in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "RESULTS.md"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the summary: a Belay figure against a baseline from the same run."""
+
+    measure: str
+    belay: str
+    baseline: str
+    ratio: str
+    target: str
+    met: bool | None
+
+
+def run(script: str, out: Path, *args: str) -> Any:
+    """Run one benchmark script with ``--json out``; its own table goes to our stdout."""
+    print(f"\n=== {script} {' '.join(args)}", flush=True)
+    subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--json", str(out)],
+        cwd=ROOT,
+        check=True,
+        timeout=1800,
+    )
+    return json.loads(out.read_text())
+
+
+def action_rows(cells: list[dict[str, Any]]) -> list[Row]:
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for cell in cells:
+        grouped[cell["server"]][cell["app"]].append(cell)
+    targets = {"hypercorn": 0.9, "uvicorn+uvloop": 0.75}
+    rows = []
+    for server, apps in grouped.items():
+        belay, raw, fastapi = apps["belay"], apps["starlette"], apps.get("fastapi", [])
+
+        def paired(cells: list[dict[str, Any]], base: list[dict[str, Any]]) -> float:
+            return statistics.median(c["rps"] / b["rps"] for c, b in zip(cells, base, strict=True))
+
+        def p99(cells: list[dict[str, Any]]) -> float:
+            return statistics.median(c["p99_ms"] for c in cells)
+
+        ratio = paired(belay, raw)
+        rows.append(
+            Row(
+                f"action req/s, {server} (vs raw Starlette)",
+                f"{statistics.median(c['rps'] for c in belay):.0f}",
+                f"{statistics.median(c['rps'] for c in raw):.0f}",
+                f"{ratio:.2f}x",
+                f">= {targets[server]}x",
+                ratio >= targets[server],
+            )
+        )
+        if fastapi:
+            rows.append(
+                Row(
+                    f"action req/s, {server} (vs FastAPI)",
+                    f"{statistics.median(c['rps'] for c in belay):.0f}",
+                    f"{statistics.median(c['rps'] for c in fastapi):.0f}",
+                    f"{paired(belay, fastapi):.2f}x",
+                    "",
+                    None,
+                )
+            )
+        rows.append(
+            Row(
+                f"action p99 ms, {server} (vs raw Starlette)",
+                f"{p99(belay):.1f}",
+                f"{p99(raw):.1f}",
+                f"{p99(belay) / p99(raw):.2f}x",
+                "",
+                None,
+            )
+        )
+    return rows
+
+
+def stream_rows(rows_in: list[dict[str, Any]]) -> list[Row]:
+    by = {row["variant"]: row for row in rows_in}
+    belay = next(row for name, row in by.items() if name.startswith("belay"))
+    sse, raw = by["sse-starlette"], by["StreamingResponse"]
+    return [
+        Row(
+            "SSE events/s (vs sse-starlette)",
+            f"{belay['events_per_s']}",
+            f"{sse['events_per_s']}",
+            f"{belay['vs_sse_starlette']:.2f}x",
+            ">= 1.5x",
+            belay["vs_sse_starlette"] >= 1.5,
+        ),
+        Row(
+            "SSE events/s (vs hand-written StreamingResponse)",
+            f"{belay['events_per_s']}",
+            f"{raw['events_per_s']}",
+            f"{belay['vs_streaming_response']:.2f}x",
+            ">= 0.9x",
+            belay["vs_streaming_response"] >= 0.9,
+        ),
+        Row(
+            f"KB per idle stream ({belay['idle_streams']} open; vs sse-starlette)",
+            f"{belay['kb_per_idle_stream']:.1f}",
+            f"{sse['kb_per_idle_stream']:.1f}",
+            f"{belay['kb_per_idle_stream'] / sse['kb_per_idle_stream']:.2f}x",
+            "<= 30 KB",
+            belay["kb_per_idle_stream"] <= 30,
+        ),
+    ]
+
+
+def reload_rows(data: dict[str, Any]) -> list[Row]:
+    results = data["results"]
+    belay = results["belay dev"]["median_ms"]
+    rows = []
+    if "uvicorn --reload" in results:
+        uvicorn = results["uvicorn --reload"]["median_ms"]
+        rows.append(
+            Row(
+                "save -> new code served, ms (vs uvicorn --reload)",
+                f"{belay:.1f}",
+                f"{uvicorn:.1f}",
+                f"{uvicorn / belay:.1f}x faster",
+                "p50 <= 80 ms, >= 5x",
+                belay <= 80 and uvicorn / belay >= 5,
+            )
+        )
+    streamed = results["belay dev + open stream"]["median_ms"]
+    rows.append(
+        Row(
+            "save -> new code served with an open stream, ms",
+            f"{streamed:.1f}",
+            f"{belay:.1f}",
+            f"{streamed / belay:.2f}x",
+            "no slower",
+            streamed <= max(belay * 1.2, belay + 5),
+        )
+    )
+    return rows
+
+
+def render_reload_rows(data: dict[str, Any]) -> list[Row]:
+    return [
+        Row(
+            "sideeffect with experimental_render_reload, s (vs full render)",
+            f"{data['sliced_s']:.4f}",
+            f"{data['full_s']:.3f}",
+            f"{data['speedup']:.0f}x faster",
+            ">= 100x",
+            data["speedup"] >= 100,
+        )
+    ]
+
+
+def codegen_rows(data: dict[str, Any]) -> list[Row]:
+    scale = f"{data['controllers']} controllers, {data['actions']} actions, {data['models']} models"
+    return [
+        Row(
+            f"codegen, full, ms ({scale})",
+            f"{data['full_ms']:.0f}",
+            "",
+            "",
+            "< 1000 ms",
+            data["full_ms"] < 1000,
+        ),
+        Row(
+            "codegen, no-op regeneration, ms (files written)",
+            f"{data['noop_ms']:.0f} ({data['noop_files_written']})",
+            "",
+            "",
+            "< 300 ms, 0 files",
+            data["noop_ms"] < 300 and data["noop_files_written"] == 0,
+        ),
+    ]
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; load average at the end: {load}"
+    )
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| measure | Belay | baseline | ratio | target | |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for row in rows:
+        mark = "" if row.met is None else ("met" if row.met else "**missed**")
+        cells = (row.measure, row.belay, row.baseline, row.ratio, row.target, mark)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    parser.add_argument("--write", action="store_true", help=f"record the table in {RESULTS}")
+    args = parser.parse_args()
+    quick = args.quick
+    started = datetime.datetime.now(datetime.UTC)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        rows += action_rows(
+            run("bench_actions.py", out / "a.json", *(["--rounds", "2"] if quick else []))
+        )
+        rows += stream_rows(
+            run(
+                "bench_streams.py",
+                out / "s.json",
+                *(["--events", "50000", "--rounds", "1", "--idle", "500"] if quick else []),
+            )
+        )
+        rows += reload_rows(
+            run("bench_reload.py", out / "r.json", "--edits", "5" if quick else "9")
+        )
+        rows += render_reload_rows(run("bench_render_reload.py", out / "rr.json"))
+        rows += codegen_rows(run("bench_codegen.py", out / "c.json"))
+    summary = table(rows)
+    print("\n" + summary)
+    if args.write:
+        RESULTS.write_text(
+            "# Benchmark results\n\n"
+            f"Measured {started:%Y-%m-%d %H:%M} UTC by `scripts/bench` on {machine()}.\n"
+            "Every ratio compares figures measured side by side in this one run; the machine\n"
+            "is shared, so absolute numbers move between runs more than the ratios do.\n\n"
+            f"{summary}\n\n"
+            "Each benchmark's own table, with per-variant detail, is printed by\n"
+            "`scripts/bench`; the scripts are `bench/bench_*.py`.\n"
+        )
+        print(f"\nwrote {RESULTS}")
+    return 0 if all(row.met is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
