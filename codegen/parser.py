@@ -57,7 +57,7 @@ class AppParser:
         for spec in specs:
             for cls in reversed(_controller_ancestors(spec.controller_class)):  # roots first
                 if cls.__name__ not in self.controllers or self.classes[cls.__name__] is not cls:
-                    self._base(cls, spec)
+                    self._base(cls, specs)
         served = [self.controllers[spec.id] for spec in specs]
         bases = [c for c in self.controllers.values() if not c.served]
         return AppWrapper(
@@ -93,7 +93,7 @@ class AppParser:
             description=own_doc(cls, ControllerBase),
         )
 
-    def _base(self, cls: type, spec: ControllerSpec) -> None:
+    def _base(self, cls: type, specs: tuple[ControllerSpec, ...]) -> None:
         self._claim(cls)
         self.controllers[cls.__name__] = ControllerWrapper(
             id=cls.__name__,
@@ -102,9 +102,23 @@ class AppParser:
             served=False,
             url=None,
             render_model=None,
-            actions=self._actions(spec, cls),
+            actions=self._base_actions(specs, cls),
             description=own_doc(cls, ControllerBase),
         )
+
+    def _base_actions(
+        self, specs: tuple[ControllerSpec, ...], owner: type
+    ) -> tuple[ActionWrapper, ...]:
+        # A subclass that overrides an action hides the base's version from its own spec,
+        # so look through every served subclass; keep the base's definition order.
+        found: dict[str, tuple[ControllerSpec, ActionSpec]] = {}
+        for spec in specs:
+            for action in spec.actions:
+                if action.owner is owner:
+                    found.setdefault(action.name, (spec, action))
+        order = list(vars(owner))
+        ordered = sorted(found.values(), key=lambda pair: order.index(pair[1].name))
+        return tuple(self._action(spec, action) for spec, action in ordered)
 
     def _actions(self, spec: ControllerSpec, owner: type) -> tuple[ActionWrapper, ...]:
         return tuple(self._action(spec, a) for a in spec.actions if a.owner is owner)

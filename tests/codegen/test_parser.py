@@ -236,3 +236,38 @@ def test_dump_from_another_process_generates_the_same_client() -> None:
         check=True,
     )
     assert render_files(load_app(done.stdout)) == render_files(parse_app(build_app()))
+
+
+def test_parser_base_action_overridden_by_the_first_subclass_stays_on_the_others() -> None:
+    class Shared(ControllerBase):
+        @passthrough
+        async def hello(self) -> int:
+            return 1
+
+        @passthrough
+        async def other(self) -> int:
+            return 1
+
+    class First(Shared):
+        url = "/first"
+
+        async def render(self) -> Other:
+            return Other(other=1)
+
+        @passthrough
+        async def hello(self) -> int:
+            return 2
+
+    class Second(Shared):
+        url = "/second"
+
+        async def render(self) -> Other:
+            return Other(other=1)
+
+    text = controllers_ts(RPCApp(controllers=[First(), Second()]))
+    assert 'hello: passthroughEndpoint("/internal/api/Second/hello", []),' in text
+    base = parse_app(RPCApp(controllers=[First(), Second()])).controllers[2]
+    assert (base.id, [a.name for a in base.actions]) == ("Shared", ["hello", "other"])
+    # The output does not depend on which subclass the app lists first.
+    reordered = parse_app(RPCApp(controllers=[Second(), First()])).controllers[2]
+    assert reordered == base
