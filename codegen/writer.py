@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,13 +51,15 @@ def write_files(out_dir: Path, files: dict[str, bytes]) -> GenerationReport:
 def write_atomic(target: Path, data: bytes) -> None:
     """Write through a temp file in the same directory and ``os.replace`` it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    temp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    # Not tempfile.mkstemp: its 0600 mode would survive the rename; 0666 gets the umask.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 

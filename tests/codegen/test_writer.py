@@ -89,3 +89,12 @@ def test_writer_rejects_what_is_not_an_rpc_app(tmp_path: Path) -> None:
     with pytest.raises(CodegenError, match=r"codegen needs an rpc\.RPCApp"):
         generate_client(object(), tmp_path)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_files_get_the_umask_mode_like_any_new_file(tmp_path: Path) -> None:
+    # A web server or a container running as another user must be able to read them.
+    (tmp_path / "plain.ts").write_bytes(b"x")
+    expected = (tmp_path / "plain.ts").stat().st_mode & 0o777
+    write_files(tmp_path / "out", {"a.ts": b"a", "sub/b.ts": b"b"})
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "out").rglob("*.ts")}
+    assert modes == {"a.ts": expected, "b.ts": expected}
