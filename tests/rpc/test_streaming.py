@@ -145,6 +145,32 @@ async def test_streaming_error_before_first_item_is_plain_http_error(
     assert counters.early_cleanups == 0
 
 
+@pytest.mark.parametrize(
+    ("action", "query", "status"),
+    [("ticks", "limit=2", 200), ("fail_first", "kind=api", 409), ("guarded", "", 403)],
+)
+async def test_streaming_listed_origin_gets_cors_headers(
+    action: str, query: str, status: int
+) -> None:
+    app, _ = build_stream_app(allowed_origins=["https://app.example"])
+    peer = ActionPeer()
+    with anyio.fail_after(5):
+        await serve(app, action, peer, query, origin="https://app.example")
+    assert peer.status == status
+    assert peer.headers[b"access-control-allow-origin"] == b"https://app.example"
+    assert peer.headers[b"access-control-allow-credentials"] == b"true"
+
+
+async def test_streaming_unlisted_origin_is_refused_before_the_stream() -> None:
+    app, counters = build_stream_app()
+    peer = ActionPeer()
+    with anyio.fail_after(5):
+        await serve(app, "ticks", peer, "limit=2", origin="https://evil.example")
+    assert peer.status == 403
+    assert b"access-control-allow-origin" not in peer.headers
+    assert counters.opened == 0
+
+
 async def test_streaming_wrong_item_type_is_error_event_and_closes() -> None:
     peer, counters = await stream("wrong_type")
     assert peer.status == 200
