@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +112,9 @@ class DevSession:
         """Serve until ``stop``; the exit code (2 when the target does not exist)."""
         notifier = serve_notifier(self.notifier, self.notify_sock, stop=self.stop)
         self.tasks.append(asyncio.create_task(notifier))
-        first = await self.supervisor.restart()
+        first = await self._unless_stopped(self.supervisor.restart())
+        if first is None:  # Ctrl-C while the app was still importing
+            return 0
         if isinstance(first, StartFailed) and first.not_found:
             print(f"belay: error: {first.error}", file=sys.stderr, flush=True)
             return 2
@@ -120,6 +123,23 @@ class DevSession:
         self.tasks.append(asyncio.create_task(keep_serving(self.supervisor, self.coordinator)))
         await self.stop.wait()
         return 0
+
+    async def _unless_stopped(
+        self, work: Coroutine[object, object, Started | StartFailed]
+    ) -> Started | StartFailed | None:
+        """``work``'s result, or None when ``stop`` is set first (``work`` is cancelled)."""
+        task = asyncio.create_task(work)
+        stopping = asyncio.create_task(self.stop.wait())
+        try:
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
 
     def announce(self, first: Started | StartFailed) -> None:
         """The start-up lines: where the app is served, what is watched, the snippet."""

@@ -144,7 +144,11 @@ class Supervisor:
     async def _make_spare(self) -> WorkerHandle:
         handle = await spawn_worker(self.listen)
         if self.preload:
-            await handle.channel.send(Preload(self.preload))
+            try:
+                await handle.channel.send(Preload(self.preload))
+            except BaseException:  # cancelled by close(): nobody else knows this process
+                handle.kill()
+                raise
         return handle
 
     async def _take_spare(self) -> WorkerHandle:
@@ -177,6 +181,11 @@ class Supervisor:
         except ChannelClosedError as exc:
             worker.kill()
             reply = StartFailed(f"the new app process died: {exc}", "", not_found=False)
+        except BaseException:
+            # Cancelled (Ctrl-C while the app imports): the process is neither the
+            # active one nor the spare, so close() would never stop it.
+            worker.kill()
+            raise
         if isinstance(reply, StartFailed) and reply.serving and self.active is None:
             self.active = worker  # nothing better to serve: show the import error
             self.warm_spare()

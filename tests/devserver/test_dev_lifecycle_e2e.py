@@ -86,3 +86,41 @@ def test_dev_watch_adds_a_second_package(tmp_path: Path) -> None:
         dev.wait_for_line(r"reloaded extras\.text, web\.app in")
     finally:
         dev.stop()
+
+
+SLOW_APP = (
+    """
+import os
+import time
+
+if "VALUE" in globals():
+    raise RuntimeError("this module refuses an in-place reload")
+if os.path.exists("slow-marker"):
+    open("importing", "w").close()
+    time.sleep(60)
+"""
+    + APP
+)
+
+
+@pytest.mark.parametrize("when", ["first start", "restart"])
+def test_dev_ctrl_c_during_a_slow_import_exits_at_once_without_orphans(
+    tmp_path: Path, when: str
+) -> None:
+    write(tmp_path / "slow.py", SLOW_APP.format(value="one"))
+    if when == "first start":
+        (tmp_path / "slow-marker").touch()
+    dev = DevProcess(tmp_path, ["slow:app"])
+    try:
+        if when == "restart":
+            dev.wait_serving()
+            (tmp_path / "slow-marker").touch()
+            write(tmp_path / "slow.py", SLOW_APP.format(value="two"))
+        wait_until(lambda: (tmp_path / "importing").exists(), 20, "the app import to begin")
+        started = children_of(dev.proc.pid)
+        assert started
+        os.kill(dev.proc.pid, signal.SIGINT)
+        dev.proc.wait(5)  # not after the 60 s import
+        wait_until(lambda: not any(alive(pid) for pid in started), 5, "children to exit")
+    finally:
+        dev.stop()
