@@ -140,6 +140,8 @@ class AppParser:
                     f"own {param.name!r}; rename it"
                 )
             ptype = self.types.map(param.annotation, f"{where}({param.name})")
+            if param.required:  # null is left out of the URL, which the server then rejects
+                ptype = _without_null(ptype)
             params.append(ParamWrapper(param.name, ptype, param.required))
         body = action.body
         return ActionWrapper(
@@ -201,6 +203,12 @@ def parse_app(app: AppLike) -> AppWrapper:
     if not hasattr(app, "controller_specs") or not isinstance(getattr(app, "prefix", None), str):
         raise CodegenError(f"codegen needs an rpc.RPCApp, got {app!r}")
     return AppParser().parse(app)
+
+
+def _without_null(ref: TypeRef) -> TypeRef:
+    if ref.kind != "union" or NULL not in ref.args:
+        return ref
+    return union([arg for arg in ref.args if arg != NULL])
 
 
 def _detail_type(cls: type[APIException]) -> Any:

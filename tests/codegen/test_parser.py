@@ -271,3 +271,23 @@ def test_parser_base_action_overridden_by_the_first_subclass_stays_on_the_others
     # The output does not depend on which subclass the app lists first.
     reordered = parse_app(RPCApp(controllers=[Second(), First()])).controllers[2]
     assert reordered == base
+
+
+def test_parser_required_optional_query_param_is_typed_without_null() -> None:
+    # A null query value is left out of the URL, and the server then answers 422
+    # "Field required": the only call that works passes a value.
+    class Nullable(ControllerBase):
+        url = "/n"
+
+        async def render(self) -> Other:
+            return Other(other=1)
+
+        @passthrough
+        async def opt(self, limit: int | None, tag: str | None = None) -> str:
+            return repr(limit)
+
+    wrapper = parse_app(RPCApp(controllers=[Nullable()]))
+    params = {p.name: (p.type, p.required) for p in wrapper.controllers[0].actions[0].params}
+    text = controllers_ts(RPCApp(controllers=[Nullable()]))
+    assert "params: { limit: number; tag?: string | null }," in text
+    assert params["limit"][1] is True
