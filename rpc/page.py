@@ -59,7 +59,10 @@ class PagePattern:
                     f"send the page location in the X-Belay-Page header",
                 )
             return PageLocation(path={}, query={})
-        parts = urlsplit(raw)
+        try:
+            parts = urlsplit(raw)
+        except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[bad/x"
+            raise HTTPError(400, f"page {raw!r} is not a valid path or URL") from None
         match = self._regex.match(parts.path or "/")
         if match is None:
             raise HTTPError(

@@ -146,3 +146,33 @@ def test_page_url_must_be_a_path() -> None:
 
     with pytest.raises(TypeError, match=r"NoSlash\.url"):
         RPCApp([NoSlash()])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-belay-page": "http://[bad/rooms/x"},
+        {"referer": "http://[::1/rooms/x"},
+        {"x-belay-page": "http://x]/rooms/x"},
+    ],
+)
+async def test_page_unparsable_url_is_400_not_500(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await _render(client, headers)
+    assert response.status_code == 400, response.text
+    assert "page" in response.json()["detail"]
+
+
+async def test_page_unparsable_url_on_sideeffect_is_400_before_the_action(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        f"{ROOM}/increment",
+        params={"room": "bad-page"},
+        json={"count": 1},
+        headers={"x-belay-page": "http://[bad/rooms/bad-page"},
+    )
+    assert response.status_code == 400, response.text
+    after = await _render(client, {"x-belay-page": "/rooms/bad-page"})
+    assert after.json()["count"] == 0
