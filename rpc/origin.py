@@ -68,7 +68,10 @@ def cors_headers(origin: str | None) -> list[tuple[bytes, bytes]]:
     ]
 
 
-def _netloc(origin: str) -> str:
+def _netloc(origin: str) -> str | None:
     if origin == "null":
         return "null"
-    return urlsplit(origin).netloc
+    try:
+        return urlsplit(origin).netloc
+    except ValueError:  # e.g. an unclosed IPv6 bracket: never the request's own host
+        return None

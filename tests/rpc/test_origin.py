@@ -110,3 +110,12 @@ async def test_origin_render_get_is_not_refused(http: httpx.AsyncClient) -> None
     response = await http.get(RENDER, headers={"origin": "https://evil.example"})
     assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.mark.parametrize("origin", ["http://[bad", "http://[::1", "http://x]"])
+async def test_origin_unparsable_origin_is_403_not_500(
+    http: httpx.AsyncClient, origin: str
+) -> None:
+    response = await http.post(NOBODY, headers={"origin": origin})
+    assert response.status_code == 403, response.text
+    assert "refused" in response.json()["detail"]
