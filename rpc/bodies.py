@@ -38,7 +38,7 @@ async def read_body(headers: Headers, receive: Receive, limit: int) -> bytes:
     """
     declared = headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):  # not "²"
             raise HTTPError(400, f"invalid Content-Length header {declared!r}")
         if int(declared) > limit:
             raise HTTPError(413, f"request body of {declared} bytes exceeds the limit of {limit}")

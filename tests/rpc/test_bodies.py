@@ -177,3 +177,18 @@ async def test_bodies_disconnect_while_reading_sends_nothing() -> None:
     scope = http_scope("POST", CREATE, headers=[("content-type", "application/json")])
     await app(scope, receive, send)
     assert sent == []
+
+
+@pytest.mark.parametrize("declared", ["\u00b2", "\u00b9\u00b2", " 5", "-1", "+5", "1e3"])
+async def test_bodies_non_ascii_digit_content_length_is_400(declared: str) -> None:
+    # str.isdigit() accepts superscript digits (latin-1 header bytes), int() does not.
+    app = build_app()
+    result = await call(
+        app,
+        "POST",
+        CREATE,
+        headers=[("content-type", "application/json"), ("content-length", declared)],
+        chunks=(b"{}",),
+    )
+    assert result.status == 400, result.body
+    assert "Content-Length" in result.json()["detail"]
