@@ -6,19 +6,25 @@ even where codegen is unavailable.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any
 
-from devserver.rpcapps import find_rpc_apps
+from devserver.rpcapps import find_mounted_rpc_apps
 
 
 def run_codegen(app: object, out: str) -> tuple[str, ...]:
     """Regenerate the TS client into ``out``; the files whose bytes changed."""
     try:
-        from codegen import generate_client
+        from codegen import generate_client, parse_app
     except ImportError as exc:
         raise RuntimeError(f"--codegen-out needs codegen.generate_client ({exc})") from exc
-    apps = find_rpc_apps(app)
-    rpc_app: Any = apps[0] if apps else app  # codegen checks what it was given
-    report = generate_client(rpc_app, Path(out))
+    apps = find_mounted_rpc_apps(app)
+    if not apps:
+        report = generate_client(app, Path(out))  # type: ignore[arg-type]  # codegen checks it
+        return tuple(str(path) for path in report.written)
+    mount, rpc_app = apps[0]
+    wrapper = parse_app(rpc_app)
+    # Mounted at /api, the RPCApp's routes are served under /api + its prefix.
+    wrapper = dataclasses.replace(wrapper, prefix=mount + wrapper.prefix)
+    report = generate_client(wrapper, Path(out))
     return tuple(str(path) for path in report.written)

@@ -17,20 +17,32 @@ def is_rpc_app(obj: object) -> bool:
 
 def find_rpc_apps(app: object) -> list[Any]:
     """``app`` itself if it is an RPCApp, and every RPCApp mounted inside it (breadth first)."""
-    found: list[Any] = []
+    return [rpc_app for _, rpc_app in find_mounted_rpc_apps(app)]
+
+
+def find_mounted_rpc_apps(app: object) -> list[tuple[str, Any]]:
+    """Like :func:`find_rpc_apps`, each with the path it is mounted under ("" at the root).
+
+    ``Mount("/api", app=rpc_app)`` serves the RPCApp's routes under ``/api``, so a
+    client must prepend it; nested mounts add up.
+    """
+    found: list[tuple[str, Any]] = []
     seen: set[int] = set()
-    todo = [app]
+    todo: list[tuple[str, object]] = [("", app)]
     while todo:
-        obj = todo.pop(0)
+        mount, obj = todo.pop(0)
         if obj is None or id(obj) in seen:
             continue
         seen.add(id(obj))
         if is_rpc_app(obj):
-            found.append(obj)
+            found.append((mount, obj))
             continue
         routes = getattr(obj, "routes", None)
         if isinstance(routes, list):
-            todo.extend(getattr(route, "app", None) for route in routes)
+            for route in routes:
+                path = getattr(route, "path", "")  # a Mount's path; a Host has none
+                below = mount + path if isinstance(path, str) else mount
+                todo.append((below, getattr(route, "app", None)))
     return found
 
 
