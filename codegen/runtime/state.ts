@@ -26,7 +26,10 @@ export type ServerState<C extends ControllerLike> = {
   readonly state: StateOf<C>;
   /** Whether a state is present. */
   readonly loaded: boolean;
-  /** Fetch the page state (render) and notify subscribers. */
+  /**
+   * Fetch the page state (render) and notify subscribers. An answer sent before
+   * a sideeffect that was merged first is dropped (it would undo that change).
+   */
   load(options?: Omit<RenderOptions, "page">): Promise<StateOf<C>>;
   /** Call `listener` after every state change; returns the unsubscribe function. */
   subscribe(listener: (state: StateOf<C>) => void): () => void;
@@ -57,6 +60,11 @@ export function createServerState<C extends ControllerLike>(
   const withPage = <O extends ActionOptions>(given: O | undefined): O =>
     ({ ...given, page: given?.page ?? options.page }) as O;
 
+  // Requests are numbered when sent. A render answer older than the last applied
+  // sideeffect is dropped: it was rendered before that change and would undo it.
+  let sent = 0;
+  let merged = 0;
+
   const update = (next: State): State => {
     current = next;
     for (const listener of [...listeners]) listener(next);
@@ -65,7 +73,10 @@ export function createServerState<C extends ControllerLike>(
 
   const store: Record<string, unknown> = {
     async load(loadOptions?: Omit<RenderOptions, "page">): Promise<State> {
-      return update((await controller.render(withPage(loadOptions))) as State);
+      const ticket = ++sent;
+      const next = (await controller.render(withPage(loadOptions))) as State;
+      if (ticket < merged && current !== undefined) return current;
+      return update(next);
     },
     subscribe(listener: (state: State) => void): () => void {
       listeners.add(listener);
@@ -85,10 +96,12 @@ export function createServerState<C extends ControllerLike>(
     const kind = kindOf(action);
     if (kind === undefined || kind === "render") continue;
     store[name] = async (params: unknown, callOptions?: ActionOptions): Promise<unknown> => {
+      const ticket = ++sent;
       const result = await (action as AnyAction)(params, withPage(callOptions));
       // Before the first load a (possibly reload-filtered) answer is not a whole state.
       if (kind === "sideeffect" && current !== undefined) {
         const partial = (result as { sideeffect: Partial<State> }).sideeffect;
+        merged = Math.max(merged, ticket);
         update({ ...current, ...partial });
       }
       return result;

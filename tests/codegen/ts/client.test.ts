@@ -274,3 +274,35 @@ test("test_client_configure_headers_function_is_called_per_request", LIMIT, asyn
     configure({ headers: {} });
   }
 });
+
+test("test_client_server_state_stale_load_does_not_undo_a_later_sideeffect", LIMIT, async () => {
+  const server = createServerState(CounterController, { page: "/rooms/race" });
+  await server.load();
+  let rendered!: () => void;
+  let release!: () => void;
+  const renderedOnServer = new Promise<void>((resolve) => (rendered = resolve));
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // The render answer (count 0) is held back in transit until the increment is applied.
+  configure({
+    fetch: async (input, init) => {
+      const response = await globalThis.fetch(input, init);
+      if (init.method === "GET") {
+        rendered();
+        await held;
+      }
+      return response;
+    },
+  });
+  try {
+    const stale = server.load();
+    await renderedOnServer;
+    await server.increment({ room: "race", requestBody: { count: 5 } });
+    assert.equal(server.state.count, 5);
+    release();
+    await stale;
+    assert.equal(server.state.count, 5);
+  } finally {
+    release();
+    configure({ fetch: (input, init) => globalThis.fetch(input, init) });
+  }
+});
