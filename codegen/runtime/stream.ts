@@ -77,11 +77,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Follow the caller's signal with our own controller, which we also abort on exit. */
+/**
+ * Follow the caller's signal with our own controller, which we also abort on exit.
+ * Aborting ours unhooks it from the caller's signal, which may outlive many streams.
+ */
 function linkedController(signal: AbortSignal | undefined): AbortController {
   const controller = new AbortController();
-  if (signal?.aborted === true) controller.abort(signal.reason);
-  else signal?.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  if (signal === undefined) return controller;
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return controller;
+  }
+  const follow = (): void => controller.abort(signal.reason);
+  signal.addEventListener("abort", follow, { once: true });
+  controller.signal.addEventListener("abort", () => signal.removeEventListener("abort", follow), {
+    once: true,
+  });
   return controller;
 }
 

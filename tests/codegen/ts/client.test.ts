@@ -306,3 +306,14 @@ test("test_client_server_state_stale_load_does_not_undo_a_later_sideeffect", LIM
     configure({ fetch: (input, init) => globalThis.fetch(input, init) });
   }
 });
+
+test("test_client_finished_streams_leave_no_listener_on_the_callers_signal", LIMIT, async () => {
+  const { EventEmitter } = await import("node:events");
+  const page = new AbortController(); // e.g. one signal for a page's lifetime
+  for (let round = 0; round < 3; round++) {
+    assert.deepEqual(await collect(await ShopController.ticks({ limit: 2 }, { signal: page.signal })), [0, 1]);
+    const stream = await ShopController.forever({}, { signal: page.signal });
+    for await (const tick of stream) if (tick.n === 1) break;
+  }
+  assert.equal(EventEmitter.getEventListeners(page.signal, "abort").length, 0);
+});
