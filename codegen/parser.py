@@ -169,11 +169,8 @@ class AppParser:
         if action.reload_fields is None:
             return None
         fields = spec.render.model.model_fields
-        return tuple(
-            sorted(
-                fields[n].serialization_alias or fields[n].alias or n for n in action.reload_fields
-            )
-        )
+        sent = [n for n in action.reload_fields if not fields[n].exclude]  # never on the wire
+        return tuple(sorted(fields[n].serialization_alias or fields[n].alias or n for n in sent))
 
     def _error(self, cls: type[Exception]) -> ErrorWrapper:
         found = self.errors.get(cls)

@@ -28,6 +28,11 @@ class Other(RenderBase):
     other: int
 
 
+class Guarded(RenderBase):
+    count: int
+    secret: str = Field(default="s", exclude=True)
+
+
 def controllers_ts(app: RPCApp) -> str:
     return render_files(parse_app(app))["controllers.ts"].decode()
 
@@ -291,3 +296,19 @@ def test_parser_required_optional_query_param_is_typed_without_null() -> None:
     text = controllers_ts(RPCApp(controllers=[Nullable()]))
     assert "params: { limit: number; tag?: string | null }," in text
     assert params["limit"][1] is True
+
+
+def test_parser_reload_of_an_excluded_field_is_left_out_of_the_pick() -> None:
+    # The server never sends an excluded field, and the interface has no such key:
+    # Pick<Guarded, "secret"> would not compile.
+    class Vault(ControllerBase):
+        url = "/v"
+
+        async def render(self) -> Guarded:
+            return Guarded(count=0)
+
+        @sideeffect(reload=(Guarded.secret, Guarded.count))
+        async def act(self) -> None: ...
+
+    text = controllers_ts(RPCApp(controllers=[Vault()]))
+    assert 'Promise<SideeffectResult<Pick<Guarded, "count">, null>>;' in text
