@@ -13,7 +13,9 @@ Rules (details in ``slicer``, ``effects``, ``aliases``, ``fields``):
   ``try`` with handlers is kept whole; a kept loop with ``break``/``continue``
   is kept whole; nested functions keep every write to the locals they read.
 - Calls of module-level functions/classes are computations that may change
-  only render() locals passed to them by name. Any other call (methods of
+  only the objects handed to them (``f(rows)``, ``f(d["k"])``, a parameter
+  of a mutable type, an iterator consumed by ``for``/``in``/``[*it]``/unpacking);
+  attributes of ``self`` are trusted unchanged by them. Any other call (methods of
   ``self``, of parameters, of module objects), store into an attribute or item
   of anything but a local list/dict/set, or ``await`` of a non-call may change
   any state: such a statement is kept whenever anything after it is kept. Bare

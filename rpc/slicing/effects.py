@@ -2,14 +2,17 @@
 
 The trust rule: a call of a module-level function or class by name
 (``calculate(n)``, ``len(x)``, ``math.sqrt(x)``, ``Model.parse(x)``, a plain
-nested function) is a computation; its only effects are its result and
-changes to render() locals passed to it by name (a list it fills, an iterator
-it consumes; iterating over a local in a ``for`` or a comprehension counts
-too). Parameters and values reached through attributes are assumed unchanged
-by computations. A method call on a fresh local container
+nested function that changes nothing but its own arguments) is a computation;
+its only effects are its result and changes to the objects handed to it (a
+list it fills, an iterator it consumes): the root local of each argument
+(``d`` for ``d["k"]``) and the locals sharing it may change. Iterating counts
+too (``for``, every comprehension clause, ``x in it``, ``[*it]``, ``a, b = it``).
+Parameters of immutable types (int, str, enum ...) never change, and
+computations are trusted with attributes of the receiver (``f(self.items)``).
+A method call on a fresh local container
 (``rows.append(x)``) or a store into one (``d[k] = v``) changes that
-container and the locals that may contain it. Every other call, ``await`` of a non-call, store into
-an attribute or item of anything else (``self.x = 1``), or in-place ``+=`` on a
+container and the locals that may contain it. Every other call, ``await`` of a
+non-call, store into an attribute or item of anything else (``self.x = 1``), or in-place ``+=`` on a
 possibly shared object is a *barrier*: it may change any state, so it is kept
 whenever anything after it is kept. A bare expression statement that calls
 something exists for its effects and is always kept, unless it is a method
@@ -19,10 +22,16 @@ call on a fresh container; ``raise`` and ``assert`` are always kept.
 from __future__ import annotations
 
 import ast
-import builtins
 from dataclasses import dataclass, field
 
-from rpc.slicing.facts import NameFacts, is_module_level_call, parameter_names, target_names
+from rpc.slicing.facts import (
+    NameFacts,
+    builtin_name,
+    is_module_level_call,
+    parameter_names,
+    target_names,
+)
+from rpc.slicing.touches import handed_arguments, iterated_operands
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,8 @@ class _ExpressionScanner(ast.NodeVisitor):
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> None:
         self.visit(node.generators[0].iter)
-        self._touch(node.generators[0].iter)  # iterating consumes an iterator
+        for gen in node.generators:
+            self._touch(gen.iter)  # iterating consumes an iterator, in every `for` clause
         self._bound.append({n for g in node.generators for n in target_names(g.target)})
         for index, gen in enumerate(node.generators):
             if index:
@@ -84,6 +94,16 @@ class _ExpressionScanner(ast.NodeVisitor):
         self._bound.pop()
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        for operand in iterated_operands(node):  # `x in it` advances an iterator
+            self._touch(operand)
+        self.generic_visit(node)
+
+    def visit_Starred(self, node: ast.Starred) -> None:
+        for operand in iterated_operands(node):  # `[*it]` uses an iterator up
+            self._touch(operand)
+        self.generic_visit(node)
 
     def visit_Await(self, node: ast.Await) -> None:
         if not isinstance(node.value, ast.Call):
@@ -101,7 +121,7 @@ class _ExpressionScanner(ast.NodeVisitor):
         plain = isinstance(func, ast.Name) and func.id in facts.plain_callables
         root = container_method_root(func, facts)
         if plain or is_module_level_call(func, facts.local_names, facts.lookup):
-            self._touch_arguments(node, builtin=_builtin_name(func, facts))
+            self._touch_arguments(node, builtin=builtin_name(func, facts.local_names, facts.lookup))
         elif root is not None:
             self.scan.writes |= facts.group(root)
             self._touch_arguments(node)
@@ -109,34 +129,23 @@ class _ExpressionScanner(ast.NodeVisitor):
             self.scan.barrier = True
 
     def _touch_arguments(self, node: ast.Call, *, builtin: str | None = None) -> None:
-        if builtin in _NON_MUTATING_BUILTINS:
-            return
-        for arg in (*node.args, *(k.value for k in node.keywords)):
-            value = arg.value if isinstance(arg, ast.Starred) else arg
-            plain = isinstance(value, ast.Name) and value.id in self.facts.plain_containers
-            if builtin is not None and plain:
-                continue  # builtins do not change a list/dict/set built here
+        plain = self.facts.plain_containers
+        for value in handed_arguments(node, builtin=builtin, plain_containers=plain):
             self._touch(value)
 
     def _touch(self, value: ast.expr) -> None:
-        """A local passed by name may be changed (a list filled, an iterator consumed)."""
-        name = value.id if isinstance(value, ast.Name) else None
-        if name in self.facts.local_names and name not in self.facts.params:
-            self.scan.writes |= self.facts.group(name)
+        self.scan.writes |= touched_locals(value, self.facts)
 
 
-_NON_MUTATING_BUILTINS = frozenset(
-    {"len", "isinstance", "issubclass", "id", "type", "hash", "repr", "abs", "round",
-     "format", "callable", "ord", "chr", "bool", "int", "float", "str"}
-)  # fmt: skip
+def touched_locals(value: ast.expr, facts: NameFacts) -> frozenset[str]:
+    """Locals that may change when ``value``'s object is handed to a call or iterated.
 
-
-def _builtin_name(func: ast.expr, facts: NameFacts) -> str | None:
-    """The name of a builtin function called by its plain name, else None."""
-    if not isinstance(func, ast.Name) or func.id in facts.local_names:
-        return None
-    value = facts.lookup(func.id)
-    return func.id if value is getattr(builtins, func.id, None) else None
+    ``value``'s root local (``d`` for ``d["k"]``) and every local sharing its
+    object; nothing for a parameter of an immutable type, nor for attributes
+    of the receiver (``self.items``: computations are trusted with controller state).
+    """
+    name = facts.touchable(value)
+    return frozenset() if name is None else facts.group(name) | {name}
 
 
 def container_method_root(func: ast.expr, facts: NameFacts) -> str | None:
@@ -204,6 +213,8 @@ def statement_effects(stmt: ast.stmt, facts: NameFacts) -> Effects:
     """Effects of a simple (non-block) statement."""
     if isinstance(stmt, ast.Assign):
         value = expression_effects([stmt.value], facts)
+        unpacked = [touched_locals(o, facts) for o in iterated_operands(stmt)]  # `a, b = it`
+        value = _merge([value, Effects(writes=frozenset().union(*unpacked))])
         targets = _merge([target_effects(t, facts) for t in stmt.targets])
         kills = frozenset(n for t in stmt.targets for n in target_names(t))
         return _merge([value, targets, Effects(kills=kills - value.writes)])

@@ -20,6 +20,7 @@ from typing import Any
 
 from rpc.slicing.aliases import WORLD, container_map, links_of
 from rpc.slicing.source import FunctionNode
+from rpc.slicing.touches import changes_only_own_arguments, immutable_parameters, root_name
 
 MISSING: Any = object()
 
@@ -42,6 +43,8 @@ class NameFacts:
     closure_vars: frozenset[str]
     containers: dict[str, frozenset[str]]
     lookup: Callable[[str], Any]
+    immutable_params: frozenset[str] = frozenset()
+    receiver: str | None = None
 
     def group(self, name: str) -> frozenset[str]:
         """Locals whose value may change when ``name``'s object is changed.
@@ -54,6 +57,14 @@ class NameFacts:
         for member in members:
             found |= self.containers.get(member, frozenset())
         return frozenset(found - {WORLD})
+
+    def touchable(self, value: ast.expr) -> str | None:
+        """The local a call or iteration may change through ``value`` (its root), else None.
+
+        None for parameters of an immutable type, and for attributes of the
+        receiver (``self.items``): computations are trusted with controller state.
+        """
+        return _touchable(value, self.local_names, self.immutable_params, self.receiver)
 
     def contained(self, name: str) -> bool:
         """True for a fresh container that never escapes to code we cannot see."""
@@ -124,8 +135,27 @@ def gather_facts(node: FunctionNode, render: types.FunctionType) -> NameFacts:
     plain_containers = frozenset(
         n for n in fresh if not any(isinstance(v, ast.GeneratorExp) for v in bindings[n])
     )
+
+    immutable = immutable_parameters(render, params)
+    receiver = params[0] if node.args.posonlyargs or node.args.args else None
+
+    def builtin_of(func: ast.expr) -> str | None:
+        return builtin_name(func, local_names, lookup)
+
+    def shared(value: ast.expr) -> bool:
+        return bool(_touchable(value, local_names, immutable, receiver))
+
     plain = frozenset(
-        n for n, vs in bindings.items() if all(_is_plain_def(v, local_names, lookup) for v in vs)
+        n
+        for n, vs in bindings.items()
+        if all(_is_plain_def(v, local_names, lookup) for v in vs)
+        and all(
+            changes_only_own_arguments(
+                v, builtin_of=builtin_of, plain_containers=plain_containers, shared=shared
+            )
+            for v in vs
+            if isinstance(v, _DEFS)
+        )
     )
 
     def visible(func: ast.expr) -> bool:
@@ -150,7 +180,20 @@ def gather_facts(node: FunctionNode, render: types.FunctionType) -> NameFacts:
         closure_vars=frozenset(closures & local_names),
         containers=container_map(links, local_names),
         lookup=lookup,
+        immutable_params=immutable,
+        receiver=receiver,
     )
+
+
+def _touchable(
+    value: ast.expr, local_names: frozenset[str], immutable: frozenset[str], receiver: str | None
+) -> str | None:
+    name = root_name(value)
+    if name is None or name not in local_names or name in immutable:
+        return None
+    if name == receiver and not isinstance(value, ast.Name):
+        return None
+    return name
 
 
 def _walk_own_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
@@ -214,6 +257,13 @@ def _is_plain_def(value: ast.AST | None, local_names: frozenset[str], lookup: An
         ):
             return False
     return True
+
+
+def builtin_name(func: ast.expr, local_names: frozenset[str], lookup: Any) -> str | None:
+    """The name of a builtin function called by its plain name, else None."""
+    if not isinstance(func, ast.Name) or func.id in local_names:
+        return None
+    return func.id if lookup(func.id) is getattr(builtins, func.id, None) else None
 
 
 def is_module_level_call(func: ast.expr, local_names: frozenset[str], lookup: Any) -> bool:

@@ -20,7 +20,13 @@ import ast
 import copy
 from typing import TypeVar
 
-from rpc.slicing.effects import Effects, expression_effects, statement_effects, target_effects
+from rpc.slicing.effects import (
+    Effects,
+    expression_effects,
+    statement_effects,
+    target_effects,
+    touched_locals,
+)
 from rpc.slicing.facts import NameFacts, target_names
 
 Live = frozenset[str]
@@ -77,7 +83,7 @@ class Slicer:
             header, targets = expression_effects([stmt.test], self.facts), frozenset[str]()
         else:
             iterable = expression_effects([stmt.iter], self.facts)
-            consumed = Effects(writes=_consumed(stmt.iter, self.facts))
+            consumed = Effects(writes=touched_locals(stmt.iter, self.facts))  # an iterator
             header = _combine(iterable, consumed, target_effects(stmt.target, self.facts))
             targets = frozenset(target_names(stmt.target))
         # First: does the loop matter at all, ignoring what its own header reads?
@@ -190,13 +196,6 @@ def _combine(*parts: Effects) -> Effects:
         barrier=any(p.barrier for p in parts),
         must_keep=any(p.must_keep for p in parts),
     )
-
-
-def _consumed(iterable: ast.expr, facts: NameFacts) -> frozenset[str]:
-    """A local iterated by name: an iterator is used up by the loop."""
-    if isinstance(iterable, ast.Name) and iterable.id in facts.local_names:
-        return frozenset() if iterable.id in facts.params else facts.group(iterable.id)
-    return frozenset()
 
 
 def _has_jump(body: list[ast.stmt]) -> bool:

@@ -7,8 +7,10 @@ tests can prove that dropped work does not run.
 # ruff: noqa: SIM108, F841
 
 import asyncio
+import bisect
 import contextlib
 import functools
+import heapq
 import math
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -639,3 +641,65 @@ def fb_choices(self) -> Choices:
 
 def fb_extra(self) -> Extra:
     return Extra(value_a="x", surprise=1)
+
+
+# Changes the slice must see although no statement stores into a local by name.
+
+
+def countdown(n: int) -> Any:
+    return iter(range(n))
+
+
+def render_unpacking_consumes(self) -> Page:
+    it = countdown(4)
+    x, _y, *_ = it
+    more = countdown(2)
+    p, _q = more
+    return Page(value_a=f"{list(it)} {list(more)}", value_b=x + p)
+
+
+def render_membership_consumes(self) -> Page:
+    it = countdown(5)
+    found = 2 in it
+    return Page(value_a=str(list(it)), value_b=int(found))
+
+
+def render_star_display_consumes(self) -> Page:
+    it = countdown(5)
+    everything = [*it]
+    return Page(value_a=str(list(it)), value_b=len(everything))
+
+
+def render_comprehension_inner_iter(self) -> Page:
+    it = countdown(6)
+    pairs = [(a, b) for a in range(1) for b in it if b < 2]
+    return Page(value_a=str(list(it)), value_b=len(pairs))
+
+
+def render_closure_changes_local(self) -> Page:
+    heap = [3, 1]
+
+    def push(v: int) -> int:
+        heapq.heappush(heap, v)
+        return v
+
+    pushed = push(5)
+    return Page(value_a=str(sorted(heap)), value_b=pushed)
+
+
+def render_default_argument_alias(self) -> Page:
+    rows: list[int] = []
+    insert = lambda v, into=rows: bisect.insort(into, v)  # noqa: E731
+    done = insert(4)
+    return Page(value_a=str(rows), value_b=0 if done is None else 1)
+
+
+def render_item_passed_to_call(self) -> Page:
+    groups = {"k": [5, 1]}
+    top = heapq.heappop(groups["k"])
+    return Page(value_a=str(groups), value_b=top)
+
+
+def render_param_mutated(self, queue: Any = None) -> Page:
+    top = heapq.heappop(queue)
+    return Page(value_a=str(queue), value_b=top)

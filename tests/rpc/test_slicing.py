@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import traceback
 import typing
@@ -97,6 +98,34 @@ SHAPES: dict[str, Shape] = {
     ),
     "shared_loop": Shape(fx.render_shared_loop, ("value_a",), ("self", "n"), {}, drops_work=False),
     "iterator_consumed": Shape(fx.render_iterator_consumed, ("value_a",), ("self", "n"), {}),
+    "unpacking_consumes": Shape(
+        fx.render_unpacking_consumes, ("value_a",), ("self",), {}, drops_work=False
+    ),
+    "membership_consumes": Shape(
+        fx.render_membership_consumes, ("value_a",), ("self",), {}, drops_work=False
+    ),
+    "star_display_consumes": Shape(
+        fx.render_star_display_consumes, ("value_a",), ("self",), {}, drops_work=False
+    ),
+    "comprehension_inner_iter": Shape(
+        fx.render_comprehension_inner_iter, ("value_a",), ("self",), {}, drops_work=False
+    ),
+    "closure_changes_local": Shape(
+        fx.render_closure_changes_local, ("value_a",), ("self",), {}, drops_work=False
+    ),
+    "default_argument_alias": Shape(
+        fx.render_default_argument_alias, ("value_a",), ("self",), {}, drops_work=False
+    ),
+    "item_passed_to_call": Shape(
+        fx.render_item_passed_to_call, ("value_a",), ("self",), {}, drops_work=False
+    ),
+    "param_mutated": Shape(
+        fx.render_param_mutated,
+        ("value_a",),
+        ("self", "queue"),
+        {"queue": [4, 2, 9]},
+        drops_work=False,
+    ),
     "future_annotations": Shape(
         ffx.render_future,
         ("title", "size"),
@@ -132,11 +161,12 @@ def call_slice(
     function: Callable[..., Any], kwargs: dict[str, Any], ctx: Callable[[], Any] = fx.Ctx
 ) -> Any:
     accepted = inspect.signature(function).parameters
-    return run(function, ctx(), **{k: v for k, v in kwargs.items() if k in accepted})
+    fresh = copy.deepcopy(kwargs)  # render() may change a mutable argument
+    return run(function, ctx(), **{k: v for k, v in fresh.items() if k in accepted})
 
 
 def expected(shape: Shape) -> dict[str, Any]:
-    full = run(shape.render, shape.ctx(), **shape.kwargs)
+    full = run(shape.render, shape.ctx(), **copy.deepcopy(shape.kwargs))
     dumped: dict[str, Any] = full.model_dump(mode="json", by_alias=True, include=set(shape.fields))
     return dumped
 
