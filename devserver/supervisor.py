@@ -106,6 +106,9 @@ async def spawn_worker(listen: socket.socket) -> WorkerHandle:
     handle = WorkerHandle(process, Channel(reader, writer))
     try:
         ready = await asyncio.wait_for(handle.channel.receive(), REQUEST_TIMEOUT)
+    except TimeoutError:
+        handle.kill()
+        raise ChannelClosedError(f"app process {handle.pid} did not get ready") from None
     except BaseException:
         handle.kill()
         raise
@@ -172,7 +175,10 @@ class Supervisor:
     async def restart(self) -> Started | StartFailed:
         """Promote the spare; on success kill the old process, then warm a new spare."""
         began = time.perf_counter()
-        worker = await self._take_spare()
+        try:
+            worker = await self._take_spare()
+        except (ChannelClosedError, OSError) as exc:
+            return StartFailed(f"could not start an app process: {exc}", "", not_found=False)
         start = Start(
             self.spec.target, self.spec.watch_dirs, self.spec.codegen_out, self.spec.notify_url
         )
