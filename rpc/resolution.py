@@ -17,6 +17,7 @@ from rpc.binding import CallPlan, DeclarationError, ParamModel, plan_call
 from rpc.dependencies import Dependency
 from rpc.errors import HTTPError, RequestValidationError, validation_errors
 from rpc.specs import ParamSource
+from streams import read_last_event_id
 
 EMPTY_QUERY: Mapping[str, list[str]] = {}
 
@@ -148,7 +149,7 @@ async def bind_arguments(
         if spec.source is ParamSource.REQUEST:
             kwargs[spec.name] = scope.request
         elif spec.source is ParamSource.LAST_EVENT_ID:
-            kwargs[spec.name] = scope.request.headers.get("last-event-id")
+            kwargs[spec.name] = read_last_event_id(scope.request.scope["headers"])
     for name, dependency in plan.dependencies:
         kwargs[name] = await scope.resolver.solve(dependency, scope)
     return kwargs

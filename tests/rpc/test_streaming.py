@@ -15,9 +15,10 @@ from typing import Any
 import anyio
 import orjson
 import pytest
+from pydantic import BaseModel
 
 from rpc import ControllerBase, DeclarationError, Depends, RPCApp, passthrough, sideeffect
-from streams import PING_COMMENT
+from streams import PING_COMMENT, LastEventId, tracked
 from tests.e2e.stream_apps import PREFIX, StreamCounters, StreamPage, Tick, build_stream_app
 from tests.rpc.asgi import http_scope
 from tests.streams.peer import Peer, parse_events
@@ -420,3 +421,38 @@ def test_streaming_async_iterator_on_sideeffect_fails_early() -> None:
 
     with pytest.raises(DeclarationError, match="a @sideeffect cannot stream"):
         _controller(annotated=annotated)
+
+
+class Echo(BaseModel):
+    last: str | None
+
+
+class EchoLastController(ControllerBase):
+    url = "/echo"
+
+    async def render(self) -> Echo:
+        return Echo(last=None)
+
+    @passthrough
+    async def echo(self, last: LastEventId) -> AsyncIterator[Echo]:
+        yield tracked("é-1" if last is None else last + "+", Echo(last=last))
+
+
+@pytest.mark.parametrize(
+    ("raw", "handed"),
+    [(None, None), (b"", None), (b"41", "41"), ("é-1".encode(), "é-1")],
+)
+async def test_streaming_last_event_id_is_read_as_sent_ids_are_written(
+    raw: bytes | None, handed: str | None
+) -> None:
+    # Ids go out UTF-8 encoded, and browsers send Last-Event-ID back UTF-8 encoded
+    # (HTML: "encoded as UTF-8"); an empty header is no id, as in streams.
+    app = RPCApp([EchoLastController()])
+    scope = http_scope("POST", "/internal/api/EchoLastController/echo")
+    if raw is not None:
+        scope["headers"].append((b"last-event-id", raw))
+    peer = ActionPeer()
+    with anyio.fail_after(5):
+        await app(scope, peer.receive, peer.asgi_send)
+    assert peer.status == 200
+    assert data(peer.events) == [{"last": handed}]
