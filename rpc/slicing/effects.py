@@ -138,14 +138,15 @@ class _ExpressionScanner(ast.NodeVisitor):
 
 
 def touched_locals(value: ast.expr, facts: NameFacts) -> frozenset[str]:
-    """Locals that may change when ``value``'s object is handed to a call or iterated.
+    """Locals that may change when ``value`` is handed to a call or iterated.
 
-    ``value``'s root local (``d`` for ``d["k"]``) and every local sharing its
-    object; nothing for a parameter of an immutable type, nor for attributes
-    of the receiver (``self.items``: computations are trusted with controller state).
+    Those whose objects ``value`` may be or contain (see ``NameFacts.touchable``)
+    and every local sharing one of them.
     """
-    name = facts.touchable(value)
-    return frozenset() if name is None else facts.group(name) | {name}
+    found: set[str] = set()
+    for name in facts.touchable(value):
+        found |= facts.group(name) | {name}
+    return frozenset(found)
 
 
 def container_method_root(func: ast.expr, facts: NameFacts) -> str | None:

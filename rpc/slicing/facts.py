@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rpc.slicing.aliases import WORLD, container_map, links_of
+from rpc.slicing.aliases import WORLD, alias_sources, container_map, links_of
 from rpc.slicing.source import FunctionNode
 from rpc.slicing.touches import changes_only_own_arguments, immutable_parameters, root_name
 
@@ -58,11 +58,12 @@ class NameFacts:
             found |= self.containers.get(member, frozenset())
         return frozenset(found - {WORLD})
 
-    def touchable(self, value: ast.expr) -> str | None:
-        """The local a call or iteration may change through ``value`` (its root), else None.
+    def touchable(self, value: ast.expr) -> frozenset[str]:
+        """The locals whose objects ``value`` may be or contain (``d`` for ``d["k"]``, ``it``
+        for ``[it]``): what a call or an iteration given ``value`` may change.
 
-        None for parameters of an immutable type, and for attributes of the
-        receiver (``self.items``): computations are trusted with controller state.
+        Not parameters of an immutable type, nor the receiver reached through its
+        attributes (``self.items``): computations are trusted with controller state.
         """
         return _touchable(value, self.local_names, self.immutable_params, self.receiver)
 
@@ -187,13 +188,11 @@ def gather_facts(node: FunctionNode, render: types.FunctionType) -> NameFacts:
 
 def _touchable(
     value: ast.expr, local_names: frozenset[str], immutable: frozenset[str], receiver: str | None
-) -> str | None:
-    name = root_name(value)
-    if name is None or name not in local_names or name in immutable:
-        return None
-    if name == receiver and not isinstance(value, ast.Name):
-        return None
-    return name
+) -> frozenset[str]:
+    names = alias_sources(value)
+    if root_name(value) == receiver and not isinstance(value, ast.Name):
+        names.discard(receiver or "")
+    return frozenset(n for n in names if n in local_names and n not in immutable)
 
 
 def _walk_own_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from rpc.dependencies import Dependency
+from rpc.slicing.aliases import alias_sources
 
 NON_MUTATING_BUILTINS = frozenset(
     {"len", "isinstance", "issubclass", "id", "type", "hash", "repr", "abs", "round",
@@ -102,8 +103,8 @@ def changes_only_own_arguments(
             builtin = builtin_of(node.func)
             handed += handed_arguments(node, builtin=builtin, plain_containers=plain_containers)
         for value in handed:
-            name = root_name(value)
-            if name in suspects or (name not in own and shared(value)):
+            names = alias_sources(value)
+            if names & suspects or (names - own and shared(value)):
                 return False
     return True
 

@@ -703,3 +703,18 @@ def render_item_passed_to_call(self) -> Page:
 def render_param_mutated(self, queue: Any = None) -> Page:
     top = heapq.heappop(queue)
     return Page(value_a=str(queue), value_b=top)
+
+
+def render_handed_inside_display(self) -> Page:
+    it = countdown(4)
+    biggest = max(*[it])
+    rows: list[int] = []
+    pushed = heapq.heappush(*(rows, 3))
+    return Page(value_a=f"{list(it)} {rows}", value_b=biggest if pushed is None else 0)
+
+
+def render_default_argument_in_display(self) -> Page:
+    rows: list[int] = []
+    insert = lambda v, into=rows: heapq.heappush(*[into, v])  # noqa: E731
+    done = insert(4)
+    return Page(value_a=str(rows), value_b=0 if done is None else 1)

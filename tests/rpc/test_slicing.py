@@ -126,6 +126,12 @@ SHAPES: dict[str, Shape] = {
         {"queue": [4, 2, 9]},
         drops_work=False,
     ),
+    "handed_inside_display": Shape(
+        fx.render_handed_inside_display, ("value_a",), ("self",), {}, drops_work=False
+    ),
+    "default_argument_in_display": Shape(
+        fx.render_default_argument_in_display, ("value_a",), ("self",), {}, drops_work=False
+    ),
     "future_annotations": Shape(
         ffx.render_future,
         ("title", "size"),
