@@ -70,7 +70,8 @@ class StreamRegistry:
         """
         self.close_all_nowait()
         while self._open:
-            self._drained = anyio.Event()
+            if self._drained is None:  # shared: concurrent callers all wake up
+                self._drained = anyio.Event()
             await self._drained.wait()
 
     def _release(self, lease: StreamLease) -> None:

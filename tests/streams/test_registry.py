@@ -179,3 +179,26 @@ async def test_registry_close_all_during_final_send_adds_no_message() -> None:
         await open_stream(registry, log, "s", two())({}, peer.receive, send)
     assert [m["more_body"] for m in peer.bodies] == [False]
     assert parse_events(peer.body)[-1]["event"] == EVENT_END
+
+
+async def test_registry_concurrent_close_all_calls_all_return_once_drained() -> None:
+    # e.g. a shutdown trigger and a lifespan shutdown, or a reload during shutdown
+    registry, log = StreamRegistry(), Log()
+    peer = Peer()
+    returned: list[str] = []
+
+    async def close(name: str) -> None:
+        await registry.close_all()
+        returned.append(name)
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(
+                open_stream(registry, log, "s", blocked(log, "s")), {}, peer.receive, peer.send
+            )
+            await peer.wait_sent(1)
+            tasks.start_soon(close, "first")
+            await anyio.lowlevel.checkpoint()
+            tasks.start_soon(close, "second")
+    assert sorted(returned) == ["first", "second"]
+    assert registry.open_count == 0
