@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from starlette.datastructures import Headers
 
-from rpc import ControllerBase, RPCApp
+from rpc import ControllerBase, DeclarationError, RPCApp
+from rpc.errors import HTTPError
 from rpc.page import PagePattern
 from tests.rpc.apps import HomeState
 from tests.rpc.conftest import API
@@ -176,3 +179,47 @@ async def test_page_unparsable_url_on_sideeffect_is_400_before_the_action(
     assert response.status_code == 400, response.text
     after = await _render(client, {"x-belay-page": "/rooms/bad-page"})
     assert after.json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "page", "path"),
+    [
+        ("/f/{name}.{ext}", "/f/archive.tar.gz", {"name": "archive.tar", "ext": "gz"}),
+        ("/p/{a}-{b}-{c}", "/p/1-2-3-4", {"a": "1-2", "b": "3", "c": "4"}),
+        ("/p/{a}--{b}", "/p/x---y", {"a": "x-", "b": "y"}),
+        ("/p/v{a}{b}x/", "/p/v123x", {"a": "12", "b": "3"}),
+        (
+            "/d/{y}-{m}/{slug}",
+            "/d/2026-11/hello-world/",
+            {"y": "2026", "m": "11", "slug": "hello-world"},
+        ),
+    ],
+)
+def test_page_several_params_in_one_segment_match_greedily(
+    url: str, page: str, path: dict[str, str]
+) -> None:
+    pattern = PagePattern("P", url)
+    assert pattern.locate(Headers({"x-belay-page": page})).path == path
+
+
+@pytest.mark.parametrize("page", ["/p/1-2", "/p/--", "/p/a-b-c/d", "/p//a-b-c", "/q/a-b-c"])
+def test_page_several_params_in_one_segment_mismatch_is_400(page: str) -> None:
+    with pytest.raises(HTTPError) as info:
+        PagePattern("P", "/p/{a}-{b}-{c}").locate(Headers({"x-belay-page": page}))
+    assert info.value.status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/p/{a}-{b}-{c}", "/p/{a}.{b}.{c}.{d}"])
+def test_page_matching_a_long_hostile_page_takes_linear_time(url: str) -> None:
+    # A backtracking regex took seconds to minutes here (one header, loop blocked).
+    separator = "-" if "-" in url else "."
+    page = "/p/" + separator * 4000 + "/x"
+    started = time.perf_counter()
+    with pytest.raises(HTTPError):
+        PagePattern("P", url).locate(Headers({"x-belay-page": page}))
+    assert time.perf_counter() - started < 0.2
+
+
+def test_page_url_with_a_repeated_param_fails_at_construction() -> None:
+    with pytest.raises(DeclarationError, match="twice"):
+        PagePattern("P", "/p/{a}/{a}")
