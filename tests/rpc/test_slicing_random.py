@@ -36,6 +36,10 @@ def cheap(x):
 def fill(lst):
     lst.append(len(lst))
     return len(lst)
+
+def put(target, value):
+    target.append(value)
+    return len(target)
 """
 
 
@@ -73,7 +77,9 @@ class _Generator:
              f"{v} = f()", f"{v} = sum(x for x in {lst} if (t := x) > 0)",
              f"g = (y * 2 for y in {lst})", f"{v} = next(g, 0)", "log = self.log",
              f"log.append({v})", f"{v} = len(self.log)", f"d['k'].append({v})",
-             f"d = {{'k': {lst}}}", f"{v} = [len(z) for z in (L0, L1)][0]"]
+             f"d = {{'k': {lst}}}", f"{v} = [len(z) for z in (L0, L1)][0]",
+             f"{v} = put(d['k'], {v})", f"{v} = int({v} in it)", f"{v} = len([*it])",
+             f"{v} = push({v})", f"{v} = put(*[{lst}, {v}])", f"{v}, *_ = [*g, 0]"]
         )  # fmt: skip
 
     def block(self, depth: int, indent: str) -> list[str]:
@@ -120,6 +126,7 @@ class _Generator:
         body = ["v0 = v1 = v2 = v3 = t = 1", "L0 = []", "L1 = [1]", "alias = L0"]
         body += ["nested = [L1]", "it = iter(L0)", "elem = L1", "g = iter(L1)", "d = {'k': L0}"]
         body += ["def get():", "    return v0 + len(L1)", "f = lambda: len(L0) + v1"]
+        body += ["push = lambda x, into=L1: put(into, x)"]
         body += self.block(0, "")
         body.append("return Page(a=str(v0) + str(L0), b=str(v1) + str(alias) + str(d), "
                     "c=str(v2 + t) + str(self.attr) + str(nested) + str(self.log))")  # fmt: skip
