@@ -89,7 +89,8 @@ def changes_only_own_arguments(
     the function binds itself may hold render() objects too.
     """
     args = function.args
-    defaulted = {a.arg for a in args.args[len(args.args) - len(args.defaults) :]}
+    positional = [*args.posonlyargs, *args.args]
+    defaulted = {a.arg for a in positional[len(positional) - len(args.defaults) :]}
     defaulted |= {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d}
     own = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
     own |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
@@ -116,7 +117,7 @@ def immutable_parameters(function: Callable[..., Any], params: Iterable[str]) ->
     so those parameters never count.
     """
     try:
-        hints = typing.get_type_hints(function)
+        hints = typing.get_type_hints(function, include_extras=True)
     except Exception:  # unresolvable annotations: trust none of them
         return frozenset()
     defaults = _defaults(function)

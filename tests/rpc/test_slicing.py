@@ -9,12 +9,14 @@ import traceback
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pytest
 from pydantic import BaseModel
 
+from rpc import Depends
 from rpc.slicing import RenderSlice, slice_render
+from rpc.slicing.touches import immutable_parameters
 from tests.rpc import slicing_fixtures as fx
 from tests.rpc import slicing_fixtures_future as ffx
 
@@ -272,3 +274,19 @@ def test_slice_reason_is_none_and_result_frozen() -> None:
     assert isinstance(result, RenderSlice)
     with pytest.raises(AttributeError):
         result.reason = "x"  # type: ignore[misc]
+
+
+def test_slice_trusts_only_validated_immutable_parameters() -> None:
+    def render(
+        self: Any,
+        injected: Annotated[int, Depends(fx.get_db)],
+        defaulted: int = Depends(fx.get_db),
+        count: int = 1,
+        name: str | None = None,
+        mode: Literal["a", "b"] = "a",
+        rows: list[int] | None = None,
+    ) -> None: ...
+
+    params = ("self", "injected", "defaulted", "count", "name", "mode", "rows")
+    # Depends values are not validated against their annotation: they may be anything.
+    assert immutable_parameters(render, params) == {"count", "name", "mode"}
