@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import orjson
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from streams import ErrorPayload
 
@@ -108,8 +109,11 @@ def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
     """Status and JSON body for any exception; unexpected ones are logged once."""
     if isinstance(exc, APIException):
         return ErrorPayload(exc.status_code, orjson.dumps(exc.body(), default=_jsonable))
-    if isinstance(exc, HTTPError):
-        return ErrorPayload(exc.status_code, orjson.dumps({"detail": exc.detail}))
+    if isinstance(exc, HTTPError | StarletteHTTPException):
+        # Starlette's (and FastAPI's) HTTPException is honoured too: users raise it out of habit.
+        return ErrorPayload(
+            exc.status_code, orjson.dumps({"detail": exc.detail}, default=_jsonable)
+        )
     if isinstance(exc, RequestValidationError):
         return ErrorPayload(422, orjson.dumps({"detail": exc.errors}))
     logger.error("unhandled error in a Belay action", exc_info=exc)
@@ -126,6 +130,8 @@ def _jsonable(value: Any) -> Any:
 
 def error_headers(exc: BaseException) -> dict[str, str]:
     """Extra response headers an error asks for (e.g. ``Allow`` on a 405)."""
+    if isinstance(exc, StarletteHTTPException):
+        return dict(exc.headers or {})
     if isinstance(exc, APIException | HTTPError):
         return dict(exc.headers)
     return {}

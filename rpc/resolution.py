@@ -197,7 +197,8 @@ def _validate_body(
 ) -> None:
     spec = plan.body
     assert spec is not None
-    if not body.strip():
+    stripped = body.strip()
+    if not stripped or (stripped == b"null" and not spec.required):
         if spec.required:
             errors.append({"loc": ["body"], "msg": "Field required", "type": "missing"})
         else:

@@ -256,3 +256,15 @@ async def test_binding_optional_body_model_takes_empty_body_or_model() -> None:
     assert spec.body is not None
     assert spec.body.annotation is Item
     assert spec.body.required is False
+
+
+async def test_binding_optional_body_model_takes_json_null_as_absent() -> None:
+    app = RPCApp(controllers=[OptionalBodyController()])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.post(
+            f"{API}/OptionalBodyController/maybe",
+            content=b"null",
+            headers={"content-type": "application/json"},
+        )
+    assert response.json() == {"passthrough": "none"}

@@ -8,6 +8,7 @@ import logging
 import httpx
 import orjson
 import pytest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rpc import APIException, ControllerBase, RPCApp, passthrough
 from rpc.errors import render_error
@@ -245,3 +246,27 @@ async def test_errors_api_exception_model_fields_are_json_objects() -> None:
         "items": [{"name": "b", "qty": 2}],
         "when": "2024-01-02",
     }
+
+
+class StarletteErrorController(ControllerBase):
+    url = "/"
+
+    async def render(self) -> HomeState:
+        return HomeState(title="home", page=1)
+
+    @passthrough
+    async def teapot(self) -> None:
+        raise StarletteHTTPException(418, detail="short and stout", headers={"x-kind": "pot"})
+
+
+async def test_errors_starlette_http_exception_keeps_its_status_detail_and_headers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = RPCApp(controllers=[StarletteErrorController()])
+    async with _client(app) as http:
+        with caplog.at_level(logging.ERROR, logger="belay"):
+            response = await http.post(f"{API}/StarletteErrorController/teapot")
+    assert response.status_code == 418
+    assert response.json() == {"detail": "short and stout"}
+    assert response.headers["x-kind"] == "pot"
+    assert not [r for r in caplog.records if r.exc_info]  # an expected error: no traceback
