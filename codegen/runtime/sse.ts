@@ -145,3 +145,15 @@ export async function* readEvents(
     reader.releaseLock();
   }
 }
+
+/**
+ * The `Last-Event-ID` header value for an id. Ids travel as UTF-8 (the server
+ * writes them so and reads the header so), but fetch() takes header values as
+ * byte strings: each UTF-8 byte becomes one character, so a non-ASCII id goes
+ * out as the same bytes a browser's EventSource would send.
+ */
+export function lastEventIdHeader(id: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(id)) out += String.fromCharCode(byte);
+  return out;
+}

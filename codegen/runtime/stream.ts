@@ -26,7 +26,7 @@ import {
   parseJson,
   type APIErrorClass,
 } from "./errors.js";
-import { readEvents, SSEParser, type SSEEvent } from "./sse.js";
+import { lastEventIdHeader, readEvents, SSEParser, type SSEEvent } from "./sse.js";
 
 /** Event names of the wire format (mirrors the Python `streams` package). */
 export const STREAM_EVENTS = { item: "message", end: "end", error: "error" } as const;
@@ -45,7 +45,7 @@ async function connect(request: StreamRequest, signal: AbortSignal, lastEventId:
   const headers = await buildHeaders(request.options, {
     Accept: "text/event-stream",
     ...(hasBody ? { "Content-Type": "application/json" } : {}),
-    ...(lastEventId === "" ? {} : { "Last-Event-ID": lastEventId }),
+    ...(lastEventId === "" ? {} : { "Last-Event-ID": lastEventIdHeader(lastEventId) }),
   });
   const body = hasBody ? JSON.stringify(request.body) : null;
   const response = await send(buildUrl(request.path, request.query), { method: "POST", headers, body, signal });

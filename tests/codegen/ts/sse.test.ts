@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { readEvents, SSEParser, type SSEEvent } from "./runtime/sse.js";
+import { lastEventIdHeader, readEvents, SSEParser, type SSEEvent } from "./runtime/sse.js";
 
 function parseAll(...chunks: string[]): SSEEvent[] {
   const parser = new SSEParser();
@@ -143,4 +143,15 @@ test("test_sse_parser_reset_drops_partial_event_but_keeps_last_id", () => {
   parser.push("id: 9\r");
   parser.reset();
   assert.deepEqual(parser.push("\ndata: after\n\n"), [{ type: "message", data: "after", lastEventId: "3" }]);
+});
+
+test("test_sse_last_event_id_header_carries_utf8_bytes", () => {
+  assert.equal(lastEventIdHeader("41"), "41");
+  assert.equal(lastEventIdHeader("\u00e9-1"), "\u00c3\u00a9-1");
+  // A value fetch() accepts (a byte string) whose bytes are the id's UTF-8.
+  const header = new Headers({ "Last-Event-ID": lastEventIdHeader("\u8def-7") });
+  assert.deepEqual(
+    [...(header.get("Last-Event-ID") ?? "")].map((c) => c.charCodeAt(0)),
+    [...new TextEncoder().encode("\u8def-7")],
+  );
 });
