@@ -131,7 +131,16 @@ export async function errorFromResponse(
   response: Response,
   classes: readonly APIErrorClass[],
 ): Promise<BelayHTTPError> {
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    // An abort keeps its own error; a connection lost mid-answer is a network failure.
+    if (error instanceof Error && error.name === "AbortError") throw error;
+    throw new BelayNetworkError(`connection lost while reading a ${response.status} answer`, {
+      cause: error,
+    });
+  }
   return errorFromBody(response.status, parseJson(text), classes);
 }
 

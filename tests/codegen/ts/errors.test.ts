@@ -6,8 +6,10 @@ import {
   BelayAPIError,
   BelayError,
   BelayHTTPError,
+  BelayNetworkError,
   BelayValidationError,
   errorFromBody,
+  errorFromResponse,
   matchErrorClass,
 } from "./runtime/errors.js";
 
@@ -64,4 +66,16 @@ test("test_errors_cause_is_kept", () => {
   const cause = new TypeError("fetch failed");
   const error = new BelayError("could not reach", { cause });
   assert.equal(error.cause, cause);
+});
+
+test("test_errors_connection_lost_while_reading_an_error_answer_is_a_network_error", async () => {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"detail": "tr'));
+      controller.error(new TypeError("terminated"));
+    },
+  });
+  const error = await errorFromResponse(new Response(body, { status: 503 }), []).catch((e: unknown) => e);
+  assert.ok(error instanceof BelayNetworkError, String(error));
+  assert.match(error.message, /503/);
 });
