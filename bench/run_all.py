@@ -43,15 +43,23 @@ class Row:
     met: bool | None
 
 
+DETAILS: list[str] = []  # each benchmark's own printed report, for RESULTS.md
+
+
 def run(script: str, out: Path, *args: str) -> Any:
-    """Run one benchmark script with ``--json out``; its own table goes to our stdout."""
-    print(f"\n=== {script} {' '.join(args)}", flush=True)
-    subprocess.run(
+    """Run one benchmark script with ``--json out``; echo and keep its own report."""
+    title = f"{script} {' '.join(args)}".strip()
+    print(f"\n=== {title}", flush=True)
+    done = subprocess.run(
         [sys.executable, str(BENCH / script), *args, "--json", str(out)],
         cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
         check=True,
         timeout=1800,
     )
+    print(done.stdout, end="", flush=True)
+    DETAILS.append(f"### `{title}`\n\n```text\n{done.stdout.rstrip()}\n```\n")
     return json.loads(out.read_text())
 
 
@@ -263,8 +271,7 @@ def main() -> int:
             "Every ratio compares figures measured side by side in this one run; the machine\n"
             "is shared, so absolute numbers move between runs more than the ratios do.\n\n"
             f"{summary}\n\n"
-            "Each benchmark's own table, with per-variant detail, is printed by\n"
-            "`scripts/bench`; the scripts are `bench/bench_*.py`.\n"
+            "## Each benchmark's own report (same run)\n\n" + "\n".join(DETAILS)
         )
         print(f"\nwrote {RESULTS}")
     return 0 if all(row.met is not False for row in rows) else 1
