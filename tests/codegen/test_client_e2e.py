@@ -9,24 +9,20 @@ one started on the same port.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypercorn.asyncio import serve
 
 from codegen import generate_client
 from tests.codegen.fixture_app import StreamLog, build_app
 from tests.codegen.node import TS_TESTS, mark_module, run_node_tests, run_tsc
-from tests.support.server import ServerHandle, make_config, running_server, start_server
+from tests.support.server import ServerHandle, running_server, start_server
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
@@ -92,36 +88,6 @@ def test_client_e2e_node_suite_against_live_server(compiled: Path) -> None:
     assert log.resumed_from[-2:] == [None, "2"]
 
 
-def serve_on_port(app: Any, port: int) -> ServerHandle:
-    """Like ``start_server`` but on a given port (to come back where clients reconnect)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(128)
-    config = make_config(sock.detach(), graceful_timeout=0.5)
-    ready = threading.Event()
-    state: dict[str, Any] = {"errors": []}
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        state["loop"], state["stop"] = loop, asyncio.Event()
-        ready.set()
-        try:
-            loop.run_until_complete(serve(app, config, shutdown_trigger=state["stop"].wait))
-        except BaseException as exc:
-            state["errors"].append(exc)
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name=f"hypercorn-restart-{port}", daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    return ServerHandle(
-        f"http://127.0.0.1:{port}", port, state["loop"], state["stop"], thread, state["errors"]
-    )
-
-
 def wait_until(check: Callable[[], bool], *, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -145,7 +111,9 @@ def test_client_e2e_tracked_stream_resumes_across_server_restart(compiled: Path)
         # open streams without an end event, then stop; the port is free again.
         first.loop.call_soon_threadsafe(app.stream_registry.close_all_nowait)
         first.stop()
-        second = serve_on_port(build_app(log), first.port)  # new process state, same log
+        second = start_server(
+            build_app(log), port=first.port, graceful_timeout=0.5
+        )  # new process state, same log
         output, _ = node.communicate(timeout=60)
     finally:
         if node.poll() is None:

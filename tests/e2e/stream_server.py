@@ -14,29 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 import time
 
 from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from streams import shutdown_trigger, wait_for_signal
 from tests.e2e.stream_apps import build_stream_app
+from tests.support.server import bound_socket, make_config
 
 
 def main() -> None:
     report, graceful = sys.argv[1], float(sys.argv[2])
     app, counters = build_stream_app()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)  # connections queue until hypercorn accepts them
-    config = Config()
-    config.bind = [f"fd://{sock.fileno()}"]
-    config.backlog = 2048
-    config.accesslog = None
-    config.graceful_timeout = graceful
+    sock = bound_socket()  # connections queue (backlog 2048) until hypercorn accepts them
+    config = make_config(sock.fileno(), graceful_timeout=graceful, backlog=2048)
     print(sock.getsockname()[1], flush=True)
     signalled: list[float] = []
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.sse_client import SSEConnection, open_stream
+from tests.support.processes import terminate
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -35,18 +34,6 @@ async def open_one(port: int, action: str, gate: asyncio.Semaphore) -> SSEConnec
         connection = await open_stream(port, action)
         await connection.read_frames(1)
         return connection
-
-
-def terminate(process: subprocess.Popen[str]) -> float:
-    """SIGTERM by PID; the seconds until the process has exited."""
-    started = time.perf_counter()
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
-    return time.perf_counter() - started
 
 
 @pytest.mark.slow

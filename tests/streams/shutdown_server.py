@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from streams import ErrorPayload, EventStream, StreamRegistry, StreamSettings, shutdown_trigger
+from tests.support.server import bound_socket, make_config
 
 registry = StreamRegistry()
 counts = {"opened": 0, "finally": 0, "on_close": 0}
@@ -72,15 +71,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def main() -> None:
     report, mode, graceful = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)  # connections queue until hypercorn accepts them
-    config = Config()
-    config.bind = [f"fd://{sock.fileno()}"]
-    config.backlog = 2048
-    config.accesslog = None
-    config.graceful_timeout = graceful
+    sock = bound_socket()  # connections queue (backlog 2048) until hypercorn accepts them
+    config = make_config(sock.fileno(), graceful_timeout=graceful, backlog=2048)
     print(sock.getsockname()[1], flush=True)
     trigger = shutdown_trigger(registry) if mode == "trigger" else None
     asyncio.run(serve(app, config, shutdown_trigger=trigger))  # type: ignore[arg-type]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.processes import terminate
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -64,17 +64,6 @@ async def open_streams(port: int, count: int) -> list[Client]:
             asyncio.gather(*(open_stream(port, path, gate) for path in paths)), 30
         )
     )
-
-
-def terminate(process: subprocess.Popen[str]) -> float:
-    started = time.perf_counter()
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
-    return time.perf_counter() - started
 
 
 async def test_shutdown_with_1000_open_streams_under_hypercorn(tmp_path: Path) -> None:

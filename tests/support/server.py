@@ -43,11 +43,11 @@ class ServerHandle:
         return time.perf_counter() - started
 
 
-def bound_socket() -> socket.socket:
-    """A listening TCP socket on 127.0.0.1 with a free port."""
+def bound_socket(port: int = 0) -> socket.socket:
+    """A listening TCP socket on 127.0.0.1 (a free port unless ``port`` is given)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     sock.listen(2048)
     return sock
 
@@ -62,9 +62,12 @@ def make_config(fd: int, **options: Any) -> Config:
     return config
 
 
-def start_server(app: Any, **config_options: Any) -> ServerHandle:
-    """Start hypercorn serving ``app`` in a thread; call ``.stop()`` when done."""
-    sock = bound_socket()
+def start_server(app: Any, *, port: int = 0, **config_options: Any) -> ServerHandle:
+    """Start hypercorn serving ``app`` in a thread; call ``.stop()`` when done.
+
+    ``port`` serves on a given port (e.g. to come back where clients reconnect).
+    """
+    sock = bound_socket(port)
     port = sock.getsockname()[1]
     fd = sock.detach()
     config = make_config(fd, **config_options)
