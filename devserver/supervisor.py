@@ -107,15 +107,21 @@ async def spawn_worker(listen: socket.socket) -> WorkerHandle:
     try:
         ready = await asyncio.wait_for(handle.channel.receive(), REQUEST_TIMEOUT)
     except TimeoutError:
-        handle.kill()
+        await _discard(handle)
         raise ChannelClosedError(f"app process {handle.pid} did not get ready") from None
     except BaseException:
         handle.kill()
         raise
     if not isinstance(ready, Ready):
-        handle.kill()
+        await _discard(handle)
         raise ChannelClosedError(f"app process sent {ready!r} instead of Ready")
     return handle
+
+
+async def _discard(handle: WorkerHandle) -> None:
+    """Kill an app process we gave up on and reap it, so it is gone when we report."""
+    handle.kill()
+    await handle.process.wait()
 
 
 @dataclass(frozen=True)
