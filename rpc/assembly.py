@@ -14,9 +14,11 @@ import inspect
 import logging
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, TypeAdapter
 
 from rpc.actions import ActionOptions, action_options
@@ -47,7 +49,7 @@ class ActionRuntime:
     spec: ActionSpec
     plan: CallPlan
     result_adapter: TypeAdapter[Any] | None
-    item_adapter: TypeAdapter[Any] | None
+    item_encoder: Callable[[object], bytes] | None  # set for streaming actions
     reload_include: frozenset[str] | None
     sliced_render: CallPlan | None
     stream_settings: StreamSettings | None
@@ -173,7 +175,7 @@ def _build_action(
         spec=spec,
         plan=plan,
         result_adapter=_result_adapter(return_annotation, stream_item),
-        item_adapter=TypeAdapter(stream_item) if stream_item is not None else None,
+        item_encoder=_item_encoder(stream_item) if stream_item is not None else None,
         reload_include=reload_include,
         sliced_render=_sliced_render(controller, name, options, render, reload_names, resolver),
         stream_settings=_action_stream_settings(options, stream_settings, stream_item),
@@ -208,6 +210,17 @@ def _sliced_render(
     plan = plan_call(types.MethodType(result.function, controller), path_names=render.pattern.names)
     _plan_dependencies(plan, resolver)
     return plan
+
+
+def _item_encoder(item_type: Any) -> Callable[[object], bytes]:
+    """One stream item to JSON bytes, dumped as the non-stream path dumps results (by alias)."""
+    dump = TypeAdapter(item_type).dump_python
+    dumps = orjson.dumps
+
+    def encode(item: object) -> bytes:
+        return dumps(dump(item, mode="json", by_alias=True, warnings="error"))
+
+    return encode
 
 
 def _stream_item(qualname: str, method: Any, annotation: Any, options: ActionOptions) -> Any:

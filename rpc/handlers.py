@@ -63,7 +63,6 @@ class Dispatcher:
         self.origins = origins
         self.resolver = resolver
         self.registry = registry
-        self._encoders: dict[int, Callable[[object], bytes]] = {}  # id(ActionRuntime) -> encoder
 
     async def render(
         self, controller: ControllerRuntime, scope: Scope, receive: Receive, send: Send
@@ -120,7 +119,7 @@ class Dispatcher:
                 render_values = validate_values(self._render_plan(controller, action), page_scope)
             kwargs = await bind_arguments(action.plan, request_scope)
             result = await call_plan(action.plan, kwargs)
-            if action.item_adapter is not None:
+            if action.item_encoder is not None:
                 return self._stream(action, result, cleanup, cors)
             passthrough = self._dump_result(action, result)
             if page_scope is None:
@@ -235,12 +234,12 @@ class Dispatcher:
         self, action: ActionRuntime, generator: Any, cleanup: RequestCleanup, cors: str | None
     ) -> EventStream:
         assert action.stream_settings is not None
-        encode = self._encoders.get(id(action)) or self._item_encoder(action)
+        assert action.item_encoder is not None
         # Bound methods and partials rather than closures: every byte held per
         # open stream counts (issue 3: <= 30 KB per idle stream).
         return EventStream(
             generator,
-            encode=encode,
+            encode=action.item_encoder,
             render_error=self._render_stream_error,
             settings=action.stream_settings,
             registry=self.registry,
@@ -248,17 +247,6 @@ class Dispatcher:
             on_close=functools.partial(_close, cleanup, None) if cleanup.pending else None,
             headers=cors_headers(cors),
         )
-
-    def _item_encoder(self, action: ActionRuntime) -> Callable[[object], bytes]:
-        """One stream item to JSON bytes, as the non-stream path dumps results (by alias)."""
-        dump = action.item_adapter.dump_python  # type: ignore[union-attr]
-        dumps = orjson.dumps
-
-        def encode(item: object) -> bytes:
-            return dumps(dump(item, mode="json", by_alias=True, warnings="error"))
-
-        self._encoders[id(action)] = encode
-        return encode
 
     def _render_stream_error(self, exc: BaseException) -> ErrorPayload:
         return render_error(exc, debug=self.settings.debug)
