@@ -80,10 +80,6 @@ class ImportGraph:
             [module.name for module in modules],
         )
 
-    def imports_of(self, name: str) -> list[str]:
-        """The user modules ``name`` imports directly."""
-        return list(self._imports.get(name, ()))
-
     def dependents(self, changed: Iterable[str]) -> set[str]:
         """``changed`` plus every module that imports one of them, transitively."""
         seen: set[str] = set()

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 from devserver.changes import check_syntax, drop_stale_bytecode, read_file_bytes
-from devserver.failures import describe_error, format_details
+from devserver.console import describe_error, format_details
 from devserver.graph import ImportGraph, ModuleSource, imported_names
 
 
