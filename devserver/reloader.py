@@ -89,10 +89,6 @@ class ModuleReloader:
         imports = {name: self._imports(name, path) for name, path in modules.items()}
         return ImportGraph(imports, list(modules))
 
-    def plan(self, paths: Sequence[Path]) -> list[str]:
-        """The modules a change of ``paths`` reloads, in reload order."""
-        return self.graph().reload_order(self._changed_modules(paths))
-
     def reload(self, paths: Sequence[Path]) -> ReloadOutcome:
         """Reload what ``paths`` affect; see the module docstring."""
         by_name = self.user_modules()
