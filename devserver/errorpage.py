@@ -24,7 +24,7 @@ ASGIApp = Any  # the ASGI boundary
 
 def enable_debug(app: object) -> int:
     """Set ``debug = True`` on ``app`` and on RPCApps mounted inside it; return how many."""
-    return set_debug(app, True)
+    return set_debug(app, debug=True)
 
 
 LIVE_RELOAD_TAG = '<script src="/__belay/dev.js"></script>'

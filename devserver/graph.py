@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class ModuleSource:
 
     name: str
     source: bytes
+    _: KW_ONLY
     is_package: bool
 
 

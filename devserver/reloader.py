@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -26,6 +26,7 @@ class ReloadOutcome:
     """What a reload did: the modules reloaded, or the error and whether to restart."""
 
     modules: tuple[str, ...]
+    _: KW_ONLY
     error: str = ""
     details: str = ""
     needs_restart: bool = False
@@ -131,6 +132,6 @@ class ModuleReloader:
         if cached is None:
             source = read_file_bytes(path) or b""
             is_package = path.name == "__init__.py"
-            cached = imported_names(ModuleSource(name, source, is_package))
+            cached = imported_names(ModuleSource(name, source, is_package=is_package))
             self._imports_cache[key] = cached
         return cached

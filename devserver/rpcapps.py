@@ -58,7 +58,7 @@ def find_rpc_apps(app: object) -> list[Any]:
     return [rpc_app for _, rpc_app in find_mounted_rpc_apps(app)]
 
 
-def set_debug(app: object, debug: bool) -> int:
+def set_debug(app: object, *, debug: bool) -> int:
     """Set ``debug`` on every RPCApp in ``app``; how many there were."""
     apps = find_rpc_apps(app)
     for rpc_app in apps:
