@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 APP = """
 import asyncio
+import os
 from collections.abc import AsyncIterator
 
 import anyio
@@ -59,8 +60,14 @@ class PageController(ControllerBase):
                 yield Tick(version=VERSION)
                 await asyncio.sleep(0.05)
         finally:
-            with anyio.CancelScope(shield=True):  # a cleanup that takes its time
-                await anyio.sleep(60)
+            # A cleanup that lasts until the test creates "release" (at most 60 s).
+            with anyio.CancelScope(shield=True):
+                for _ in range(6000):
+                    if os.path.exists("release"):
+                        break
+                    await anyio.sleep(0.01)
+            with open("cleanup-done", "w") as done:
+                done.write("done")
 
 
 class Plain:
@@ -135,10 +142,15 @@ def test_dev_reload_does_not_wait_for_a_stream_cleanup(tmp_path: Path) -> None:
         wait_until(lambda: old.lines, 10, "a tick from the first code")
         mark = len(process.lines)
         write(tmp_path / "streamapp" / "app.py", APP.replace('"v1"', '"v2"'))
+        # The old stream's cleanup cannot finish before "release" exists, and
+        # the test creates it only once the reload is done and new code serves.
         process.wait_for_line(r"reloaded streamapp\.app in", start=mark)
         new = Reader(api + "/ticks")
         wait_until(lambda: new.lines, 10, "a tick from the new code")
         assert '"v2"' in new.lines[0]
-        assert not old.ended.is_set(), "the old stream's cleanup is still running"
+        assert not (tmp_path / "cleanup-done").exists()
+        (tmp_path / "release").write_text("")
+        wait_until(lambda: (tmp_path / "cleanup-done").exists(), 10, "the old stream's cleanup")
+        assert old.ended.wait(10), "the old stream stayed open after its cleanup"
     finally:
         process.stop()
