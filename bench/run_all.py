@@ -210,6 +210,23 @@ def codegen_rows(data: dict[str, Any]) -> list[Row]:
     ]
 
 
+def backlog_rows(data: dict[str, Any]) -> list[Row]:
+    results = data["results"]
+    before = results["--backlog 100 (hypercorn default)"]
+    after = results[f"--backlog {data['backlog']} (default)"]
+    return [
+        Row(
+            f"belay serve reconnect storm: of {data['connects']} connects at once, "
+            "delayed >= 1 s (vs hypercorn's backlog 100)",
+            f"{after['connects_delayed_1s']:.0f}",
+            f"{before['connects_delayed_1s']:.0f}",
+            "",
+            "0 delayed",
+            after["connects_delayed_1s"] == 0 and after["failed"] == 0,
+        )
+    ]
+
+
 def machine() -> str:
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -262,6 +279,9 @@ def main() -> int:
         )
         rows += render_reload_rows(run("bench_render_reload.py", out / "rr.json"))
         rows += codegen_rows(run("bench_codegen.py", out / "c.json"))
+        rows += backlog_rows(
+            run("bench_backlog.py", out / "b.json", "--rounds", "1" if quick else "3")
+        )
     summary = table(rows)
     print("\n" + summary)
     if args.write:

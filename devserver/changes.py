@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import hashlib
 import importlib.util
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -56,9 +57,14 @@ _KINDS = {
 class WatchfilesSource:
     """Changes of ``.py`` files under ``roots``, from watchfiles' Rust notifier.
 
-    The notifier is created in the constructor, so every change after it
-    returns is reported (``awatch`` only starts watching on its first
-    iteration, which would lose saves made while the app process starts).
+    This is the one place that uses watchfiles' ``RustNotify`` (the engine
+    under its public ``awatch``) instead of ``awatch``: ``awatch`` creates its
+    notifier on the first iteration, but the dev server takes its content-hash
+    baseline right after this constructor and only iterates once the app
+    process serves, so a save in between would be lost. Creating the notifier
+    here closes that gap. Every argument is passed by name, with the values
+    ``awatch`` would use (see below), so a signature change fails loudly.
+
     ``step_ms`` is how long the filesystem must stay quiet before a batch is
     yielded; ``debounce_ms`` caps how long one batch may keep growing. Editors
     finish a save (truncate + write, or write + rename) within a few ms.
@@ -72,18 +78,29 @@ class WatchfilesSource:
         debounce_ms: int = 40,
         step_ms: int = 5,
     ) -> None:
-        self._notify = RustNotify([str(root) for root in roots], False, False, 300, True, False)
-        self._stop = stop_event
-        self._debounce = debounce_ms
-        self._step = step_ms
+        self._notify = RustNotify(
+            watch_paths=[str(root) for root in roots],
+            debug=False,
+            force_polling=False,  # native events (inotify); polling only where awatch would
+            poll_delay_ms=300,  # awatch's default; unused without polling
+            recursive=True,
+            ignore_permission_denied=False,  # an unreadable watched dir is an error to show
+        )
+        # One bounded wait in a worker thread per call; 1 s timeouts let a
+        # cancelled watch (Ctrl-C) end within a second.
+        self._watch = functools.partial(
+            self._notify.watch,
+            debounce_ms=debounce_ms,
+            step_ms=step_ms,
+            timeout_ms=1000,
+            stop_event=stop_event,
+        )
         self._filter = watchfiles.PythonFilter()
 
     async def __aiter__(self) -> AsyncIterator[frozenset[FileChange]]:
         try:
             while True:
-                raw = await anyio.to_thread.run_sync(
-                    self._notify.watch, self._debounce, self._step, 1000, self._stop
-                )
+                raw = await anyio.to_thread.run_sync(self._watch)
                 if raw == "stop":
                     return
                 if isinstance(raw, str):  # "timeout" (or a stray "signal"): keep watching

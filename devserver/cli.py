@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from devserver.listener import BACKLOG
 from devserver.target import Target, TargetError, default_watch_dir, locate_module
 
 EXIT_USAGE = 2
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to bind (repeatable; default 127.0.0.1:8000)",
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--backlog",
+        type=int,
+        default=BACKLOG,
+        help=f"connections the kernel queues before accepting (default {BACKLOG})",
+    )
 
     codegen = verbs.add_parser(
         "codegen",
@@ -108,16 +115,21 @@ def run_serve_verb(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         return fail("--workers must be at least 1")
+    if args.backlog < 1:
+        return fail("--backlog must be at least 1")
     load_production_app(args.app)
     return serve_production(
-        Target.parse(args.app), binds=args.bind or ["127.0.0.1:8000"], workers=args.workers
+        Target.parse(args.app),
+        binds=args.bind or ["127.0.0.1:8000"],
+        workers=args.workers,
+        backlog=args.backlog,
     )
 
 
 def run_codegen_verb(args: argparse.Namespace) -> int:
     """``belay codegen``: import the app and write the client."""
     from devserver.clientgen import run_codegen
-    from devserver.failures import describe_error
+    from devserver.console import describe_error
     from devserver.target import import_target
 
     app = import_target(Target.parse(args.app))

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devserver.changes import ChangeFilter, WatchfilesSource, merge_watch_paths
-from devserver.console import Console
+from devserver.console import Console, display_path
 from devserver.coordinator import ReloadCoordinator
-from devserver.failures import display_path
-from devserver.messages import Started, StartFailed
+from devserver.listener import bind_socket
+from devserver.messages import Start, Started, StartFailed
 from devserver.notify import Notifier, serve_notifier
-from devserver.supervisor import StartSpec, Supervisor, bind_socket
+from devserver.supervisor import Supervisor
 from devserver.swapper import SNIPPET_PATH
 from devserver.target import Target
 
@@ -95,10 +95,10 @@ class DevSession:
         self.roots = merge_watch_paths(options.watch)
         self.url = _url(options.host, self.listen.getsockname()[1])
         self.notify_url = _url(options.host, self.notify_sock.getsockname()[1], "ws") + "/ws"
-        spec = StartSpec(
+        start = Start(
             str(options.target), tuple(map(str, self.roots)), options.codegen_out, self.notify_url
         )
-        self.supervisor = Supervisor(self.listen, spec)
+        self.supervisor = Supervisor(self.listen, start)
         self.notifier = Notifier()
         self.source = WatchfilesSource(self.roots, stop_event=self.stop)  # watching from here on
         changes = ChangeFilter()

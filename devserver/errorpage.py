@@ -1,4 +1,4 @@
-"""Dev-only error responses: an HTML traceback page for browsers, JSON for the rest.
+"""Dev-only error responses: rpc's debug HTML page for browsers, JSON for the rest.
 
 RPCApps render their own debug errors once ``debug`` is set (see
 :func:`enable_debug`); :class:`DevErrorMiddleware` covers every other ASGI app.
@@ -9,46 +9,49 @@ it with the dev page.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from devserver.failures import describe_error, format_details
+from devserver.console import describe_error, format_details
 from devserver.rpcapps import set_debug
+from rpc.responses import debug_page
 
 ASGIApp = Any  # the ASGI boundary
 
 
 def enable_debug(app: object) -> int:
     """Set ``debug = True`` on ``app`` and on RPCApps mounted inside it; return how many."""
-    return set_debug(app, True)
+    return set_debug(app, debug=True)
 
 
 LIVE_RELOAD_TAG = '<script src="/__belay/dev.js"></script>'
 
 
 def render_error_page(
-    exc: BaseException, roots: list[Path], *, heading: str, live_reload: bool
+    exc: BaseException,
+    scope: MutableMapping[str, Any],
+    *,
+    roots: list[Path],
+    heading: str,
+    live_reload: bool,
 ) -> bytes:
-    """A self-contained HTML page: the one-line location, then the traceback.
+    """rpc's debug page with the one-line location in the user's code and a trimmed traceback.
 
     With ``live_reload`` it loads the dev snippet, so the page refreshes itself
     once a fix is saved.
     """
-    headline = html.escape(describe_error(exc, roots))
-    details = html.escape(format_details(exc, roots))
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(type(exc).__name__)} - belay dev</title>"
-        "<style>body{font:14px system-ui;margin:2em;color:#222}"
-        "h1{font-size:18px;color:#b00020}pre{background:#f6f6f6;padding:1em;"
-        "overflow:auto;font:13px ui-monospace,monospace}</style></head><body>"
-        f"<h1>{headline}</h1><p>{html.escape(heading)} (shown by <code>belay dev</code> only)."
-        f"</p><pre>{details}</pre>{LIVE_RELOAD_TAG if live_reload else ''}</body></html>"
-    ).encode()
+    return debug_page(
+        exc,
+        method=str(scope.get("method", "")),
+        path=str(scope.get("path", "")),
+        headline=describe_error(exc, roots),
+        trace=format_details(exc, roots),
+        note=f"{heading} (shown by belay dev only).",
+        tail_html=LIVE_RELOAD_TAG if live_reload else "",
+    )
 
 
 async def send_error_response(
@@ -62,7 +65,7 @@ async def send_error_response(
 ) -> None:
     """A 500: the HTML page for a GET that accepts HTML, JSON with the traceback otherwise."""
     if scope.get("method") == "GET" and _accepts_html(scope):
-        page = render_error_page(exc, roots, heading=heading, live_reload=live_reload)
+        page = render_error_page(exc, scope, roots=roots, heading=heading, live_reload=live_reload)
         body, kind = page, b"text/html; charset=utf-8"
     else:
         payload = {"detail": "Internal Server Error", "traceback": format_details(exc, roots)}

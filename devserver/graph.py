@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class ModuleSource:
 
     name: str
     source: bytes
+    _: KW_ONLY
     is_package: bool
 
 
@@ -79,10 +80,6 @@ class ImportGraph:
             {module.name: imported_names(module) for module in modules},
             [module.name for module in modules],
         )
-
-    def imports_of(self, name: str) -> list[str]:
-        """The user modules ``name`` imports directly."""
-        return list(self._imports.get(name, ()))
 
     def dependents(self, changed: Iterable[str]) -> set[str]:
         """``changed`` plus every module that imports one of them, transitively."""

@@ -11,7 +11,7 @@ and kills the old process.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass, fields
+from dataclasses import KW_ONLY, asdict, dataclass, fields
 from typing import Any
 
 import orjson
@@ -74,6 +74,7 @@ class StartFailed:
 
     error: str
     details: str
+    _: KW_ONLY
     not_found: bool
     serving: bool = False
 
@@ -94,6 +95,7 @@ class ReloadFailed:
 
     error: str
     details: str
+    _: KW_ONLY
     needs_restart: bool
 
 

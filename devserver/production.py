@@ -4,7 +4,13 @@ The parent binds the sockets once (hypercorn's ``Config.create_sockets``) and
 runs ``workers`` processes (spawned, as hypercorn does) that each serve the app
 with ``hypercorn.asyncio.serve`` on those sockets. Each worker imports the
 target with the current directory first on ``sys.path`` and turns ``debug`` off
-on every RPCApp, so production never shows a traceback.
+on every app in it that has one (RPCApps found through mounts and middleware,
+and Starlette/FastAPI apps), so production never shows a traceback.
+
+The listening sockets get a production backlog (``--backlog``, default
+:data:`~devserver.listener.BACKLOG`): after a restart every open tab reconnects
+at once, and hypercorn's default of 100 makes a burst of connects wait out the
+client's 1 s SYN retry.
 
 Shutdown is graceful *and* prompt: hypercorn on its own waits its whole
 graceful timeout for open streams, which never end by themselves. Each
@@ -19,44 +25,32 @@ import asyncio
 import functools
 import multiprocessing
 import signal
+import socket
+import sys
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import wait
 from typing import Any
 
-from devserver.rpcapps import find_rpc_apps, set_debug
+from devserver.listener import BACKLOG, hypercorn_config
+from devserver.rpcapps import disable_debug, find_rpc_apps
 from devserver.target import Target, import_target
+from streams.shutdown import wait_for_signal
+
+GRACEFUL_TIMEOUT = 3.0
 
 
 def load_production_app(text: str) -> object:
-    """Import ``text`` (``module:attr``) for production serving."""
+    """Import ``text`` (``module:attr``) for production serving: debug off everywhere."""
     app = import_target(Target.parse(text))
-    set_debug(app, False)
+    disable_debug(app)
     return app
 
 
-def make_config(binds: list[str]) -> Any:
-    """The hypercorn config for ``binds`` (access log on, errors to stderr)."""
-    from hypercorn.config import Config
-
-    config = Config()
-    config.bind = binds
-    config.accesslog = "-"
-    config.errorlog = "-"
-    return config
-
-
-async def wait_for_signals(signals: tuple[int, ...]) -> None:
-    """Return when the process receives one of ``signals``."""
-    received = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in signals:
-        loop.add_signal_handler(signum, received.set)
-    await received.wait()
-
-
-def stream_aware_trigger(app: object, signals: tuple[int, ...]) -> Callable[[], Awaitable[None]]:
+def stream_aware_trigger(
+    app: object, signals: tuple[signal.Signals, ...]
+) -> Callable[[], Awaitable[None]]:
     """Wait for one of ``signals``, then close ``app``'s open RPC streams (if it has any)."""
-    waiter = functools.partial(wait_for_signals, signals)
+    waiter = functools.partial(wait_for_signal, signals)
     registries = [a.stream_registry for a in find_rpc_apps(app) if hasattr(a, "stream_registry")]
     if not registries:
         return waiter
@@ -71,7 +65,9 @@ def run_worker(target: str, config: Any, fds: list[int], *, child: bool) -> None
 
     if child:  # Ctrl-C reaches the whole group; the parent turns it into one SIGTERM
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signals = (signal.SIGTERM,) if child else (signal.SIGINT, signal.SIGTERM)
+    signals: tuple[signal.Signals, ...] = (
+        (signal.SIGTERM,) if child else (signal.SIGINT, signal.SIGTERM)
+    )
     app: Any = load_production_app(target)  # an ASGI app, checked by hypercorn
     config.bind = [f"fd://{fd}" for fd in fds]
     config.workers = 1
@@ -82,10 +78,36 @@ def _spawned_worker(target: str, config: Any, sockets: list[Any]) -> None:
     run_worker(target, config, [sock.detach() for sock in sockets], child=True)
 
 
-def serve_production(target: Target, *, binds: list[str], workers: int) -> int:
-    """Serve ``target`` on ``binds`` with ``workers`` processes until SIGINT/SIGTERM."""
-    config = make_config(binds)
-    sockets = config.create_sockets().insecure_sockets
+def listen(config: Any, binds: list[str]) -> list[socket.socket] | None:
+    """The listening sockets for ``binds``, or None (reported in one line) when one is taken."""
+    sockets: list[socket.socket] = []
+    for bind in binds:
+        config.bind = [bind]
+        try:
+            sockets.extend(config.create_sockets().insecure_sockets)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            print(f"belay: cannot listen on {bind}: {reason}", file=sys.stderr, flush=True)
+            for sock in sockets:
+                sock.close()
+            return None
+    config.bind = binds
+    return sockets
+
+
+def serve_production(
+    target: Target, *, binds: list[str], workers: int, backlog: int = BACKLOG
+) -> int:
+    """Serve ``target`` on ``binds`` with ``workers`` processes until SIGINT/SIGTERM.
+
+    Returns the exit code: 1 when a bind address is taken (one line on stderr).
+    """
+    config = hypercorn_config(
+        binds, access_log=True, graceful_timeout=GRACEFUL_TIMEOUT, backlog=backlog
+    )
+    sockets = listen(config, binds)
+    if sockets is None:
+        return 1
     if workers == 1:
         run_worker(str(target), config, [sock.detach() for sock in sockets], child=False)
         return 0

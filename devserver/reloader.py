@@ -12,12 +12,12 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from types import ModuleType
 
 from devserver.changes import check_syntax, drop_stale_bytecode, read_file_bytes
-from devserver.failures import describe_error, format_details
+from devserver.console import describe_error, format_details
 from devserver.graph import ImportGraph, ModuleSource, imported_names
 
 
@@ -26,6 +26,7 @@ class ReloadOutcome:
     """What a reload did: the modules reloaded, or the error and whether to restart."""
 
     modules: tuple[str, ...]
+    _: KW_ONLY
     error: str = ""
     details: str = ""
     needs_restart: bool = False
@@ -89,10 +90,6 @@ class ModuleReloader:
         imports = {name: self._imports(name, path) for name, path in modules.items()}
         return ImportGraph(imports, list(modules))
 
-    def plan(self, paths: Sequence[Path]) -> list[str]:
-        """The modules a change of ``paths`` reloads, in reload order."""
-        return self.graph().reload_order(self._changed_modules(paths))
-
     def reload(self, paths: Sequence[Path]) -> ReloadOutcome:
         """Reload what ``paths`` affect; see the module docstring."""
         by_name = self.user_modules()
@@ -135,6 +132,6 @@ class ModuleReloader:
         if cached is None:
             source = read_file_bytes(path) or b""
             is_package = path.name == "__init__.py"
-            cached = imported_names(ModuleSource(name, source, is_package))
+            cached = imported_names(ModuleSource(name, source, is_package=is_package))
             self._imports_cache[key] = cached
         return cached

@@ -14,7 +14,6 @@ import dataclasses
 import socket
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from devserver.messages import (
@@ -34,17 +33,6 @@ from devserver.messages import (
 
 REQUEST_TIMEOUT = 120.0
 RETIRE_GRACE = 0.5
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0: any free port)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    return sock
 
 
 class WorkerHandle:
@@ -124,22 +112,12 @@ async def _discard(handle: WorkerHandle) -> None:
     await handle.process.wait()
 
 
-@dataclass(frozen=True)
-class StartSpec:
-    """How every app process is started."""
-
-    target: str
-    watch_dirs: tuple[str, ...]
-    codegen_out: str
-    notify_url: str
-
-
 class Supervisor:
     """The real :class:`~devserver.coordinator.AppControl`: processes with a warm spare."""
 
-    def __init__(self, listen: socket.socket, spec: StartSpec) -> None:
+    def __init__(self, listen: socket.socket, start: Start) -> None:
         self.listen = listen
-        self.spec = spec
+        self.start = start
         self.active: WorkerHandle | None = None
         self.preload: tuple[str, ...] = ()
         self._spare: asyncio.Task[WorkerHandle] | None = None
@@ -185,11 +163,8 @@ class Supervisor:
             worker = await self._take_spare()
         except (ChannelClosedError, OSError) as exc:
             return StartFailed(f"could not start an app process: {exc}", "", not_found=False)
-        start = Start(
-            self.spec.target, self.spec.watch_dirs, self.spec.codegen_out, self.spec.notify_url
-        )
         try:
-            reply = await worker.request(start)
+            reply = await worker.request(self.start)
         except ChannelClosedError as exc:
             worker.kill()
             reply = StartFailed(f"the new app process died: {exc}", "", not_found=False)
@@ -208,7 +183,7 @@ class Supervisor:
             self.warm_spare()
             if isinstance(reply, StartFailed):
                 return dataclasses.replace(reply, serving=False)
-            return StartFailed(f"unexpected reply {reply!r}", "", False)
+            return StartFailed(f"unexpected reply {reply!r}", "", not_found=False)
         old, self.active = self.active, worker
         if old is not None:
             self._retire(old)

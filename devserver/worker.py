@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import logging
 import os
 import signal
 import socket
@@ -24,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from devserver.clientgen import run_codegen
+from devserver.console import describe_error, format_details
 from devserver.errorpage import DevErrorMiddleware, StartupErrorApp, enable_debug
-from devserver.failures import describe_error, format_details
+from devserver.listener import hypercorn_config
 from devserver.messages import (
     Channel,
     ChannelClosedError,
@@ -46,6 +48,8 @@ from devserver.snippet import snippet_source
 from devserver.swapper import AppSwapper
 from devserver.target import Target, TargetError, import_target, put_cwd_first
 
+logger = logging.getLogger("belay.dev")
+
 BASE_PRELOAD = (
     "starlette.applications",
     "starlette.routing",
@@ -55,7 +59,6 @@ BASE_PRELOAD = (
     "hypercorn.config",
     "pydantic",
     "orjson",
-    "sse_starlette",
     "rpc",
     "streams",
     "codegen",
@@ -76,9 +79,9 @@ def preload(names: tuple[str, ...], *, optional: bool = False) -> None:
             importlib.import_module(name)
         except ImportError as exc:
             if not optional:
-                print(f"belay: preloading {name} failed: {exc}", file=sys.stderr, flush=True)
+                logger.warning("belay: preloading %s failed: %s", name, exc)
         except Exception as exc:
-            print(f"belay: preloading {name} failed: {exc}", file=sys.stderr, flush=True)
+            logger.warning("belay: preloading %s failed: %s", name, exc)
 
 
 def third_party_packages() -> tuple[str, ...]:
@@ -144,7 +147,10 @@ class AppProcess:
         except BaseException as exc:
             # Serve the error itself, so a browser shows it instead of hanging.
             failed = StartFailed(
-                describe_error(exc, roots), format_details(exc, roots), False, True
+                describe_error(exc, roots),
+                format_details(exc, roots),
+                not_found=False,
+                serving=True,
             )
             error_app = StartupErrorApp(exc, roots=roots, live_reload=bool(snippet))
             problem = await self.serve_app(error_app, snippet)
@@ -167,7 +173,7 @@ class AppProcess:
             return None
         error = self.server.exception() or RuntimeError("server stopped")
         roots = self.reloader.roots if self.reloader else []
-        return StartFailed(describe_error(error, roots), format_details(error), False)
+        return StartFailed(describe_error(error, roots), format_details(error), not_found=False)
 
     def prepare(self, app: object) -> Any:
         """Dev mode for ``app``: RPCApps get ``debug = True``; all get the error middleware."""
@@ -189,13 +195,10 @@ class AppProcess:
     async def serve(self) -> None:
         """Run hypercorn on the inherited socket until ``self.stop`` is set."""
         from hypercorn.asyncio import serve
-        from hypercorn.config import Config
 
-        config = Config()
-        config.bind = [f"fd://{self.listen_fd}"]
-        config.accesslog = None
-        config.loglevel = "WARNING"
-        config.graceful_timeout = 0.2
+        config = hypercorn_config(
+            [f"fd://{self.listen_fd}"], access_log=False, graceful_timeout=0.2, loglevel="WARNING"
+        )
         await serve(self.swapper, config, shutdown_trigger=self.stop.wait)
 
     async def reload(self, message: ReloadModules) -> ReloadDone | ReloadFailed:
@@ -205,18 +208,23 @@ class AppProcess:
         began = time.perf_counter()
         outcome = self.reloader.reload([Path(p) for p in message.paths])
         if not outcome.ok:
-            return ReloadFailed(outcome.error, outcome.details, outcome.needs_restart)
+            return ReloadFailed(outcome.error, outcome.details, needs_restart=outcome.needs_restart)
         try:
             app = import_target(self.target)
         except BaseException as exc:
             error = str(exc) if isinstance(exc, TargetError) else describe_error(exc)
             return ReloadFailed(error, format_details(exc), needs_restart=True)
-        if app is not self.raw_app:
+        previous = self.raw_app
+        if app is not previous:
             try:
                 await self.swapper.swap(self.prepare(app))
             except Exception as exc:  # the new app's lifespan startup failed
                 return ReloadFailed(describe_error(exc), format_details(exc), needs_restart=True)
             self.raw_app = app
+        # Open streams still run the old code (and would keep reading the old
+        # modules' state): end them so clients reconnect to the new app. Never
+        # awaited: a stream's cleanup must not delay the reload.
+        close_streams(previous)
         ms = (time.perf_counter() - began) * 1000
         codegen, codegen_error = self.codegen()
         return ReloadDone(outcome.modules, ms, codegen, codegen_error)

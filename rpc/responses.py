@@ -34,17 +34,32 @@ def encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
-def debug_page(exc: BaseException, *, method: str, path: str) -> bytes:
-    """An HTML page with the traceback, for GETs from a browser in debug mode."""
-    trace = html.escape("".join(traceback.format_exception(exc)))
+def debug_page(
+    exc: BaseException,
+    *,
+    method: str,
+    path: str,
+    headline: str = "",
+    trace: str = "",
+    note: str = "Belay debug mode: this page is never shown with debug=False.",
+    tail_html: str = "",
+) -> bytes:
+    """The HTML page with the traceback, for GETs from a browser in debug mode.
+
+    It is Belay's one debug page: ``belay dev`` serves it too, with its own
+    ``headline`` (the ``file:line`` in the user's code), a ``trace`` trimmed to
+    the user's frames, its ``note`` and the live-reload script as ``tail_html``
+    (trusted markup; every other argument is escaped).
+    """
+    trace = trace or "".join(traceback.format_exception(exc))
     title = html.escape(f"{type(exc).__name__}: {exc}")
+    heading = html.escape(headline) if headline else title
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{title}</title><style>body{{font-family:system-ui;margin:2rem}}"
         "pre{background:#f6f6f6;padding:1rem;overflow:auto}</style></head><body>"
-        f"<h1>500 — {title}</h1><p>{html.escape(method)} {html.escape(path)}</p>"
-        f"<pre>{trace}</pre><p>Belay debug mode: this page is never shown with "
-        "debug=False.</p></body></html>"
+        f"<h1>500 — {heading}</h1><p>{html.escape(method)} {html.escape(path)}</p>"
+        f"<pre>{html.escape(trace)}</pre><p>{html.escape(note)}</p>{tail_html}</body></html>"
     ).encode()
 
 

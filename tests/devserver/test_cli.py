@@ -42,7 +42,7 @@ def project(tmp_path: Path) -> Path:
     ("verb", "options"),
     [
         ("dev", ["--watch", "--codegen-out", "--port"]),
-        ("serve", ["--bind", "--workers"]),
+        ("serve", ["--bind", "--workers", "--backlog"]),
         ("codegen", ["--out"]),
     ],
 )

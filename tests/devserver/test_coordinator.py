@@ -119,7 +119,9 @@ def test_coordinator_syntax_error_keeps_old_code_then_recovers() -> None:
 
 
 def test_coordinator_module_level_error_restarts() -> None:
-    failed = ReloadFailed("shop/base.py:2: NameError: name 'x' is not defined", "tb", True)
+    failed = ReloadFailed(
+        "shop/base.py:2: NameError: name 'x' is not defined", "tb", needs_restart=True
+    )
     app, sent, out = run([(BASE, b"VALUE = x\n")], [failed, STARTED])
     assert [call[0] for call in app.calls] == ["reload", "restart"]
     assert "shop/base.py:2: NameError" in out
@@ -129,8 +131,8 @@ def test_coordinator_module_level_error_restarts() -> None:
 
 
 def test_coordinator_failed_restart_restarts_again_on_next_save() -> None:
-    failed = ReloadFailed("shop/base.py:1: RuntimeError: boom", "tb", True)
-    start_failed = StartFailed("shop/base.py:1: RuntimeError: boom", "tb", False)
+    failed = ReloadFailed("shop/base.py:1: RuntimeError: boom", "tb", needs_restart=True)
+    start_failed = StartFailed("shop/base.py:1: RuntimeError: boom", "tb", not_found=False)
     edits = [(BASE, b"raise RuntimeError('boom')\n"), (BASE, b"VALUE = 4\n")]
     app, sent, out = run(edits, [failed, start_failed, STARTED])
     assert [call[0] for call in app.calls] == ["reload", "restart", "restart"]

@@ -7,7 +7,10 @@ from devserver.graph import ImportGraph, ModuleSource, imported_names
 
 def graph(sources: dict[str, str], packages: frozenset[str] = frozenset()) -> ImportGraph:
     return ImportGraph.from_sources(
-        [ModuleSource(name, text.encode(), name in packages) for name, text in sources.items()]
+        [
+            ModuleSource(name, text.encode(), is_package=name in packages)
+            for name, text in sources.items()
+        ]
     )
 
 

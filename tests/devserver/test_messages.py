@@ -27,9 +27,9 @@ MESSAGES: list[Message] = [
     Shutdown(),
     Ready(12),
     Started(12, 101.5, ("sqlalchemy",), ("out/index.ts",)),
-    StartFailed("module 'x' not found", "", True),
+    StartFailed("module 'x' not found", "", not_found=True),
     ReloadDone(("shop.base",), 1.25, (), ""),
-    ReloadFailed("shop/base.py:3: NameError: x", "Traceback...", True),
+    ReloadFailed("shop/base.py:3: NameError: x", "Traceback...", needs_restart=True),
 ]
 
 

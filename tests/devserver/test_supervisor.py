@@ -8,8 +8,9 @@ import os
 import pytest
 
 from devserver import supervisor as supervisor_module
-from devserver.messages import StartFailed
-from devserver.supervisor import StartSpec, Supervisor, bind_socket
+from devserver.listener import bind_socket
+from devserver.messages import Start, StartFailed
+from devserver.supervisor import Supervisor
 from tests.devserver.devproc import alive, children_of
 
 
@@ -23,7 +24,7 @@ def test_supervisor_app_process_that_never_gets_ready_is_a_failed_start(
 
     async def main() -> object:
         with bind_socket("127.0.0.1", 0) as sock:
-            supervisor = Supervisor(sock, StartSpec("nosuch:app", (), "", ""))
+            supervisor = Supervisor(sock, Start("nosuch:app", (), "", ""))
             try:
                 return await asyncio.wait_for(supervisor.restart(), 20)
             finally:
