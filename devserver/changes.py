@@ -53,6 +53,38 @@ _KINDS = {
 }
 
 
+# Never watched for .py changes: environments, dependencies, VCS data, caches and
+# build output (build/ and dist/ hold copies of the sources a build step made).
+SKIPPED_DIRS = frozenset(
+    {
+        "__pycache__",
+        ".git",
+        ".hg",
+        ".venv",
+        "venv",
+        "node_modules",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        "build",
+        "dist",
+    }
+)
+
+
+def in_skipped_dir(path: Path, roots: Sequence[Path]) -> bool:
+    """True when ``path`` lies in a :data:`SKIPPED_DIRS` folder below its watched root.
+
+    Only the part below the root counts: a project that itself lives in a
+    folder called ``build`` is still watched.
+    """
+    for root in roots:
+        if path.is_relative_to(root):
+            return any(part in SKIPPED_DIRS for part in path.relative_to(root).parts[:-1])
+    return False
+
+
 class WatchfilesSource:
     """Changes of ``.py`` files under ``roots``, from watchfiles' Rust notifier.
 
@@ -73,6 +105,7 @@ class WatchfilesSource:
         step_ms: int = 5,
     ) -> None:
         self._notify = RustNotify([str(root) for root in roots], False, False, 300, True, False)
+        self._roots = [Path(root) for root in roots]
         self._stop = stop_event
         self._debounce = debounce_ms
         self._step = step_ms
@@ -92,6 +125,7 @@ class WatchfilesSource:
                     FileChange(_KINDS[watchfiles.Change(kind)], Path(path))
                     for kind, path in raw
                     if self._filter(watchfiles.Change(kind), path)
+                    and not in_skipped_dir(Path(path), self._roots)
                 )
                 if batch:
                     yield batch

@@ -16,11 +16,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from devserver.messages import (
     Channel,
     ChannelClosedError,
     Message,
+    Notify,
     Preload,
     Ready,
     ReloadDone,
@@ -131,7 +135,9 @@ class StartSpec:
     target: str
     watch_dirs: tuple[str, ...]
     codegen_out: str
-    notify_url: str
+    allowed_hosts: tuple[str, ...]
+    bound_host: str
+    request_log: bool
 
 
 class Supervisor:
@@ -185,9 +191,7 @@ class Supervisor:
             worker = await self._take_spare()
         except (ChannelClosedError, OSError) as exc:
             return StartFailed(f"could not start an app process: {exc}", "", not_found=False)
-        start = Start(
-            self.spec.target, self.spec.watch_dirs, self.spec.codegen_out, self.spec.notify_url
-        )
+        start = Start(**dataclasses.asdict(self.spec))
         try:
             reply = await worker.request(start)
         except ChannelClosedError as exc:
@@ -216,6 +220,16 @@ class Supervisor:
         self.warm_spare()
         ms = (time.perf_counter() - began) * 1000
         return Started(reply.pid, ms, reply.preload, reply.codegen, reply.codegen_error)
+
+    async def notify(self, payload: dict[str, Any]) -> bool:
+        """Have the serving app process send ``payload`` to the browsers; False if none serves."""
+        if self.active is None:
+            return False
+        try:
+            await self.active.channel.send(Notify(orjson.dumps(payload).decode()))
+        except ChannelClosedError:
+            return False
+        return True
 
     def _retire(self, old: WorkerHandle) -> None:
         # The new process already serves: let the old one finish in-flight
