@@ -39,16 +39,23 @@ def printable(raw: bytes) -> str:
     return raw.decode("ascii", "backslashreplace").encode("unicode_escape").decode("ascii")
 
 
+def request_path(scope: Scope) -> bytes:
+    """The path as the client sent it (percent-encoded, without the query)."""
+    raw = scope.get("raw_path")
+    return bytes(raw) if raw else str(scope.get("path", "")).encode("utf-8")
+
+
 class RequestLog:
     """Writes ``METHOD PATH STATUS MS`` lines to ``out`` (stdout by default)."""
 
     def __init__(self, out: Callable[[], TextIO] = lambda: sys.stdout) -> None:
         self._out = out
 
-    def line(self, method: str, path: str, status: int, ms: float) -> None:
+    def line(self, method: str, path: str, status: int, ms: float, *, note: str = "") -> None:
         """One request's line (status 0: the client went away before an answer)."""
         shown = str(status) if status else "---"
-        print(f"belay: {method} {path} {shown} {ms:.0f} ms", file=self._out(), flush=True)
+        text = f"belay: {method} {path} {shown} {ms:.0f} ms{note}"
+        print(text, file=self._out(), flush=True)
 
 
 class DevFront:
@@ -67,6 +74,10 @@ class DevFront:
         host = header(scope, b"host")
         if not self.notifier.hosts.allows_host(host):
             await self._refuse(kind, host or "", send)
+            if self.log is not None:
+                method = scope.get("method", "WEBSOCKET")
+                note = f" (Host {printable((host or '').encode('latin-1'))} refused)"
+                self.log.line(method, printable(request_path(scope)), 403, 0, note=note)
             return
         path = scope.get("path", "")
         if kind == "websocket" and path == NOTIFY_PATH:
@@ -91,10 +102,9 @@ class DevFront:
         try:
             await self.app(scope, receive, watch)
         finally:
-            path = scope.get("raw_path") or scope.get("path", "").encode()
             if not (status == 404 and scope.get("path") == "/favicon.ico"):
                 ms = (time.perf_counter() - began) * 1000
-                log.line(scope.get("method", "GET"), printable(path), status, ms)
+                log.line(scope.get("method", "GET"), printable(request_path(scope)), status, ms)
 
     async def _refuse(self, kind: str, host: str, send: Any) -> None:
         body = forbidden_host_body(host)

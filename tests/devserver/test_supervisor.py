@@ -23,7 +23,8 @@ def test_supervisor_app_process_that_never_gets_ready_is_a_failed_start(
 
     async def main() -> object:
         with bind_socket("127.0.0.1", 0) as sock:
-            supervisor = Supervisor(sock, StartSpec("nosuch:app", (), "", ""))
+            spec = StartSpec("nosuch:app", (), "", (), "127.0.0.1", request_log=False)
+            supervisor = Supervisor(sock, spec)
             try:
                 return await asyncio.wait_for(supervisor.restart(), 20)
             finally:
