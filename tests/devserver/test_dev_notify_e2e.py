@@ -30,6 +30,7 @@ pytest.importorskip("websockets")
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -180,11 +181,13 @@ def test_notify_websocket_accepts_only_the_apps_own_origins(dev: DevProcess) -> 
     port = dev.url.rsplit(":", 1)[1]
     for origin in ["https://attacker.example", "null", "http://dev.test.attacker.example"]:
         with pytest.raises(InvalidStatus) as refused:
-            connect(ws_url(dev), origin=origin, open_timeout=5)  # type: ignore[arg-type]
+            connect(ws_url(dev), origin=Origin(origin), open_timeout=5)
         assert refused.value.response.status_code == 403, origin
-    for allowed in [f"http://127.0.0.1:{port}", "http://localhost:5173", "http://dev.test", None]:
-        with connect(ws_url(dev), origin=allowed, open_timeout=5) as client:  # type: ignore[arg-type]
-            assert receive(client)["type"] == "hello", allowed
+    allowed = [f"http://127.0.0.1:{port}", "http://localhost:5173", "http://dev.test"]
+    for own in [*allowed, None]:
+        header = None if own is None else Origin(own)
+        with connect(ws_url(dev), origin=header, open_timeout=5) as client:
+            assert receive(client)["type"] == "hello", own
 
 
 def test_reload_messages_carry_project_relative_paths(dev: DevProcess, project: Path) -> None:

@@ -103,5 +103,7 @@ def test_snippet_reconnects_to_a_restarted_server_and_reloads() -> None:
         with running_server(second_app, port=server.port, graceful_timeout=0.1):
             out = finish(proc)  # it reconnects on the same port; the new server says reload
     finally:
-        finish(proc)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
     assert out == ["RELOAD"]
