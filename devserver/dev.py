@@ -66,6 +66,17 @@ async def keep_serving(supervisor: Supervisor, coordinator: ReloadCoordinator) -
             await coordinator.recover(f"the app process {worker.pid} exited with code {code}")
 
 
+def exposure_warning(host: str) -> str:
+    """The warning for binding ``host`` ("" for a loopback address)."""
+    if is_loopback_host(host):
+        return ""
+    return (
+        f"warning: listening on {host}, not only on this machine: anyone on your network "
+        "can call your actions and read debug tracebacks. Use --host 127.0.0.1 unless "
+        "you need this."
+    )
+
+
 def bind_app_socket(options: DevOptions, console: Console) -> socket.socket | None:
     """The app's listening socket, or None (reported) when the port is taken."""
     try:
@@ -163,12 +174,9 @@ class DevSession:
             self.console.line(f"browsers reload when {', '.join(self.options.reload_on)} change")
         snippet = f'<script src="{SNIPPET_PATH}"></script>'
         self.console.line(f"browser reload: {snippet} ({self.notify_url})")
-        if not is_loopback_host(self.options.host):
-            self.console.line(
-                f"warning: listening on {self.options.host}, not only on this machine: anyone "
-                "on your network can call your actions and read debug tracebacks. "
-                "Use --host 127.0.0.1 unless you need this."
-            )
+        warning = exposure_warning(self.options.host)
+        if warning:
+            self.console.line(warning)
 
     async def close(self) -> None:
         """Stop the watchers and the reload loop, then every process."""

@@ -89,3 +89,13 @@ def test_origin(origin: str | None, host: str, allowed: bool) -> None:
 )
 def test_is_loopback_host(host: str, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback
+
+
+def test_binding_beyond_loopback_warns() -> None:
+    from devserver.dev import exposure_warning
+
+    assert exposure_warning("127.0.0.1") == ""
+    assert exposure_warning("localhost") == ""
+    warning = exposure_warning("0.0.0.0")
+    assert warning.startswith("warning: listening on 0.0.0.0")
+    assert "network" in warning
