@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from devserver.dev import exposure_warning
 from devserver.hosts import HostPolicy, host_name, is_loopback_host
 
 LOCAL = HostPolicy.build("127.0.0.1")
@@ -92,8 +93,6 @@ def test_is_loopback_host(host: str, loopback: bool) -> None:
 
 
 def test_binding_beyond_loopback_warns() -> None:
-    from devserver.dev import exposure_warning
-
     assert exposure_warning("127.0.0.1") == ""
     assert exposure_warning("localhost") == ""
     warning = exposure_warning("0.0.0.0")
