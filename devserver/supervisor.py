@@ -103,6 +103,9 @@ async def spawn_worker(listen: socket.socket) -> WorkerHandle:
             "--control-fd",
             str(theirs.fileno()),
             pass_fds=(listen.fileno(), theirs.fileno()),
+            # Its own process group: a terminal's Ctrl-C goes to belay dev alone (which
+            # stops everything), not into a spare still importing (a KeyboardInterrupt).
+            process_group=0,
         )
     finally:
         theirs.close()

@@ -313,9 +313,12 @@ def test_ctrl_c_with_open_streams_and_sockets_exits_cleanly(tmp_path: Path) -> N
             idle = stack.enter_context(httpx.Client())
             idle.get(dev.url + f"{API}/render", headers=PAGE)  # a kept-alive idle connection
             assert got_ticks.wait(10)
-            # Ctrl-C in a terminal signals the whole foreground group: belay dev and its children.
-            for pid in [dev.proc.pid, *children_of(dev.proc.pid)]:
-                os.kill(pid, signal.SIGINT)
+            # Ctrl-C in a terminal signals belay dev's whole process group.
+            group = os.getpgid(dev.proc.pid)
+            for pid in [*children_of(dev.proc.pid), dev.proc.pid]:
+                with contextlib.suppress(ProcessLookupError):  # a spare may just have exited
+                    if os.getpgid(pid) == group:
+                        os.kill(pid, signal.SIGINT)
             code = dev.proc.wait(15)
     finally:
         dev.stop()
