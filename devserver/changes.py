@@ -54,11 +54,44 @@ _KINDS = {
 }
 
 
+# Never watched for .py changes: environments, dependencies, VCS data, caches and
+# build output (build/ and dist/ hold copies of the sources a build step made).
+SKIPPED_DIRS = frozenset(
+    {
+        "__pycache__",
+        ".git",
+        ".hg",
+        ".venv",
+        "venv",
+        "node_modules",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        "build",
+        "dist",
+    }
+)
+
+
+def in_skipped_dir(path: Path, roots: Sequence[Path]) -> bool:
+    """True when ``path`` lies in a :data:`SKIPPED_DIRS` folder below its watched root.
+
+    Only the part below the root counts: a project that itself lives in a
+    folder called ``build`` is still watched.
+    """
+    for root in roots:
+        if path.is_relative_to(root):
+            return any(part in SKIPPED_DIRS for part in path.relative_to(root).parts[:-1])
+    return False
+
+
 class WatchfilesSource:
     """Changes of ``.py`` files under ``roots``, from watchfiles' Rust notifier.
 
-    This is the one place that uses watchfiles' ``RustNotify`` (the engine
-    under its public ``awatch``) instead of ``awatch``: ``awatch`` creates its
+    This and ``assets.AssetWatch`` (``--reload-on``) are the places that use
+    watchfiles' ``RustNotify`` (the engine under its public ``awatch``)
+    instead of ``awatch``: ``awatch`` creates its
     notifier on the first iteration, but the dev server takes its content-hash
     baseline right after this constructor and only iterates once the app
     process serves, so a save in between would be lost. Creating the notifier
@@ -86,6 +119,7 @@ class WatchfilesSource:
             recursive=True,
             ignore_permission_denied=False,  # an unreadable watched dir is an error to show
         )
+        self._roots = [Path(root) for root in roots]
         # One bounded wait in a worker thread per call; 1 s timeouts let a
         # cancelled watch (Ctrl-C) end within a second.
         self._watch = functools.partial(
@@ -109,6 +143,7 @@ class WatchfilesSource:
                     FileChange(_KINDS[watchfiles.Change(kind)], Path(path))
                     for kind, path in raw
                     if self._filter(watchfiles.Change(kind), path)
+                    and not in_skipped_dir(Path(path), self._roots)
                 )
                 if batch:
                     yield batch

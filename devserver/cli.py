@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="belay", description="Belay: serve, develop and generate clients for RPC apps."
     )
+    parser.add_argument("--version", action="version", version=f"belay {belay_version()}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="{dev,serve,codegen}")
 
     dev = verbs.add_parser(
@@ -34,10 +35,26 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     dev.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     dev.add_argument(
-        "--notify-port",
-        type=int,
-        default=0,
-        help="port of the browser-reload websocket (default: any free port)",
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this Host name (repeatable; '.example.test' allows "
+        "its subdomains too). Always allowed: localhost, 127.0.0.1, [::1] and --host",
+    )
+    dev.add_argument(
+        "--reload-on",
+        action="append",
+        default=[],
+        metavar="PATH_OR_GLOB",
+        help="reload browsers when these frontend files change, e.g. static/ or "
+        "'frontend/dist/*.js' (repeatable)",
+    )
+    dev.add_argument(
+        "--no-request-log",
+        dest="request_log",
+        action="store_false",
+        help="do not print a line per request",
     )
     dev.add_argument(
         "--watch",
@@ -83,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def belay_version() -> str:
+    """The installed ``belay-rpc`` distribution's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("belay-rpc")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def fail(message: str) -> int:
     """Print a one-line error and return the usage exit code."""
     print(f"belay: error: {message}", file=sys.stderr, flush=True)
@@ -102,9 +129,11 @@ def run_dev_verb(args: argparse.Namespace) -> int:
         target=target,
         host=args.host,
         port=args.port,
-        notify_port=args.notify_port,
         watch=tuple(watch),
         codegen_out=str(Path(args.codegen_out).resolve()) if args.codegen_out else "",
+        allowed_hosts=tuple(args.allowed_host),
+        reload_on=tuple(args.reload_on),
+        request_log=args.request_log,
     )
     return asyncio.run(run_dev(options))
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from devserver.assets import project_path
 from devserver.changes import ChangeFilter, ChangeSource, FileChange, drop_stale_bytecode
 from devserver.console import Console
 from devserver.messages import (
@@ -123,7 +124,8 @@ class ReloadCoordinator:
         self.dirty = False
         self.console.restarted(result.ms, result.pid)
         self.console.codegen(result.codegen, result.codegen_error)
-        files = tuple(str(path) for path in paths)
+        cwd = Path.cwd()
+        files = tuple(project_path(path, cwd) for path in paths)
         await self.notify(reload_message((), result.codegen, restart=True, files=files))
         return True
 

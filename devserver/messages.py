@@ -1,8 +1,9 @@
 """The supervisor <-> app process protocol: frozen dataclasses as JSON lines.
 
 Supervisor to app process: :class:`Preload`, :class:`Start`, :class:`ReloadModules`,
-:class:`Shutdown`. App process to supervisor: :class:`Ready` (a warm spare is
-waiting), :class:`Started` / :class:`StartFailed` (answers ``Start``),
+:class:`Notify` (no reply), :class:`Shutdown`. App process to supervisor:
+:class:`Ready` (a warm spare is waiting), :class:`Started` / :class:`StartFailed`
+(answers ``Start``),
 :class:`ReloadDone` / :class:`ReloadFailed` (answers ``ReloadModules``).
 A restart is not a message: the supervisor promotes its warm spare with ``Start``
 and kills the old process.
@@ -31,7 +32,10 @@ class Start:
     target: str
     watch_dirs: tuple[str, ...]
     codegen_out: str
-    notify_url: str
+    allowed_hosts: tuple[str, ...]
+    bound_host: str
+    _: KW_ONLY
+    request_log: bool = True
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,13 @@ class ReloadModules:
     """These source files changed (already syntax-checked and content-compared)."""
 
     paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Send this JSON text to every browser connected to the notify websocket (no reply)."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,7 @@ Message = (
     Preload
     | Start
     | ReloadModules
+    | Notify
     | Shutdown
     | Ready
     | Started
@@ -117,6 +129,7 @@ _TYPES: dict[str, type[Message]] = {
         Preload,
         Start,
         ReloadModules,
+        Notify,
         Shutdown,
         Ready,
         Started,

@@ -15,11 +15,15 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from devserver.messages import (
     Channel,
     ChannelClosedError,
     Message,
+    Notify,
     Preload,
     Ready,
     ReloadDone,
@@ -87,6 +91,9 @@ async def spawn_worker(listen: socket.socket) -> WorkerHandle:
             "--control-fd",
             str(theirs.fileno()),
             pass_fds=(listen.fileno(), theirs.fileno()),
+            # Its own process group: a terminal's Ctrl-C goes to belay dev alone (which
+            # stops everything), not into a spare still importing (a KeyboardInterrupt).
+            process_group=0,
         )
     finally:
         theirs.close()
@@ -191,6 +198,16 @@ class Supervisor:
         self.warm_spare()
         ms = (time.perf_counter() - began) * 1000
         return Started(reply.pid, ms, reply.preload, reply.codegen, reply.codegen_error)
+
+    async def notify(self, payload: dict[str, Any]) -> bool:
+        """Have the serving app process send ``payload`` to the browsers; False if none serves."""
+        if self.active is None:
+            return False
+        try:
+            await self.active.channel.send(Notify(orjson.dumps(payload).decode()))
+        except ChannelClosedError:
+            return False
+        return True
 
     def _retire(self, old: WorkerHandle) -> None:
         # The new process already serves: let the old one finish in-flight

@@ -16,15 +16,12 @@ from typing import Any
 
 ASGIApp = Any  # the ASGI boundary
 
-SNIPPET_PATH = "/__belay/dev.js"
-
 
 class AppSwapper:
-    """Forwards every request to the current app; serves the browser snippet."""
+    """Forwards every request to the current app."""
 
-    def __init__(self, app: ASGIApp, *, snippet: bytes = b"") -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._runner = LifespanRunner(app)
-        self._snippet = snippet
         self._lifespan_started = False
         self._retired: set[asyncio.Task[None]] = set()
         self.started = asyncio.Event()
@@ -49,9 +46,6 @@ class AppSwapper:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        if scope["type"] == "http" and scope["path"] == SNIPPET_PATH and self._snippet:
-            await self._send_snippet(send)
-            return
         runner = self._runner
         if runner.state:
             scope = {**scope, "state": dict(runner.state)}
@@ -72,15 +66,6 @@ class AppSwapper:
         if message["type"] == "lifespan.shutdown":
             await self._runner.shutdown()
             await send({"type": "lifespan.shutdown.complete"})
-
-    async def _send_snippet(self, send: Any) -> None:
-        headers = [
-            (b"content-type", b"text/javascript; charset=utf-8"),
-            (b"cache-control", b"no-store"),
-            (b"content-length", str(len(self._snippet)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": self._snippet})
 
 
 class LifespanStartupError(Exception):

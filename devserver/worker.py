@@ -24,14 +24,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from devserver.clientgen import run_codegen
 from devserver.console import describe_error, format_details
 from devserver.errorpage import DevErrorMiddleware, StartupErrorApp, enable_debug
+from devserver.front import DevFront, RequestLog
+from devserver.hosts import HostPolicy
 from devserver.listener import hypercorn_config
 from devserver.messages import (
     Channel,
     ChannelClosedError,
     Message,
+    Notify,
     Preload,
     Ready,
     ReloadDone,
@@ -42,9 +47,9 @@ from devserver.messages import (
     Started,
     StartFailed,
 )
+from devserver.notify import Notifier
 from devserver.reloader import ModuleReloader
 from devserver.rpcapps import close_streams
-from devserver.snippet import snippet_source
 from devserver.swapper import AppSwapper
 from devserver.target import Target, TargetError, import_target, put_cwd_first
 
@@ -108,6 +113,8 @@ class AppProcess:
         self.reloader: ModuleReloader | None = None
         self.raw_app: object = None
         self.swapper: Any = None
+        self.notifier: Notifier | None = None
+        self._broadcasts: set[asyncio.Task[int]] = set()
         self.stop = asyncio.Event()
         self.server: asyncio.Task[None] | None = None
 
@@ -130,6 +137,11 @@ class AppProcess:
             await self.channel.send(await self.start_app(message))
         elif isinstance(message, ReloadModules):
             await self.channel.send(await self.reload(message))
+        elif isinstance(message, Notify) and self.notifier is not None:
+            # In a task: a slow browser must not hold up the next control message.
+            task = asyncio.create_task(self.notifier.broadcast(orjson.loads(message.text)))
+            self._broadcasts.add(task)
+            task.add_done_callback(self._broadcasts.discard)
 
     async def start_app(self, start: Start) -> Started | StartFailed:
         """Import and serve the user's app."""
@@ -139,7 +151,7 @@ class AppProcess:
         roots = [Path(d) for d in start.watch_dirs]
         self.reloader = ModuleReloader(roots)
         put_cwd_first()
-        snippet = snippet_source(start)
+        self.notifier = Notifier(HostPolicy.build(start.bound_host, start.allowed_hosts))
         try:
             self.raw_app = import_target(self.target)
         except TargetError as exc:
@@ -152,20 +164,20 @@ class AppProcess:
                 not_found=False,
                 serving=True,
             )
-            error_app = StartupErrorApp(exc, roots=roots, live_reload=bool(snippet))
-            problem = await self.serve_app(error_app, snippet)
+            error_app = StartupErrorApp(exc, roots=roots, live_reload=True)
+            problem = await self.serve_app(error_app)
             return failed if problem is None else problem
         self.reloader.graph()  # warm the path and AST caches before the first save
-        problem = await self.serve_app(self.prepare(self.raw_app), snippet)
+        problem = await self.serve_app(self.prepare(self.raw_app))
         if problem is not None:
             return problem
         codegen, codegen_error = self.codegen()
         ms = (time.perf_counter() - began) * 1000
         return Started(os.getpid(), ms, third_party_packages(), codegen, codegen_error)
 
-    async def serve_app(self, app: Any, snippet: bytes) -> StartFailed | None:
+    async def serve_app(self, app: Any) -> StartFailed | None:
         """Start hypercorn serving ``app``; wait for its lifespan startup."""
-        self.swapper = AppSwapper(app, snippet=snippet)
+        self.swapper = AppSwapper(app)
         self.server = asyncio.create_task(self.serve())
         started = asyncio.ensure_future(self.swapper.started.wait())
         await asyncio.wait({started, self.server}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
@@ -183,7 +195,7 @@ class AppProcess:
             app,
             roots=self.reloader.roots,
             on_error=self.report_error,
-            live_reload=self.start is not None and bool(self.start.notify_url),
+            live_reload=True,
         )
 
     def report_error(self, exc: BaseException) -> None:
@@ -199,7 +211,11 @@ class AppProcess:
         config = hypercorn_config(
             [f"fd://{self.listen_fd}"], access_log=False, graceful_timeout=0.2, loglevel="WARNING"
         )
-        await serve(self.swapper, config, shutdown_trigger=self.stop.wait)
+        assert self.notifier is not None
+        assert self.start is not None
+        log = RequestLog() if self.start.request_log else None
+        front = DevFront(self.swapper, self.notifier, log=log)
+        await serve(front, config, shutdown_trigger=self.stop.wait)  # type: ignore[arg-type]
 
     async def reload(self, message: ReloadModules) -> ReloadDone | ReloadFailed:
         """Reload in place and swap in the re-resolved app."""
@@ -242,6 +258,8 @@ class AppProcess:
         """Stop hypercorn; open RPC streams are closed first so their cleanups run."""
         asyncio.get_running_loop().set_exception_handler(quiet_cancellations)
         close_streams(self.raw_app)
+        if self.notifier is not None:
+            await self.notifier.close_all()
         self.stop.set()
         if self.server is not None:
             with contextlib.suppress(Exception, asyncio.TimeoutError):

@@ -83,7 +83,7 @@ def test_readme_every_block_has_a_known_language() -> None:
 
 def test_readme_live_reload_tag_is_what_belay_dev_serves() -> None:
     from devserver.errorpage import LIVE_RELOAD_TAG
-    from devserver.swapper import SNIPPET_PATH
+    from devserver.notify import SNIPPET_PATH
 
     (tag,) = blocks("html")
     assert tag.strip() == LIVE_RELOAD_TAG
@@ -114,6 +114,11 @@ def test_readme_commands_exist_and_parse() -> None:
             script = ROOT / words[0]
             assert script.is_file(), line
             assert os.access(script, os.X_OK), line
+        elif words[0] == "pip":
+            assert words[1] == "install", line
+            assert any("belay" in word for word in words[2:]), line
+        elif words[1:] == ["--version"]:
+            assert words[0] == "belay", line
         else:
             assert words[0] == "belay", line
             parsed = parser.parse_args(words[1:])

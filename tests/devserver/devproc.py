@@ -62,10 +62,10 @@ def wait_until(check: Callable[[], object], timeout: float, what: str) -> object
 class DevProcess:
     """``belay dev`` running in ``cwd``; ``.url`` once it serves."""
 
-    def __init__(self, cwd: Path, args: Sequence[str]) -> None:
+    def __init__(self, cwd: Path, args: Sequence[str], *, port: int = 0) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [*BELAY, "dev", *args, "--port", "0"],
+            [*BELAY, "dev", *args, "--port", str(port)],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,

@@ -127,7 +127,18 @@ def test_coordinator_module_level_error_restarts() -> None:
     assert "shop/base.py:2: NameError" in out
     assert "restarted the app process in 120 ms (pid 4242)" in out
     assert sent[0]["restart"] is True
-    assert sent[0]["files"] == [str(BASE)]
+    assert sent[0]["files"] == ["base.py"]  # never an absolute path; outside the cwd: the name
+
+
+def test_coordinator_restart_message_paths_are_project_relative(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir("/")  # the project root, as far as paths go: /project/shop/base.py
+    failed = ReloadFailed(
+        "shop/base.py:2: NameError: name 'x' is not defined", "tb", needs_restart=True
+    )
+    _, sent, _ = run([(BASE, b"VALUE = x\n")], [failed, STARTED])
+    assert sent[0]["files"] == ["project/shop/base.py"]
 
 
 def test_coordinator_failed_restart_restarts_again_on_next_save() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from devserver.messages import (
     Message,
+    Notify,
     Preload,
     ProtocolError,
     Ready,
@@ -22,7 +23,8 @@ from devserver.messages import (
 
 MESSAGES: list[Message] = [
     Preload(("starlette", "pydantic")),
-    Start("shop.app:app", ("/p/shop",), "", "ws://127.0.0.1:1/ws"),
+    Start("shop.app:app", ("/p/shop",), "", ("dev.test",), "127.0.0.1", request_log=False),
+    Notify('{"type": "reload", "modules": ["shop.base"]}'),
     ReloadModules(("/p/shop/base.py",)),
     Shutdown(),
     Ready(12),

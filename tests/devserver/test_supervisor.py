@@ -24,7 +24,8 @@ def test_supervisor_app_process_that_never_gets_ready_is_a_failed_start(
 
     async def main() -> object:
         with bind_socket("127.0.0.1", 0) as sock:
-            supervisor = Supervisor(sock, Start("nosuch:app", (), "", ""))
+            start = Start("nosuch:app", (), "", (), "127.0.0.1", request_log=False)
+            supervisor = Supervisor(sock, start)
             try:
                 return await asyncio.wait_for(supervisor.restart(), 20)
             finally:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from devserver.swapper import SNIPPET_PATH, AppSwapper
+from devserver.swapper import AppSwapper
 
 pytestmark = pytest.mark.anyio
 
@@ -41,7 +41,7 @@ async def drive_lifespan(swapper: AppSwapper) -> tuple[Any, Any]:
 
 async def test_swapper_swaps_with_lifespan() -> None:
     events: list[str] = []
-    swapper = AppSwapper(make_app("old", events), snippet=b"// js")
+    swapper = AppSwapper(make_app("old", events))
     (to_app, from_app), (from_server, to_server) = await drive_lifespan(swapper)
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=swapper), base_url="http://t")
@@ -54,9 +54,6 @@ async def test_swapper_swaps_with_lifespan() -> None:
 
             await swapper.swap(make_app("new", events))
             assert (await http.get("/")).text == "new:new"
-            snippet = await http.get(SNIPPET_PATH)
-            assert snippet.text == "// js"
-            assert snippet.headers["content-type"].startswith("text/javascript")
 
             await to_app.send({"type": "lifespan.shutdown"})
             assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"
