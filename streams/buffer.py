@@ -43,11 +43,6 @@ class ItemBuffer:
         self._watcher: anyio.CancelScope | None = None
         self.finished: Finished | None = None
 
-    @property
-    def outstanding(self) -> int:
-        """Items pulled from the generator that ``send`` has not accepted yet."""
-        return self._outstanding
-
     async def wait_room(self) -> None:
         """Pump side: return once another item may be pulled."""
         while self._outstanding >= self._limit:

@@ -10,15 +10,11 @@ import anyio.lowlevel
 import orjson
 import pytest
 
-from streams import (
-    END_FRAME,
-    ErrorPayload,
-    EventStream,
-    StreamRegistry,
-    StreamSettings,
-    frame_data,
-    tracked,
-)
+from streams import tracked
+from streams.framing import END_FRAME, frame_data
+from streams.registry import StreamRegistry
+from streams.response import EventStream
+from streams.settings import ErrorPayload, StreamSettings
 from tests.streams.peer import Peer, parse_events
 
 pytestmark = pytest.mark.anyio
