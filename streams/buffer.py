@@ -92,11 +92,11 @@ async def pump(source: AsyncIterator[object], buffer: ItemBuffer) -> None:
 
     Only this task advances the generator, and nothing cancels a pending
     ``__anext__`` except the end of the whole stream: a cancellation delivered
-    into a pending ``anext()`` kills the generator for good. It yields to the loop whenever the buffer is full and
-    at least every ``PUMP_SLICE`` seconds, so a generator that never awaits can
-    neither starve other tasks nor escape cancellation. It does not yield after
-    every item: handing each item to the writer alone defeats coalescing
-    (measured: 11k instead of 200k+ events/s).
+    into a pending ``anext()`` kills the generator for good. It yields to the
+    loop whenever the buffer is full and at least every ``PUMP_SLICE`` seconds,
+    so a generator that never awaits can neither starve other tasks nor escape
+    cancellation. It does not yield after every item: handing each item to the
+    writer alone defeats coalescing (measured: 11k instead of 200k+ events/s).
     """
     clock = time.monotonic
     deadline = clock() + PUMP_SLICE

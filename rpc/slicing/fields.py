@@ -170,4 +170,3 @@ def _reads_info(schema: object) -> bool:
         elif isinstance(item, list | tuple):
             stack.extend(item)
     return False
-
