@@ -112,8 +112,8 @@ class Dispatcher:
         cleanup = RequestCleanup()
 
         async def run() -> bytes:
-            request_scope = await self._action_scope(action, headers, scope, receive, cleanup)
-            page = self._page_render(action, controller, request_scope, headers)
+            request_scope = await self._read_request(action, headers, scope, receive, cleanup)
+            page = self._locate_page(action, controller, request_scope, headers)
             result = await self._call(action, request_scope)
             passthrough = self._dump_result(action, result)
             if page is None:
@@ -143,7 +143,7 @@ class Dispatcher:
         cleanup = RequestCleanup()
 
         async def run() -> EventStream:
-            request_scope = await self._action_scope(action, headers, scope, receive, cleanup)
+            request_scope = await self._read_request(action, headers, scope, receive, cleanup)
             source = await self._call(action, request_scope)
             return self._event_stream(stream, source, cleanup, cors)
 
@@ -196,7 +196,7 @@ class Dispatcher:
             await _finish(cleanup, exc)
             raise
 
-    async def _action_scope(
+    async def _read_request(
         self,
         action: ActionRuntime,
         headers: Headers,
@@ -209,7 +209,7 @@ class Dispatcher:
         body = await self._read_body(action, headers, receive)
         return self._request_scope(scope, receive, cleanup, body)
 
-    def _page_render(
+    def _locate_page(
         self,
         action: ActionRuntime,
         controller: ControllerRuntime,
