@@ -52,7 +52,7 @@ class ServingSettings:
     max_body_size: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built on every sideeffect, and frozen init costs more
 class PageRender:
     """The page a sideeffect re-renders: its scope and its already validated values."""
 
@@ -114,7 +114,8 @@ class Dispatcher:
         async def run() -> bytes:
             request_scope = await self._read_request(action, headers, scope, receive, cleanup)
             page = self._locate_page(action, controller, request_scope, headers)
-            result = await self._call(action, request_scope)
+            kwargs = await bind_arguments(action.plan, request_scope)
+            result = await call_plan(action.plan, kwargs)
             passthrough = self._dump_result(action, result)
             if page is None:
                 return orjson.dumps({"passthrough": passthrough})
@@ -144,7 +145,8 @@ class Dispatcher:
 
         async def run() -> EventStream:
             request_scope = await self._read_request(action, headers, scope, receive, cleanup)
-            source = await self._call(action, request_scope)
+            kwargs = await bind_arguments(action.plan, request_scope)
+            source = await call_plan(action.plan, kwargs)
             return self._event_stream(stream, source, cleanup, cors)
 
         return await self._attempt(run, cleanup, scope, send, cors)
@@ -227,11 +229,6 @@ class Dispatcher:
         page_scope = request_scope.for_page(page.query, page.path)
         values = validate_values(self._render_plan(controller, action), page_scope)
         return PageRender(scope=page_scope, values=values)
-
-    @staticmethod
-    async def _call(action: ActionRuntime, request_scope: RequestScope) -> Any:
-        kwargs = await bind_arguments(action.plan, request_scope)
-        return await call_plan(action.plan, kwargs)
 
     async def preflight(self, scope: Scope, send: Send) -> None:
         try:
