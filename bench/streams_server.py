@@ -28,7 +28,10 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from rpc import ControllerBase, RPCApp, passthrough
-from streams import ErrorPayload, EventStream, StreamRegistry, shutdown_trigger
+from streams import shutdown_trigger
+from streams.registry import StreamRegistry
+from streams.response import EventStream
+from streams.settings import ErrorPayload
 
 
 class Tick(BaseModel):

@@ -1,11 +1,15 @@
-"""Belay's RPC layer: controllers, typed actions, dependencies, errors, the ASGI app."""
+"""Belay's RPC layer: controllers, typed actions, dependencies, errors, the ASGI app.
+
+``tracked`` and ``LastEventId`` come from ``streams`` and are re-exported here,
+so an app needs one import for its streaming actions.
+"""
 
 from rpc.actions import passthrough, sideeffect
 from rpc.app import RPCApp
-from rpc.binding import DeclarationError
 from rpc.controller import ControllerBase, FieldRef, RenderBase
 from rpc.dependencies import Depends
-from rpc.errors import APIException
+from rpc.errors import APIException, DeclarationError
+from streams import LastEventId, tracked
 
 __all__ = [
     "APIException",
@@ -13,8 +17,10 @@ __all__ = [
     "DeclarationError",
     "Depends",
     "FieldRef",
+    "LastEventId",
     "RPCApp",
     "RenderBase",
     "passthrough",
     "sideeffect",
+    "tracked",
 ]

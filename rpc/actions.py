@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from rpc.controller import FieldRef
-from rpc.errors import APIException
+from rpc.errors import APIException, qualified_name
 from rpc.specs import ActionKind
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,7 +119,7 @@ def _attach(function: Any, options: ActionOptions) -> Any:
 
 
 def _check_callable(fn: Any, options: ActionOptions) -> None:
-    name = getattr(fn, "__qualname__", repr(fn))
+    name = qualified_name(fn)
     if not callable(fn):
         raise TypeError(f"@{options.kind.value} must decorate a function, got {fn!r}")
     if inspect.isgeneratorfunction(fn):

@@ -9,14 +9,14 @@ import anyio
 from starlette.types import Receive, Scope, Send
 
 from rpc.assembly import ControllerRuntime, build_controller
-from rpc.binding import DeclarationError
 from rpc.controller import ControllerBase
-from rpc.errors import HTTPError
+from rpc.errors import DeclarationError, HTTPError, qualified_name
 from rpc.handlers import Dispatcher, ServingSettings
 from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
-from streams import StreamRegistry, StreamSettings
+from streams.registry import StreamRegistry
+from streams.settings import StreamSettings
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 SHUTDOWN_CLOSE_TIMEOUT = 5.0  # seconds open streams get to run their cleanup at shutdown
@@ -62,9 +62,7 @@ class RPCApp:
             raise ValueError(f"max_body_size must be positive, got {max_body_size!r}")
         self.prefix = prefix
         stream_settings = StreamSettings(ping_interval=ping_interval, send_timeout=send_timeout)
-        self._settings = ServingSettings(
-            debug=debug, max_body_size=max_body_size, stream_settings=stream_settings
-        )
+        self._settings = ServingSettings(debug=debug, max_body_size=max_body_size)
         self.stream_registry = StreamRegistry(max_streams=max_streams)
         self._overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         resolver = self._resolver = DependencyResolver(self._overrides)
@@ -126,7 +124,14 @@ class RPCApp:
                     )
                 if method != "POST":
                     raise HTTPError(405, "actions are called with POST", headers={"Allow": "POST"})
-                await dispatcher.action(runtime, controller, scope, receive, send)
+                if runtime.stream is None:
+                    await dispatcher.action(runtime, controller, scope, receive, send)
+                else:
+                    stream = await dispatcher.open_stream(
+                        runtime, runtime.stream, scope, receive, send
+                    )
+                    if stream is not None:
+                        await stream(scope, receive, send)
         except HTTPError as exc:
             await dispatcher.send_error(exc, scope, send)  # with CORS headers for listed origins
 
@@ -174,9 +179,8 @@ def _build_all(
             second = type(controller)
             raise DeclarationError(
                 f"two controllers have the id {controller_id!r}: "
-                f"{first.__module__}.{first.__qualname__} and "
-                f"{second.__module__}.{second.__qualname__}; controller ids are class names "
-                f"and must be unique"
+                f"{qualified_name(first)} and {qualified_name(second)}; "
+                f"controller ids are class names and must be unique"
             )
         built[controller_id] = build_controller(
             controller, resolver=resolver, stream_settings=stream_settings

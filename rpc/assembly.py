@@ -22,15 +22,15 @@ import orjson
 from pydantic import BaseModel, TypeAdapter
 
 from rpc.actions import ActionOptions, action_options
-from rpc.binding import CallPlan, DeclarationError, plan_call, qualified_name, resolved_hints
+from rpc.binding import CallPlan, plan_call, resolved_hints
 from rpc.controller import ControllerBase, FieldRef
+from rpc.errors import DeclarationError, qualified_name
 from rpc.page import PagePattern
 from rpc.resolution import DependencyResolver
-from rpc.slicing import slice_render
 from rpc.specs import ActionKind, ActionSpec, ControllerSpec, RenderSpec
-from streams import StreamSettings
+from streams.settings import StreamSettings
 
-logger = logging.getLogger("belay")
+logger = logging.getLogger("belay.rpc")
 
 _STREAM_ORIGINS = (collections.abc.AsyncIterator, collections.abc.AsyncGenerator)
 RESERVED_ACTION_NAMES = frozenset({"render"})
@@ -44,15 +44,28 @@ class RenderRuntime:
     pattern: PagePattern
 
 
+@dataclass(frozen=True, slots=True)
+class StreamRuntime:
+    """What serving one kind of stream needs: how an item becomes JSON, and its timing.
+
+    Built once per streaming action when the app is built and shared by all its
+    open streams, so an open stream holds a reference, not a copy.
+    """
+
+    encode: Callable[[object], bytes]
+    settings: StreamSettings
+
+
 @dataclass(frozen=True)
 class ActionRuntime:
+    """One action as served. ``stream`` is set for an action that answers SSE."""
+
     spec: ActionSpec
     plan: CallPlan
     result_adapter: TypeAdapter[Any] | None
-    item_encoder: Callable[[object], bytes] | None  # set for streaming actions
     reload_include: frozenset[str] | None
     sliced_render: CallPlan | None
-    stream_settings: StreamSettings | None
+    stream: StreamRuntime | None
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,7 @@ def build_controller(
     pattern = PagePattern(
         controller_id,
         getattr(controller, "url", None),
-        declared_by=f"{cls.__module__}.{cls.__qualname__}",
+        declared_by=qualified_name(cls),
     )
     render = _build_render(controller, pattern, resolver)
     actions: dict[str, ActionRuntime] = {}
@@ -103,7 +116,7 @@ def _build_render(
     cls = type(controller)
     render = getattr(controller, "render", None)
     if render is None or not callable(render):
-        raise DeclarationError(f"{cls.__module__}.{cls.__qualname__} has no render() method")
+        raise DeclarationError(f"{qualified_name(cls)} has no render() method")
     if inspect.isasyncgenfunction(render) or inspect.isgeneratorfunction(render):
         raise DeclarationError(f"{qualified_name(render)} must return a model, not yield")
     model = resolved_hints(render).get("return")
@@ -175,10 +188,9 @@ def _build_action(
         spec=spec,
         plan=plan,
         result_adapter=_result_adapter(return_annotation, stream_item),
-        item_encoder=_item_encoder(stream_item) if stream_item is not None else None,
         reload_include=reload_include,
         sliced_render=_sliced_render(controller, name, options, render, reload_names, resolver),
-        stream_settings=_action_stream_settings(options, stream_settings, stream_item),
+        stream=_stream_runtime(options, stream_settings, stream_item),
     )
 
 
@@ -197,6 +209,10 @@ def _sliced_render(
     """
     if not options.experimental_render_reload or reload_names is None:
         return None
+    # Imported here: slicing is experimental and the largest part of rpc, so an
+    # app that never asks for it never loads it.
+    from rpc.slicing import slice_render
+
     cls = type(controller)
     result = slice_render(inspect.getattr_static(cls, "render"), reload_names, model=render.model)
     if result.function is None:
@@ -260,7 +276,7 @@ def _reload_fields(
             if not issubclass(model, item.model):
                 raise DeclarationError(
                     f"{qualname}: reload field {item} is not a field of the render model "
-                    f"{model.__qualname__}"
+                    f"{qualified_name(model)}"
                 )
             names.append(item.name)
         else:
@@ -269,7 +285,7 @@ def _reload_fields(
     if unknown:
         raise DeclarationError(
             f"{qualname}: reload names {unknown} are not fields of the render model "
-            f"{model.__qualname__} (fields: {sorted(fields)})"
+            f"{qualified_name(model)} (fields: {sorted(fields)})"
         )
     return tuple(dict.fromkeys(names))
 
@@ -280,9 +296,10 @@ def _result_adapter(annotation: Any, stream_item: Any) -> TypeAdapter[Any] | Non
     return TypeAdapter(annotation)
 
 
-def _action_stream_settings(
+def _stream_runtime(
     options: ActionOptions, defaults: StreamSettings, stream_item: Any
-) -> StreamSettings | None:
+) -> StreamRuntime | None:
+    """The stream of an ``AsyncIterator[Model]`` action: the app's settings, with its overrides."""
     if stream_item is None:
         return None
     overrides: dict[str, Any] = {}
@@ -290,9 +307,8 @@ def _action_stream_settings(
         overrides["ping_interval"] = options.ping_interval
     if options.send_timeout is not None:
         overrides["send_timeout"] = options.send_timeout
-    if not overrides:
-        return defaults
-    return dataclasses.replace(defaults, **overrides)
+    settings = dataclasses.replace(defaults, **overrides) if overrides else defaults
+    return StreamRuntime(encode=_item_encoder(stream_item), settings=settings)
 
 
 def _plan_dependencies(plan: CallPlan, resolver: DependencyResolver) -> None:

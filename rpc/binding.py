@@ -23,8 +23,9 @@ from pydantic import BaseModel, Field, create_model
 from starlette.requests import HTTPConnection
 
 from rpc.dependencies import Dependency, find_dependency
+from rpc.errors import DeclarationError, qualified_name
 from rpc.specs import ParamSource, ParamSpec
-from streams import is_last_event_id
+from streams.tracking import is_last_event_id
 
 _SCALARS: tuple[type, ...] = (
     str,
@@ -39,10 +40,6 @@ _SCALARS: tuple[type, ...] = (
     enum.Enum,
 )
 _SEQUENCES = (list, set, frozenset, tuple)
-
-
-class DeclarationError(TypeError):
-    """A controller, action or dependency declared in a way Belay cannot serve."""
 
 
 @dataclass(frozen=True)
@@ -67,15 +64,6 @@ class CallPlan:
     query: ParamModel | None
     path: ParamModel | None
     body: ParamSpec | None
-
-    def names_from(self, source: ParamSource) -> tuple[str, ...]:
-        return tuple(p.name for p in self.params if p.source is source)
-
-
-def qualified_name(function: Any) -> str:
-    function = getattr(function, "__func__", function)
-    module = getattr(function, "__module__", "?")
-    return f"{module}.{getattr(function, '__qualname__', repr(function))}"
 
 
 def resolved_hints(function: Any) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rpc.errors import qualified_name
+
 
 @dataclass(frozen=True, eq=False)
 class Dependency:
@@ -16,7 +18,7 @@ class Dependency:
     use_cache: bool = True
 
     def __repr__(self) -> str:
-        return f"Depends({getattr(self.call, '__qualname__', self.call)!r})"
+        return f"Depends({qualified_name(self.call)})"
 
 
 def Depends(dependency: Callable[..., Any], *, use_cache: bool = True) -> Any:

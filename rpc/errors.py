@@ -18,11 +18,22 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from streams import ErrorPayload
+from streams.settings import ErrorPayload
 
-logger = logging.getLogger("belay")
+logger = logging.getLogger("belay.rpc")
 
 _RESERVED = frozenset({"status_code", "detail", "headers"})
+
+
+class DeclarationError(TypeError):
+    """A controller, action or dependency declared in a way Belay cannot serve."""
+
+
+def qualified_name(obj: Any) -> str:
+    """``module.Qualified.name`` of a class, function or bound method, for messages."""
+    obj = getattr(obj, "__func__", obj)
+    module = getattr(obj, "__module__", None) or "?"
+    return f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
 
 
 class APIException(Exception):
@@ -47,7 +58,7 @@ class APIException(Exception):
         unknown = set(fields) - set(exception_fields(type(self)))
         if unknown:
             raise TypeError(
-                f"{type(self).__qualname__} has no field(s) {sorted(unknown)}; "
+                f"{qualified_name(type(self))} has no field(s) {sorted(unknown)}; "
                 f"declare them as class annotations"
             )
         if detail is not None:

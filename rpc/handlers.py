@@ -1,9 +1,10 @@
-"""The life of one request: render, action, or the hand-off to a stream.
+"""The life of one request: render, action, or the preparation of a stream.
 
 ``Dispatcher`` owns what every request needs (settings, origin policy,
-dependency resolver, stream registry) and answers each route. Errors before the
+dependency resolver, stream registry) and has one entry per kind of answer:
+JSON (``render``, ``action``) or a stream (``open_stream``). Errors before the
 first byte become a status and JSON body; once a stream has started, errors
-travel as ``event: error`` (see ``streams``).
+travel as ``event: error`` (see ``streams.response``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import anyio
@@ -20,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from rpc.assembly import ActionRuntime, ControllerRuntime
+from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
 from rpc.errors import HTTPError, error_headers, render_error
@@ -36,7 +37,11 @@ from rpc.resolution import (
 )
 from rpc.responses import HTML_HEADERS, accepts_html, debug_page, encode_headers, send_body
 from rpc.specs import ActionKind
-from streams import ErrorPayload, EventStream, StreamRegistry, StreamSettings
+from streams.registry import StreamRegistry
+from streams.response import EventStream
+from streams.settings import ErrorPayload
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,11 +50,24 @@ class ServingSettings:
 
     debug: bool
     max_body_size: int
-    stream_settings: StreamSettings
+
+
+@dataclass(slots=True)  # not frozen: built on every sideeffect, and frozen init costs more
+class PageRender:
+    """The page a sideeffect re-renders: its scope and its already validated values."""
+
+    scope: RequestScope
+    values: dict[str, Any]
 
 
 class Dispatcher:
-    """Answers render and action requests for a set of built controllers."""
+    """Answers each kind of request for a set of built controllers.
+
+    ``render`` and ``action`` answer JSON; ``open_stream`` prepares a streaming
+    action and returns its ``EventStream`` for the caller to serve. Each runs the
+    request up to its first byte under ``_attempt``, which answers any error with
+    a status and JSON body and runs the request's cleanup.
+    """
 
     def __init__(
         self,
@@ -67,6 +85,7 @@ class Dispatcher:
     async def render(
         self, controller: ControllerRuntime, scope: Scope, receive: Receive, send: Send
     ) -> None:
+        """``GET .../render``: the page state as JSON."""
         headers = Headers(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
@@ -87,66 +106,88 @@ class Dispatcher:
         receive: Receive,
         send: Send,
     ) -> None:
-        stream = await self._start_action(action, controller, scope, receive, send)
-        if stream is not None:
-            # Awaited here, once the frames and closures that prepared it are gone:
-            # an open stream holds only what it needs (issue 3: <= 30 KB per idle stream).
-            await stream(scope, receive, send)
-
-    async def _start_action(
-        self,
-        action: ActionRuntime,
-        controller: ControllerRuntime,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-    ) -> EventStream | None:
-        """Answer the action, or return the stream that will answer it."""
+        """``POST .../{action}`` of an action that returns a value: the JSON envelope."""
         headers = Headers(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
-        async def run() -> bytes | EventStream:
-            self.origins.check(headers)
-            body = await self._read_body(action, headers, receive)
-            request_scope = self._request_scope(scope, receive, cleanup, body)
-            page_scope, render_values = None, None
-            if action.spec.kind is ActionKind.SIDEEFFECT:
-                # The page is checked before the action runs: a bad page is a 400/422
-                # without a mutation behind it.
-                page = controller.render.pattern.locate(headers)
-                page_scope = request_scope.for_page(page.query, page.path)
-                render_values = validate_values(self._render_plan(controller, action), page_scope)
+        async def run() -> bytes:
+            request_scope = await self._read_request(action, headers, scope, receive, cleanup)
+            page = self._locate_page(action, controller, request_scope, headers)
             kwargs = await bind_arguments(action.plan, request_scope)
             result = await call_plan(action.plan, kwargs)
-            if action.item_encoder is not None:
-                return self._stream(action, result, cleanup, cors)
             passthrough = self._dump_result(action, result)
-            if page_scope is None:
+            if page is None:
                 return orjson.dumps({"passthrough": passthrough})
-            state = await self._render_state(controller, page_scope, action, render_values)
+            state = await self._render_state(controller, page.scope, action, page.values)
             return orjson.dumps({"sideeffect": state, "passthrough": passthrough})
 
-        return await self._answer(run, cleanup, scope, send, cors)
+        await self._answer(run, cleanup, scope, send, cors)
+
+    async def open_stream(
+        self,
+        action: ActionRuntime,
+        stream: StreamRuntime,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> EventStream | None:
+        """``POST .../{action}`` of a streaming action: its ``EventStream``, not yet served.
+
+        None when the request has already been answered (an error, or the client
+        left before the action ran). The caller serves the stream once this
+        frame and the closures that prepared it are gone: an open stream holds
+        only what it needs, which is what keeps an idle stream small.
+        """
+        headers = Headers(scope=scope)
+        cors = self.origins.listed_origin(headers)
+        cleanup = RequestCleanup()
+
+        async def run() -> EventStream:
+            request_scope = await self._read_request(action, headers, scope, receive, cleanup)
+            kwargs = await bind_arguments(action.plan, request_scope)
+            source = await call_plan(action.plan, kwargs)
+            return self._event_stream(stream, source, cleanup, cors)
+
+        return await self._attempt(run, cleanup, scope, send, cors)
 
     async def _answer(
         self,
-        run: Callable[[], Awaitable[bytes | EventStream]],
+        run: Callable[[], Awaitable[bytes]],
         cleanup: RequestCleanup,
         scope: Scope,
         send: Send,
         cors: str | None,
-    ) -> EventStream | None:
-        """Run a request, send its body or error, then run its cleanup, whatever happens.
+    ) -> None:
+        """Run a JSON request and send its body, then run its cleanup, whatever happens."""
+        body = await self._attempt(run, cleanup, scope, send, cors)
+        if body is None:
+            return
+        try:
+            await send_body(send, 200, body, extra=cors_headers(cors))
+        finally:
+            await _finish(cleanup, None)
 
-        Cleanup runs after the response, with the error when the request failed,
-        and also when the request is cancelled (shielded, so it completes). A
-        stream is returned unsent: it runs the cleanup itself when it closes.
+    async def _attempt(
+        self,
+        run: Callable[[], Awaitable[T]],
+        cleanup: RequestCleanup,
+        scope: Scope,
+        send: Send,
+        cors: str | None,
+    ) -> T | None:
+        """Run a request up to its first byte; on failure, answer the error and clean up.
+
+        Returns None when the request is over (it failed and was answered, or the
+        client left while its body was read). Cleanup runs with the error, and
+        also when the request is cancelled (shielded, so it completes). On
+        success the caller owns the cleanup: a stream runs it when it closes.
         """
         try:
-            body: bytes | EventStream | None = await run()
+            return await run()
         except ClientDisconnected:
-            body = None
+            await _finish(cleanup, None)
+            return None
         except Exception as exc:
             try:
                 await self._send_error(exc, scope, send, cors)
@@ -156,14 +197,38 @@ class Dispatcher:
         except BaseException as exc:
             await _finish(cleanup, exc)
             raise
-        if isinstance(body, EventStream):
-            return body
-        try:
-            if body is not None:
-                await send_body(send, 200, body, extra=cors_headers(cors))
-        finally:
-            await _finish(cleanup, None)
-        return None
+
+    async def _read_request(
+        self,
+        action: ActionRuntime,
+        headers: Headers,
+        scope: Scope,
+        receive: Receive,
+        cleanup: RequestCleanup,
+    ) -> RequestScope:
+        """Check the origin, read the body, and gather what the action's plan draws from."""
+        self.origins.check(headers)
+        body = await self._read_body(action, headers, receive)
+        return self._request_scope(scope, receive, cleanup, body)
+
+    def _locate_page(
+        self,
+        action: ActionRuntime,
+        controller: ControllerRuntime,
+        request_scope: RequestScope,
+        headers: Headers,
+    ) -> PageRender | None:
+        """A sideeffect's page, located and validated before the action runs.
+
+        So a bad page is a 400/422 without a mutation behind it. None for a
+        passthrough, which renders nothing.
+        """
+        if action.spec.kind is not ActionKind.SIDEEFFECT:
+            return None
+        page = controller.render.pattern.locate(headers)
+        page_scope = request_scope.for_page(page.query, page.path)
+        values = validate_values(self._render_plan(controller, action), page_scope)
+        return PageRender(scope=page_scope, values=values)
 
     async def preflight(self, scope: Scope, send: Send) -> None:
         try:
@@ -230,18 +295,17 @@ class Dispatcher:
             result, mode="json", by_alias=True, warnings="error"
         )
 
-    def _stream(
-        self, action: ActionRuntime, generator: Any, cleanup: RequestCleanup, cors: str | None
+    def _event_stream(
+        self, stream: StreamRuntime, source: Any, cleanup: RequestCleanup, cors: str | None
     ) -> EventStream:
-        assert action.stream_settings is not None
-        assert action.item_encoder is not None
-        # Bound methods and partials rather than closures: every byte held per
-        # open stream counts (issue 3: <= 30 KB per idle stream).
+        # Bound methods and partials rather than closures, and the action's shared
+        # StreamRuntime rather than copies: every byte an open stream holds is
+        # multiplied by the number of idle subscribers a worker keeps open.
         return EventStream(
-            generator,
-            encode=action.item_encoder,
+            source,
+            encode=stream.encode,
             render_error=self._render_stream_error,
-            settings=action.stream_settings,
+            settings=stream.settings,
             registry=self.registry,
             # Cleanup errors are logged, never sent: the stream has already ended.
             on_close=functools.partial(_close, cleanup, None) if cleanup.pending else None,

@@ -15,8 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.datastructures import Headers
 
-from rpc.binding import DeclarationError
-from rpc.errors import HTTPError
+from rpc.errors import DeclarationError, HTTPError
 
 PAGE_HEADER = "x-belay-page"
 _PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")

@@ -13,13 +13,17 @@ import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from rpc.binding import CallPlan, DeclarationError, ParamModel, plan_call
+from rpc.binding import CallPlan, ParamModel, plan_call
 from rpc.dependencies import Dependency
-from rpc.errors import HTTPError, RequestValidationError, validation_errors
+from rpc.errors import (
+    DeclarationError,
+    HTTPError,
+    RequestValidationError,
+    qualified_name,
+    validation_errors,
+)
 from rpc.specs import ParamSource
-from streams import read_last_event_id
-
-EMPTY_QUERY: Mapping[str, list[str]] = {}
+from streams.tracking import read_last_event_id
 
 
 class RequestCleanup:
@@ -89,7 +93,7 @@ class DependencyResolver:
     def plan(self, call: Callable[..., Any], *, _chain: tuple[Any, ...] = ()) -> CallPlan:
         """The plan for a dependency and, recursively, its sub-dependencies (cycle-checked)."""
         if call in _chain:
-            cycle = " -> ".join(getattr(c, "__qualname__", repr(c)) for c in (*_chain, call))
+            cycle = " -> ".join(qualified_name(c) for c in (*_chain, call))
             raise DeclarationError(f"dependency cycle: {cycle}")
         plan = self._plans.get(call)
         if plan is None:

@@ -62,10 +62,6 @@ class ActionSpec:
     exception_models: tuple[type[Exception], ...]
 
     @property
-    def query_params(self) -> tuple[ParamSpec, ...]:
-        return tuple(p for p in self.params if p.source is ParamSource.QUERY)
-
-    @property
     def is_stream(self) -> bool:
         return self.stream_item is not None
 
@@ -76,14 +72,6 @@ class RenderSpec:
 
     params: tuple[ParamSpec, ...]
     model: type[Any]
-
-    @property
-    def path_params(self) -> tuple[ParamSpec, ...]:
-        return tuple(p for p in self.params if p.source is ParamSource.PATH)
-
-    @property
-    def query_params(self) -> tuple[ParamSpec, ...]:
-        return tuple(p for p in self.params if p.source is ParamSource.QUERY)
 
 
 @dataclass(frozen=True)

@@ -1,54 +1,15 @@
 """AsyncIterator -> Server-Sent Events: framing, ids and resume, pings, disconnects, errors.
 
-Imports nothing else of Belay's; ``rpc`` builds one ``EventStream`` per streaming
-request. See ``EventStream`` for the life of one stream.
+Imports nothing else of Belay's. ``__all__`` is what an application uses:
+``tracked`` to give a stream item an SSE id, ``LastEventId`` to receive the id a
+client resumes from, and ``shutdown_trigger`` to close open streams before a
+server's graceful-shutdown wait. The machinery (``EventStream``, the registry,
+framing) is imported from its submodule by ``rpc``, which builds one
+``EventStream`` per streaming request; see ``streams.response`` for the life of
+one stream.
 """
 
-from streams.framing import (
-    END_DATA,
-    END_FRAME,
-    EVENT_END,
-    EVENT_ERROR,
-    PING_COMMENT,
-    PING_FRAME,
-    frame_comment,
-    frame_data,
-    frame_error,
-    frame_event,
-)
-from streams.registry import StreamLease, StreamRegistry
-from streams.response import EventStream
-from streams.settings import ErrorPayload, StreamSettings
-from streams.shutdown import shutdown_trigger, wait_for_signal
-from streams.tracking import (
-    LastEventId,
-    TrackedItem,
-    is_last_event_id,
-    read_last_event_id,
-    tracked,
-)
+from streams.shutdown import shutdown_trigger
+from streams.tracking import LastEventId, tracked
 
-__all__ = [
-    "END_DATA",
-    "END_FRAME",
-    "EVENT_END",
-    "EVENT_ERROR",
-    "PING_COMMENT",
-    "PING_FRAME",
-    "ErrorPayload",
-    "EventStream",
-    "LastEventId",
-    "StreamLease",
-    "StreamRegistry",
-    "StreamSettings",
-    "TrackedItem",
-    "frame_comment",
-    "frame_data",
-    "frame_error",
-    "frame_event",
-    "is_last_event_id",
-    "read_last_event_id",
-    "shutdown_trigger",
-    "tracked",
-    "wait_for_signal",
-]
+__all__ = ["LastEventId", "shutdown_trigger", "tracked"]

@@ -6,12 +6,13 @@ task) turns everything ready into one ``send``; when nothing is ready it waits
 in ``receive()`` under a cancel scope that the pump cancels on news, so one
 wait covers new items, the ping deadline and the client's disconnect. Whatever
 ends the stream, the generator is closed with ``aclose()`` and ``on_close`` runs
-afterwards, exactly once.
+afterwards, exactly once. ``StreamState`` says what the peer has been sent so far.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -26,7 +27,7 @@ from streams.registry import StreamLease, StreamRegistry
 from streams.settings import ErrorPayload, StreamSettings
 from streams.tracking import frame_items
 
-logger = logging.getLogger("streams")
+logger = logging.getLogger("belay.streams")
 
 Scope = Any  # the ASGI boundary: plain dicts and callables, as servers hand them over
 Receive = Callable[[], Awaitable[Any]]
@@ -45,6 +46,21 @@ JSON_TYPE = (b"content-type", b"application/json")
 POLL_EVERY = 0.25  # seconds between disconnect polls while items flow
 POLL_WAIT = 0.001
 FINAL_SEND_TIMEOUT = 0.1  # shutdown must not wait on a peer that stopped reading
+
+
+class StreamState(enum.Enum):
+    """Where one ``EventStream`` is in its response (like hypercorn's ``ASGIHTTPState``).
+
+    ``NEW -> OPENING -> STREAMING -> CLOSED``; ``OPENING`` may go straight to
+    ``CLOSED`` (a plain HTTP answer), and ``OPENING`` or ``STREAMING`` may end in
+    ``PEER_GONE``. ``CLOSED`` and ``PEER_GONE`` are final: nothing more is sent.
+    """
+
+    NEW = enum.auto()  # created, serving no request yet
+    OPENING = enum.auto()  # serving, nothing sent: an error is still a status and JSON body
+    STREAMING = enum.auto()  # the 200 SSE headers are out: errors travel as ``event: error``
+    CLOSED = enum.auto()  # the last body message went to ``send`` (it carried the outcome)
+    PEER_GONE = enum.auto()  # the peer disconnected, or a send failed or timed out
 
 
 class _StreamStopError(Exception):
@@ -70,24 +86,22 @@ class EventStream:
       ``finally`` runs, awaits in it need ``anyio.CancelScope(shield=True)``).
     - ``receive()`` is awaited and cancelled repeatedly, so it must be
       cancel-safe, as every server's is (Starlette relies on the same).
+
+    ``state`` (a ``StreamState``) tells how far the response has got.
     """
 
     __slots__ = (
-        "_complete",
         "_encode",
         "_headers",
         "_next_poll",
         "_on_close",
         "_registry",
         "_render_error",
-        "_reported",
         "_scope",
-        "_served",
         "_settings",
         "_source",
-        "_started",
-        "_stopped",
         "_waiting",
+        "state",
     )
 
     def __init__(
@@ -108,19 +122,15 @@ class EventStream:
         self._registry = registry
         self._on_close = on_close
         self._headers = tuple(headers)
-        self._served = False
-        self._started = False  # headers sent
-        self._complete = False  # the last body message sent
-        self._stopped = False  # the peer is gone
-        self._reported = False  # the generator's outcome reached the peer
+        self.state = StreamState.NEW
         self._next_poll = 0.0
         self._scope: anyio.CancelScope | None = None  # the writer's, see _write
         self._waiting = False  # the writer waits for news (else its deadline is a send's)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._served:
+        if self.state is not StreamState.NEW:
             raise RuntimeError("an EventStream serves one request only")
-        self._served = True
+        self.state = StreamState.OPENING
         lease = self._registry.try_open() if self._registry is not None else None
         try:
             if self._registry is not None and lease is None:
@@ -157,7 +167,7 @@ class EventStream:
                 raise group.exceptions[0] from None
             raise
         self._log_unreported(buffer)
-        if lease is not None and lease.stopped and not (self._stopped or self._complete):
+        if lease is not None and lease.stopped and self._state_is_open():
             await self._finish_after_stop(send)
 
     async def _write(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
@@ -190,7 +200,7 @@ class EventStream:
                     self._scope = None
                     buffer.watch(None)
             if not self._waiting:  # the deadline passed during a send
-                self._stopped = True
+                self._peer_gone()
                 logger.debug("stream send timed out after %ss", settings.send_timeout)
                 raise _StreamStopError
             self._waiting = False
@@ -205,15 +215,13 @@ class EventStream:
             finished = buffer.finished
             if error is None and finished is not None:
                 error = finished.error
-            if not self._started:
+            if self.state is StreamState.OPENING:
                 if error is not None and not chunk:
-                    self._reported = True
                     payload = self._render_error(error)
                     await self._send_json(send, payload.status, payload.body)
                     return True
                 await self._start(send)
             if error is not None or finished is not None:
-                self._reported = True
                 await self._send_last(send, chunk, error)
                 return True
             await self._send_body(send, chunk)
@@ -227,7 +235,7 @@ class EventStream:
         return False
 
     async def _ping(self, send: Send) -> None:
-        if not self._started:
+        if self.state is StreamState.OPENING:
             await self._start(send)
         await self._send_body(send, PING_FRAME)
 
@@ -255,13 +263,13 @@ class EventStream:
                 break
             if message.get("type") == "http.disconnect":
                 break
-        self._stopped = True
+        self._peer_gone()
         raise _StreamStopError
 
     async def _start(self, send: Send) -> None:
         headers = [*SSE_HEADERS, *self._headers] if self._headers else SSE_HEADERS
         await self._send({"type": "http.response.start", "status": 200, "headers": headers}, send)
-        self._started = True
+        self.state = StreamState.STREAMING
 
     async def _send_body(self, send: Send, body: bytes) -> None:
         await self._send({"type": "http.response.body", "body": body, "more_body": True}, send)
@@ -269,15 +277,15 @@ class EventStream:
     async def _send_last(self, send: Send, chunk: bytes, error: Exception | None) -> None:
         tail = END_FRAME if error is None else frame_error(self._render_error(error).body)
         message = {"type": "http.response.body", "body": chunk + tail, "more_body": False}
-        self._complete = True  # set first: a last send cut short is never followed by another
+        self.state = StreamState.CLOSED  # first: a last send cut short is never followed
         await self._send(message, send)
 
     async def _send_json(self, send: Send, status: int, body: bytes) -> None:
         headers = [JSON_TYPE, (b"content-length", str(len(body)).encode()), *self._headers]
+        self.state = StreamState.CLOSED  # first: an answer cut short is never followed
         await self._send(
             {"type": "http.response.start", "status": status, "headers": headers}, send
         )
-        self._complete = True
         await self._send({"type": "http.response.body", "body": body, "more_body": False}, send)
 
     async def _send(self, message: dict[str, Any], send: Send) -> None:
@@ -292,7 +300,7 @@ class EventStream:
                 await send(message)
         except (OSError, TimeoutError) as exc:
             # A dead or departed peer is not an error of the app: no traceback.
-            self._stopped = True
+            self._peer_gone()
             logger.debug("stream write failed: %r", exc)
             raise _StreamStopError from None
 
@@ -300,7 +308,7 @@ class EventStream:
         """Shutdown or reload: end the body without ``event: end`` so clients resume."""
         with anyio.CancelScope(shield=True), anyio.move_on_after(FINAL_SEND_TIMEOUT):
             try:
-                if self._started:
+                if self.state is StreamState.STREAMING:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                 else:
                     body = orjson.dumps({"detail": "server is shutting down"})
@@ -308,13 +316,22 @@ class EventStream:
             except (OSError, _StreamStopError):
                 pass  # the peer left at the same moment; nothing more to tell it
 
+    def _state_is_open(self) -> bool:
+        """True while the response may still send: it is neither closed nor its peer gone."""
+        return self.state in (StreamState.OPENING, StreamState.STREAMING)
+
+    def _peer_gone(self) -> None:
+        # A CLOSED stream stays CLOSED: its outcome was handed to its last send,
+        # and a failing last send does not make it unreported.
+        if self.state is not StreamState.CLOSED:
+            self.state = StreamState.PEER_GONE
+
     def _log_unreported(self, buffer: ItemBuffer) -> None:
         """Log an exception the peer never heard of (it left, or the generator raised on close)."""
         finished = buffer.finished
-        if finished is not None and finished.error is not None and not self._reported:
-            logger.error(
-                "stream generator raised after the stream stopped", exc_info=finished.error
-            )
+        if finished is None or finished.error is None or self.state is StreamState.CLOSED:
+            return  # a clean end, or the error went out with the last message
+        logger.error("stream generator raised after the stream stopped", exc_info=finished.error)
 
     async def _close_source_then_cleanup(self) -> None:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,83 @@ def test_layers_checker_sees_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("import rpc.app\nfrom devserver import cli\nfrom . import local\n")
     assert imported_packages(sample) == {"rpc", "devserver"}
+
+
+# rpc/slicing is experimental: loaded only when an app asks for
+# experimental_render_reload=True, and pure code analysis (no server machinery).
+SLICING = "rpc.slicing"
+SLICING_LOADER = ROOT / "rpc" / "assembly.py"
+SLICING_MAY_IMPORT = {"rpc.slicing", "rpc.dependencies"}
+SLICING_MUST_NOT_IMPORT = {"starlette", "anyio", "hypercorn", "streams"}
+
+
+def imported_modules(path: Path) -> list[tuple[str, bool]]:
+    """Every absolute import in ``path`` as (module, at module level)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    top_level = {id(node) for node in tree.body}
+    found: list[tuple[str, bool]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, id(node) in top_level) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, id(node) in top_level))
+    return found
+
+
+def _is_slicing(module: str) -> bool:
+    return module == SLICING or module.startswith(SLICING + ".")
+
+
+def test_layers_only_assembly_imports_slicing_and_only_lazily() -> None:
+    outside = [
+        path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if not path.is_relative_to(ROOT / "rpc" / "slicing")
+    ]
+    violations = [
+        f"{path.relative_to(ROOT)} imports {module}" + (" at module level" if top_level else "")
+        for path in outside
+        for module, top_level in imported_modules(path)
+        if _is_slicing(module) and (path != SLICING_LOADER or top_level)
+    ]
+    assert violations == []
+    assert any(_is_slicing(m) for m, _ in imported_modules(SLICING_LOADER)), "rule checks nothing"
+
+
+def test_layers_slicing_imports_no_server_machinery() -> None:
+    modules = sorted((ROOT / "rpc" / "slicing").rglob("*.py"))
+    assert modules
+    violations = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in modules
+        for module, _ in imported_modules(path)
+        if module.split(".")[0] in SLICING_MUST_NOT_IMPORT
+        or (
+            module.split(".")[0] == "rpc"
+            and not any(module == m or module.startswith(m + ".") for m in SLICING_MAY_IMPORT)
+        )
+    ]
+    assert violations == []
+
+
+def test_layers_import_rpc_does_not_load_slicing() -> None:
+    code = (
+        "import sys, rpc\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('rpc.slicing'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_layers_slicing_checker_sees_lazy_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import rpc.app\n\ndef f() -> None:\n    from rpc.slicing import x\n")
+    assert imported_modules(sample) == [("rpc.app", True), ("rpc.slicing", False)]

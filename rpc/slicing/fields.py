@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +170,3 @@ def _reads_info(schema: object) -> bool:
         elif isinstance(item, list | tuple):
             stack.extend(item)
     return False
-
-
-FinishFunction = Callable[[Mapping[str, Any]], dict[str, Any]]

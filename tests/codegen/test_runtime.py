@@ -9,7 +9,7 @@ import ast
 import shutil
 from pathlib import Path
 
-import streams
+from streams import framing
 from tests.codegen.node import (
     ROOT,
     RUNTIME,
@@ -41,9 +41,9 @@ def test_runtime_unit_node_suites(tmp_path: Path) -> None:
 def test_runtime_mirrors_the_python_stream_wire_names() -> None:
     """The TS event names are the ones ``streams`` sends (one protocol, two sides)."""
     text = (RUNTIME / "stream.ts").read_text()
-    assert f'end: "{streams.EVENT_END}"' in text
-    assert f'error: "{streams.EVENT_ERROR}"' in text
-    assert streams.PING_COMMENT.startswith(":")  # a comment line: the parser skips it
+    assert f'end: "{framing.EVENT_END}"' in text
+    assert f'error: "{framing.EVENT_ERROR}"' in text
+    assert framing.PING_COMMENT.startswith(":")  # a comment line: the parser skips it
 
 
 def test_codegen_imports_no_devserver() -> None:

@@ -19,7 +19,8 @@ import time
 
 from hypercorn.asyncio import serve
 
-from streams import shutdown_trigger, wait_for_signal
+from streams import shutdown_trigger
+from streams.shutdown import wait_for_signal
 from tests.e2e.stream_apps import build_stream_app
 from tests.support.server import bound_socket, make_config
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import orjson
 import pytest
 
-from streams import StreamRegistry
+from streams.registry import StreamRegistry
 from tests.e2e import stream_apps
 from tests.e2e.sse_client import SSEConnection, open_stream
 from tests.e2e.stream_apps import build_stream_app

@@ -167,3 +167,15 @@ def test_app_controller_specs_in_construction_order(app: RPCApp) -> None:
     right = app.controller_specs[3]
     assert [a.name for a in right.actions] == ["whoami", "extra"]
     assert right.bases == ("BaseCounter",)
+
+
+def test_app_rpc_reexports_what_a_streaming_action_needs() -> None:
+    import rpc
+    import rpc.errors
+    import streams
+
+    assert rpc.tracked is streams.tracked
+    assert rpc.LastEventId is streams.LastEventId
+    assert rpc.DeclarationError is rpc.errors.DeclarationError
+    assert {"tracked", "LastEventId", "DeclarationError"} <= set(rpc.__all__)
+    assert [name for name in rpc.__all__ if not hasattr(rpc, name)] == []

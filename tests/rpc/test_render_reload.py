@@ -86,7 +86,7 @@ async def test_render_reload_fallback_logs_once_and_renders_fully(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="belay"):
         app = RPCApp(controllers=[apps.EarlyReturnController()])
-    warnings = [r.getMessage() for r in caplog.records if r.name == "belay"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "belay.rpc"]
     assert len(warnings) == 1
     assert warnings[0].startswith(
         "EarlyReturnController.toggle: experimental_render_reload falls back to a full render:"

@@ -183,7 +183,13 @@ def test_resolution_dependency_cycle_fails_at_construction() -> None:
         async def act(self, value: int = Depends(apps.cycle_a)) -> int:
             return value
 
-    with pytest.raises(DeclarationError, match="dependency cycle: cycle_a -> cycle_b -> cycle_a"):
+    with pytest.raises(
+        DeclarationError,
+        match=(
+            r"dependency cycle: tests\.rpc\.apps\.cycle_a -> tests\.rpc\.apps\.cycle_b -> "
+            r"tests\.rpc\.apps\.cycle_a"
+        ),
+    ):
         RPCApp([Cyclic()])
 
 

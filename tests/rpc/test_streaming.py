@@ -18,7 +18,8 @@ import pytest
 from pydantic import BaseModel
 
 from rpc import ControllerBase, DeclarationError, Depends, RPCApp, passthrough, sideeffect
-from streams import PING_COMMENT, LastEventId, tracked
+from streams import LastEventId, tracked
+from streams.framing import PING_COMMENT
 from tests.e2e.stream_apps import PREFIX, StreamCounters, StreamPage, Tick, build_stream_app
 from tests.rpc.asgi import http_scope
 from tests.streams.peer import Peer, parse_events

@@ -19,7 +19,10 @@ from typing import Any
 import orjson
 from hypercorn.asyncio import serve
 
-from streams import ErrorPayload, EventStream, StreamRegistry, StreamSettings, shutdown_trigger
+from streams import shutdown_trigger
+from streams.registry import StreamRegistry
+from streams.response import EventStream
+from streams.settings import ErrorPayload, StreamSettings
 from tests.support.server import bound_socket, make_config
 
 registry = StreamRegistry()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams import (
+from streams.framing import (
     END_FRAME,
     EVENT_END,
     EVENT_ERROR,

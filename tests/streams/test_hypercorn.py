@@ -9,7 +9,10 @@ from typing import Any
 import orjson
 import pytest
 
-from streams import ErrorPayload, EventStream, StreamRegistry, StreamSettings, tracked
+from streams import tracked
+from streams.registry import StreamRegistry
+from streams.response import EventStream
+from streams.settings import ErrorPayload, StreamSettings
 from tests.support.server import running_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

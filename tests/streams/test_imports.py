@@ -17,3 +17,12 @@ def test_streams_imports_no_other_belay_package_and_no_sse_starlette() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     assert result.stdout.strip() == ""
+
+
+def test_streams_all_is_the_user_api_not_the_machinery() -> None:
+    import streams
+
+    assert {"tracked", "LastEventId", "shutdown_trigger"} <= set(streams.__all__)
+    machinery = {"EventStream", "StreamRegistry", "StreamSettings", "ErrorPayload", "frame_data"}
+    assert machinery.isdisjoint(dir(streams))
+    assert [name for name in streams.__all__ if not hasattr(streams, name)] == []

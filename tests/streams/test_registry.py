@@ -9,14 +9,11 @@ import anyio.lowlevel
 import orjson
 import pytest
 
-from streams import (
-    EVENT_END,
-    ErrorPayload,
-    EventStream,
-    StreamRegistry,
-    StreamSettings,
-    shutdown_trigger,
-)
+from streams import shutdown_trigger
+from streams.framing import EVENT_END
+from streams.registry import StreamRegistry
+from streams.response import EventStream
+from streams.settings import ErrorPayload, StreamSettings
 from tests.streams.peer import Peer, parse_events
 
 pytestmark = pytest.mark.anyio

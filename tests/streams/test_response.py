@@ -10,15 +10,11 @@ import anyio.lowlevel
 import orjson
 import pytest
 
-from streams import (
-    END_FRAME,
-    ErrorPayload,
-    EventStream,
-    StreamRegistry,
-    StreamSettings,
-    frame_data,
-    tracked,
-)
+from streams import tracked
+from streams.framing import END_FRAME, frame_data
+from streams.registry import StreamRegistry
+from streams.response import EventStream, StreamState
+from streams.settings import ErrorPayload, StreamSettings
 from tests.streams.peer import Peer, parse_events
 
 pytestmark = pytest.mark.anyio
@@ -69,7 +65,10 @@ async def serve(stream: EventStream, peer: Peer, seconds: float = 1.0) -> None:
 
 async def test_stream_clean_end_sends_items_then_end_event() -> None:
     journal, peer = Journal(), Peer()
-    await serve(journal.stream(numbers(journal, 3)), peer)
+    stream = journal.stream(numbers(journal, 3))
+    assert stream.state is StreamState.NEW
+    await serve(stream, peer)
+    assert stream.state is StreamState.CLOSED
     assert peer.status == 200
     assert peer.headers[b"content-type"] == b"text/event-stream; charset=utf-8"
     assert peer.headers[b"cache-control"] == b"no-store"
@@ -99,7 +98,9 @@ async def test_stream_error_mid_stream_sends_error_event_and_closes() -> None:
         finally:
             journal.entries.append("finally")
 
-    await serve(journal.stream(failing()), peer)
+    stream = journal.stream(failing())
+    await serve(stream, peer)
+    assert stream.state is StreamState.CLOSED
     frames = parse_events(peer.body)
     assert peer.status == 200
     assert [f.get("data") for f in frames[:2]] == ['{"n":0}', '{"n":1}']
@@ -119,7 +120,9 @@ async def test_stream_error_before_first_item_is_http_error() -> None:
         finally:
             journal.entries.append("finally")
 
-    await serve(journal.stream(refusing()), peer)
+    stream = journal.stream(refusing())
+    await serve(stream, peer)
+    assert stream.state is StreamState.CLOSED  # answered as plain HTTP, never streaming
     assert peer.status == 409
     assert peer.headers[b"content-type"] == b"application/json"
     assert orjson.loads(peer.body) == {"detail": "room is full"}
@@ -191,11 +194,13 @@ async def test_stream_disconnect_while_generator_blocked_in_await(
         finally:
             journal.entries.append("finally")
 
+    stream = journal.stream(waiting())
     with anyio.fail_after(1):
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(serve, journal.stream(waiting()), peer)
+            tasks.start_soon(serve, stream, peer)
             await peer.wait_sent(1)
             peer.disconnect()
+    assert stream.state is StreamState.PEER_GONE
     assert journal.entries == ["finally", "on_close"]
     assert not peer.ended  # nothing more is written to a peer that left
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
@@ -239,11 +244,36 @@ async def test_stream_write_failure_closes_generator_without_traceback(
         finally:
             journal.entries.append("finally")
 
+    stream = journal.stream(slow())
     with caplog.at_level(logging.INFO):
-        await serve(journal.stream(slow()), peer)
+        await serve(stream, peer)
+    assert stream.state is StreamState.PEER_GONE
     assert journal.entries == ["finally", "on_close"]
     assert len(peer.bodies) == 1
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+
+
+async def test_stream_error_the_peer_never_heard_of_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    journal, peer = Journal(), Peer()
+
+    async def waiting() -> AsyncIterator[object]:
+        try:
+            yield {"n": 0}
+            await anyio.sleep_forever()
+        finally:
+            raise RoomFullError("raised while stopping")
+
+    stream = journal.stream(waiting())
+    with caplog.at_level(logging.ERROR, logger="belay.streams"), anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(serve, stream, peer)
+            await peer.wait_sent(1)
+            peer.disconnect()
+    assert stream.state is StreamState.PEER_GONE
+    logged = [r for r in caplog.records if r.name == "belay.streams" and r.exc_info]
+    assert [str(r.exc_info[1]) for r in logged if r.exc_info] == ["raised while stopping"]
 
 
 async def test_stream_slow_reader_bounds_items_pulled_ahead() -> None:

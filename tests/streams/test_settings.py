@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from streams import StreamRegistry, StreamSettings
+from streams.registry import StreamRegistry
+from streams.settings import StreamSettings
 
 
 @pytest.mark.parametrize("interval", [0, -1, math.inf, math.nan])

@@ -4,7 +4,8 @@ from typing import Annotated, get_type_hints
 
 import pytest
 
-from streams import LastEventId, TrackedItem, is_last_event_id, read_last_event_id, tracked
+from streams import LastEventId, tracked
+from streams.tracking import TrackedItem, is_last_event_id, read_last_event_id
 
 
 def test_tracked_wraps_item_with_string_id() -> None:
