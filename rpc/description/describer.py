@@ -1,6 +1,6 @@
-"""Walk an ``RPCApp``'s controllers in memory into plain-data wrappers.
+"""Walk an ``RPCApp``'s controllers into its plain-data ``AppDescription``.
 
-The parser reads ``app.controller_specs`` (built and validated by ``rpc``),
+The describer reads ``app.controller_specs`` (built and validated by ``rpc``),
 keeps each controller's base controllers, and collects every model, enum and
 error class reachable from render models, parameters, bodies and returns.
 """
@@ -11,28 +11,26 @@ import inspect
 import typing
 from typing import Any, Protocol
 
-from codegen.errors import CodegenError
-from codegen.typemap import NULL, TypeMapper, json_scalar, own_doc, union
-from codegen.wrappers import (
-    ActionWrapper,
-    AppWrapper,
-    ControllerWrapper,
-    ErrorWrapper,
-    FieldWrapper,
-    ParamWrapper,
+from rpc.controller import ControllerBase
+from rpc.description.annotations import NULL, TypeMapper, json_scalar, union
+from rpc.description.models import one_line, own_doc, qualified_name
+from rpc.errors import APIException, exception_fields
+from rpc.specs import ActionKind, ActionSpec, ControllerSpec, ParamSource, ParamSpec
+from rpcmeta import (
+    ActionFacts,
+    AppDescription,
+    ControllerFacts,
+    DescriptionError,
+    ErrorFacts,
+    FieldFacts,
+    JsonSchema,
+    ParamFacts,
     TypeRef,
 )
-from rpc import APIException, ControllerBase
-from rpc.errors import exception_fields
-from rpc.specs import ActionKind, ActionSpec, ControllerSpec, ParamSource
-
-RESERVED_PARAMS = frozenset({"requestBody", "signal"})
-# Names the generated controller object or createServerState's store already use.
-RESERVED_ACTIONS = frozenset({"render", "load", "state", "loaded", "subscribe", "__proto__"})
 
 
-class AppLike(Protocol):
-    """What codegen reads from an ``rpc.RPCApp``."""
+class DescribedApp(Protocol):
+    """What the describer reads from an ``rpc.RPCApp``."""
 
     @property
     def prefix(self) -> str: ...
@@ -41,16 +39,16 @@ class AppLike(Protocol):
     def controller_specs(self) -> tuple[ControllerSpec, ...]: ...
 
 
-class AppParser:
-    """One parse of one app; use ``parse_app``."""
+class AppDescriber:
+    """One description of one app; use ``describe_app``."""
 
     def __init__(self) -> None:
         self.types = TypeMapper()
-        self.controllers: dict[str, ControllerWrapper] = {}
+        self.controllers: dict[str, ControllerFacts] = {}
         self.classes: dict[str, type] = {}
-        self.errors: dict[type, ErrorWrapper] = {}
+        self.errors: dict[type, ErrorFacts] = {}
 
-    def parse(self, app: AppLike) -> AppWrapper:
+    def describe(self, app: DescribedApp) -> AppDescription:
         specs = app.controller_specs
         for spec in specs:
             self._served(spec)
@@ -60,21 +58,22 @@ class AppParser:
                     self._base(cls, specs)
         served = [self.controllers[spec.id] for spec in specs]
         bases = [c for c in self.controllers.values() if not c.served]
-        return AppWrapper(
+        return AppDescription(
             prefix=app.prefix,
             controllers=(*served, *bases),
             models=tuple(sorted(self.types.models.values(), key=lambda m: m.name)),
             enums=tuple(sorted(self.types.enums.values(), key=lambda e: e.name)),
             errors=tuple(sorted(self.errors.values(), key=lambda e: e.name)),
+            json_schema_defs=dict(sorted(self.types.schema_defs.items())),
         )
 
     def _claim(self, cls: type) -> str:
         name = cls.__name__
         holder = self.classes.setdefault(name, cls)
         if holder is not cls:
-            raise CodegenError(
+            raise DescriptionError(
                 f"two controller classes are both named {name!r}: "
-                f"{_qualified(holder)} and {_qualified(cls)}; rename one of them"
+                f"{qualified_name(holder)} and {qualified_name(cls)}; rename one of them"
             )
         return name
 
@@ -82,22 +81,28 @@ class AppParser:
         cls = spec.controller_class
         self._claim(cls)
         render = self.types.model(spec.render.model)
-        self.controllers[spec.id] = ControllerWrapper(
+        where = f"{qualified_name(cls)}.render"
+        self.controllers[spec.id] = ControllerFacts(
             id=spec.id,
-            python_name=_qualified(cls),
+            python_name=qualified_name(cls),
             bases=_direct_bases(cls),
             served=True,
             url=spec.url,
             render_model=render.name,
             actions=self._actions(spec, cls),
             description=own_doc(cls, ControllerBase),
+            render_params=tuple(
+                self._param(param, where)
+                for param in spec.render.params
+                if param.source in (ParamSource.PATH, ParamSource.QUERY)
+            ),
         )
 
     def _base(self, cls: type, specs: tuple[ControllerSpec, ...]) -> None:
         self._claim(cls)
-        self.controllers[cls.__name__] = ControllerWrapper(
+        self.controllers[cls.__name__] = ControllerFacts(
             id=cls.__name__,
-            python_name=_qualified(cls),
+            python_name=qualified_name(cls),
             bases=_direct_bases(cls),
             served=False,
             url=None,
@@ -108,7 +113,7 @@ class AppParser:
 
     def _base_actions(
         self, specs: tuple[ControllerSpec, ...], owner: type
-    ) -> tuple[ActionWrapper, ...]:
+    ) -> tuple[ActionFacts, ...]:
         # A subclass that overrides an action hides the base's version from its own spec,
         # so look through every served subclass; keep the base's definition order.
         found: dict[str, tuple[ControllerSpec, ActionSpec]] = {}
@@ -120,50 +125,54 @@ class AppParser:
         ordered = sorted(found.values(), key=lambda pair: order.index(pair[1].name))
         return tuple(self._action(spec, action) for spec, action in ordered)
 
-    def _actions(self, spec: ControllerSpec, owner: type) -> tuple[ActionWrapper, ...]:
+    def _actions(self, spec: ControllerSpec, owner: type) -> tuple[ActionFacts, ...]:
         return tuple(self._action(spec, a) for a in spec.actions if a.owner is owner)
 
-    def _action(self, spec: ControllerSpec, action: ActionSpec) -> ActionWrapper:
-        where = f"{_qualified(action.owner)}.{action.name}"
-        if action.name in RESERVED_ACTIONS:
-            raise CodegenError(
-                f"{where}: an action cannot be named {action.name!r} in the TypeScript client "
-                f"(reserved: {', '.join(sorted(RESERVED_ACTIONS))})"
-            )
-        params = []
-        for param in action.params:
-            if param.source is not ParamSource.QUERY:
-                continue
-            if param.name in RESERVED_PARAMS:
-                raise CodegenError(
-                    f"{where}: parameter {param.name!r} clashes with the TypeScript client's "
-                    f"own {param.name!r}; rename it"
-                )
-            ptype = self.types.map(param.annotation, f"{where}({param.name})")
-            if param.required:  # null is left out of the URL, which the server then rejects
-                ptype = _without_null(ptype)
-            params.append(ParamWrapper(param.name, ptype, param.required))
+    def _param(self, param: ParamSpec, where: str) -> ParamFacts:
+        at = f"{where}({param.name})"
+        ptype = self.types.map(param.annotation, at)
+        if param.required:  # null is left out of the URL, which the server then rejects
+            ptype = _without_null(ptype)
+        source: typing.Literal["query", "path"] = (
+            "path" if param.source is ParamSource.PATH else "query"
+        )
+        schema = self.types.json_schema(param.annotation, at)
+        return ParamFacts(param.name, ptype, param.required, source, schema)
+
+    def _action(self, spec: ControllerSpec, action: ActionSpec) -> ActionFacts:
+        where = f"{qualified_name(action.owner)}.{action.name}"
+        params = [self._param(p, where) for p in action.params if p.source is ParamSource.QUERY]
         body = action.body
-        return ActionWrapper(
+        returns, returns_schema = self._returns(action, where)
+        body_schema: JsonSchema | None = None
+        if body is not None:
+            body_schema = self.types.json_schema(body.annotation, f"{where}({body.name})")
+        return ActionFacts(
             name=action.name,
             python_name=where,
             kind="sideeffect" if action.kind is ActionKind.SIDEEFFECT else "passthrough",
-            stream=action.is_stream,
+            stream=action.stream_item is not None,
             params=tuple(params),
             body=self.types.map(body.annotation, f"{where}({body.name})") if body else None,
             body_required=body.required if body else False,
-            returns=self._returns(action, where),
+            returns=returns,
             reload=self._reload(spec, action),
             errors=tuple(self._error(cls).name for cls in action.exception_models),
             description=_doc(action.function),
+            body_schema=body_schema,
+            returns_schema=returns_schema,
         )
 
-    def _returns(self, action: ActionSpec, where: str) -> TypeRef:
+    def _returns(self, action: ActionSpec, where: str) -> tuple[TypeRef, JsonSchema]:
         if action.stream_item is not None:
-            return self.types.map(action.stream_item, f"{where} -> AsyncIterator")
+            at = f"{where} -> AsyncIterator"
+            item = action.stream_item
+            return self.types.map(item, at), self.types.json_schema(item, at)
         if action.return_annotation in (None, type(None)):
-            return NULL
-        return self.types.map(action.return_annotation, f"{where} -> return")
+            return NULL, {"type": "null"}
+        at = f"{where} -> return"
+        returned = action.return_annotation
+        return self.types.map(returned, at), self.types.json_schema(returned, at)
 
     def _reload(self, spec: ControllerSpec, action: ActionSpec) -> tuple[str, ...] | None:
         if action.reload_fields is None:
@@ -172,34 +181,51 @@ class AppParser:
         sent = [n for n in action.reload_fields if not fields[n].exclude]  # never on the wire
         return tuple(sorted(fields[n].serialization_alias or fields[n].alias or n for n in sent))
 
-    def _error(self, cls: type[Exception]) -> ErrorWrapper:
+    def _error(self, cls: type[Exception]) -> ErrorFacts:
         found = self.errors.get(cls)
         if found is not None:
             return found
         if not issubclass(cls, APIException):
-            raise CodegenError(
-                f"{_qualified(cls)} is in exception_models but is not an APIException"
+            raise DescriptionError(
+                f"{qualified_name(cls)} is in exception_models but is not an APIException"
             )
         name = self.types.claim_name(cls.__name__, cls)
         self.types.claim_name(f"{name}Body", cls)
-        where = _qualified(cls)
-        detail = FieldWrapper("detail", "detail", self.types.map(_detail_type(cls), where), True)
-        fields = [detail]
-        for field_name, annotation in exception_fields(cls).items():
-            ftype = self.types.map(annotation, f"{where}.{field_name}")
-            if not any(field_name in vars(k) for k in cls.__mro__):
-                ftype = union([ftype, NULL])
-            fields.append(FieldWrapper(field_name, field_name, ftype, True))
-        found = ErrorWrapper(name, where, cls.status_code, json_scalar(cls.detail), tuple(fields))
+        where = qualified_name(cls)
+        declared = {"detail": _detail_type(cls), **exception_fields(cls)}
+        fields: list[FieldFacts] = []
+        properties: dict[str, JsonSchema] = {}
+        for field_name, annotation in declared.items():
+            at = where if field_name == "detail" else f"{where}.{field_name}"
+            ftype = self.types.map(annotation, at)
+            schema = self.types.json_schema(annotation, at)
+            if field_name != "detail" and not any(field_name in vars(k) for k in cls.__mro__):
+                ftype = union([ftype, NULL])  # no default: the body carries null
+                schema = {"anyOf": [schema, {"type": "null"}]}
+            fields.append(FieldFacts(field_name, field_name, ftype, True))
+            properties[field_name] = schema
+        body_schema: JsonSchema = {
+            "type": "object",
+            "properties": properties,
+            "required": list(properties),
+            "title": f"{name}Body",
+        }
+        found = ErrorFacts(
+            name, where, cls.status_code, json_scalar(cls.detail), tuple(fields), body_schema
+        )
         self.errors[cls] = found
         return found
 
 
-def parse_app(app: AppLike) -> AppWrapper:
-    """The wrappers for every served controller of ``app`` and what they reference."""
+def describe_app(app: DescribedApp) -> AppDescription:
+    """The plain-data description of every served controller of ``app`` and what it uses.
+
+    Raises ``rpcmeta.DescriptionError`` for an app that has no valid
+    description (a type with no JSON form, two types with one name, ...).
+    """
     if not hasattr(app, "controller_specs") or not isinstance(getattr(app, "prefix", None), str):
-        raise CodegenError(f"codegen needs an rpc.RPCApp, got {app!r}")
-    return AppParser().parse(app)
+        raise DescriptionError(f"describing an app needs an rpc.RPCApp, got {app!r}")
+    return AppDescriber().describe(app)
 
 
 def _without_null(ref: TypeRef) -> TypeRef:
@@ -231,8 +257,4 @@ def _direct_bases(cls: type) -> tuple[str, ...]:
 
 def _doc(function: Any) -> str | None:
     doc = getattr(function, "__doc__", None)
-    return " ".join(doc.split()) or None if isinstance(doc, str) else None
-
-
-def _qualified(obj: Any) -> str:
-    return f"{obj.__module__}.{obj.__qualname__}"
+    return one_line(doc) if isinstance(doc, str) else None

@@ -1,0 +1,183 @@
+"""The plain-data description of an app: controllers, actions, types, errors, schemas.
+
+``rpc.description.describe_app`` builds an ``AppDescription`` from a live
+``RPCApp``; codegen (and any other consumer) reads only these frozen
+dataclasses, never live Python objects, so the description can be dumped to
+JSON in one process and used in another (``rpcmeta.dump``).
+
+Types appear twice, for two kinds of reader: as ``TypeRef`` trees (what the
+wire carries, with model and enum names, for a client generator) and as
+pydantic's serialization JSON Schemas (for OpenAPI). JSON Schema loses what
+the ``TypeRef`` side keeps: model bases (``ModelFacts.bases``) and enum member
+names (``EnumFacts.members``). Schema ``$ref``s point at
+``#/components/schemas/{name}``; the referenced schemas are in
+``AppDescription.json_schema_defs``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JsonScalar = str | int | float | bool | None
+JsonSchema = dict[str, Any]
+TypeKind = Literal[
+    "primitive", "model", "enum", "enum_member", "literal", "array", "tuple", "record", "union"
+]
+SCHEMA_REF_PREFIX = "#/components/schemas/"
+RENDER_METHOD = "GET"
+ACTION_METHOD = "POST"
+
+
+class DescriptionError(ValueError):
+    """An app that has no valid description; the message names the Python objects."""
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """A JSON type expression, as a client sees it on the wire.
+
+    ``primitive``: ``name`` is string/number/boolean/null/unknown; ``model`` and
+    ``enum``: ``name`` is the described name; ``enum_member``: ``name`` is the
+    enum, ``value`` the member name; ``literal``: ``value``; ``array``/``record``:
+    one arg (item/value type); ``tuple`` and ``union``: the args.
+    """
+
+    kind: TypeKind
+    name: str = ""
+    args: tuple[TypeRef, ...] = ()
+    value: JsonScalar = None
+
+
+@dataclass(frozen=True)
+class FieldFacts:
+    """One property of a model or error body: ``name`` is the wire (alias) name."""
+
+    name: str
+    python_name: str
+    type: TypeRef
+    required: bool
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """A pydantic model: its own fields only; inherited ones come from ``bases``.
+
+    ``overrides`` are wire names of own fields that replace an inherited field
+    with another type. ``json_schema`` is the whole model, flattened.
+    """
+
+    name: str
+    python_name: str
+    bases: tuple[str, ...]
+    fields: tuple[FieldFacts, ...]
+    description: str | None = None
+    overrides: tuple[str, ...] = ()
+    json_schema: JsonSchema = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnumMember:
+    """One member of an enum: its Python name and its wire value."""
+
+    name: str
+    value: str | int | float
+
+
+@dataclass(frozen=True)
+class EnumFacts:
+    """A Python ``Enum``, keeping member names and values."""
+
+    name: str
+    python_name: str
+    members: tuple[EnumMember, ...]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ErrorFacts:
+    """An ``APIException`` subclass: status, default detail, body fields (detail first)."""
+
+    name: str
+    python_name: str
+    status: int
+    detail: JsonScalar
+    fields: tuple[FieldFacts, ...]
+    body_schema: JsonSchema = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParamFacts:
+    """A query (or, for render, path) parameter; ``name`` is its URL name."""
+
+    name: str
+    type: TypeRef
+    required: bool
+    source: Literal["query", "path"] = "query"
+    json_schema: JsonSchema = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    """One action, served at ``ACTION_METHOD {prefix}/{controller id}/{name}``.
+
+    ``returns`` is the return type, or for a stream (``stream``) the item type
+    of each event. ``reload`` holds wire names of the render fields sent back;
+    ``errors`` names the ``ErrorFacts`` the action declares.
+    """
+
+    name: str
+    python_name: str
+    kind: Literal["sideeffect", "passthrough"]
+    stream: bool
+    params: tuple[ParamFacts, ...]
+    body: TypeRef | None
+    body_required: bool
+    returns: TypeRef
+    reload: tuple[str, ...] | None
+    errors: tuple[str, ...]
+    description: str | None = None
+    body_schema: JsonSchema | None = None
+    returns_schema: JsonSchema = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ControllerFacts:
+    """A controller class: served ones have a url and render model; bases may not.
+
+    A served controller's state is read at ``RENDER_METHOD {prefix}/{id}/render``
+    with ``render_params``; its page is served at ``url``.
+    """
+
+    id: str
+    python_name: str
+    bases: tuple[str, ...]
+    served: bool
+    url: str | None
+    render_model: str | None
+    actions: tuple[ActionFacts, ...]
+    description: str | None = None
+    render_params: tuple[ParamFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppDescription:
+    """Everything known about one app. Controllers: served ones in app order, then bases."""
+
+    prefix: str
+    controllers: tuple[ControllerFacts, ...]
+    models: tuple[ModelFacts, ...]
+    enums: tuple[EnumFacts, ...]
+    errors: tuple[ErrorFacts, ...]
+    json_schema_defs: dict[str, JsonSchema] = field(default_factory=dict)
+
+
+def render_path(app: AppDescription, controller: ControllerFacts) -> str:
+    """Where a served controller's state is read (with ``RENDER_METHOD``)."""
+    return f"{app.prefix}/{controller.id}/render"
+
+
+def action_path(app: AppDescription, controller: ControllerFacts, action: ActionFacts) -> str:
+    """Where ``action`` is called on ``controller`` (with ``ACTION_METHOD``)."""
+    return f"{app.prefix}/{controller.id}/{action.name}"
