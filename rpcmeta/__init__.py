@@ -12,6 +12,7 @@ from __future__ import annotations
 from rpcmeta.dump import dump_description, load_description
 from rpcmeta.facts import (
     ACTION_METHOD,
+    PAGE_HEADER,
     RENDER_METHOD,
     SCHEMA_REF_PREFIX,
     ActionFacts,
@@ -33,6 +34,7 @@ from rpcmeta.facts import (
 
 __all__ = [
     "ACTION_METHOD",
+    "PAGE_HEADER",
     "RENDER_METHOD",
     "SCHEMA_REF_PREFIX",
     "ActionFacts",

@@ -11,7 +11,8 @@ pydantic's serialization JSON Schemas (for OpenAPI). JSON Schema loses what
 the ``TypeRef`` side keeps: model bases (``ModelFacts.bases``) and enum member
 names (``EnumFacts.members``). Schema ``$ref``s point at
 ``#/components/schemas/{name}``; the referenced schemas are in
-``AppDescription.json_schema_defs``.
+``AppDescription.json_schema_defs``. The schemas are filled in only when asked
+for (``describe_app(app, json_schemas=True)``); otherwise every one is ``{}``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ TypeKind = Literal[
 SCHEMA_REF_PREFIX = "#/components/schemas/"
 RENDER_METHOD = "GET"
 ACTION_METHOD = "POST"
+# The request header carrying the page location (path and query) that page parameters come from.
+PAGE_HEADER = "X-Belay-Page"
 
 
 class DescriptionError(ValueError):
@@ -65,7 +68,8 @@ class ModelFacts:
     """A pydantic model: its own fields only; inherited ones come from ``bases``.
 
     ``overrides`` are wire names of own fields that replace an inherited field
-    with another type. ``json_schema`` is the whole model, flattened.
+    with another type. ``json_schema`` is a ``$ref`` to the model's flattened
+    schema in ``AppDescription.json_schema_defs``.
     """
 
     name: str
@@ -109,7 +113,14 @@ class ErrorFacts:
 
 @dataclass(frozen=True)
 class ParamFacts:
-    """A query (or, for render, path) parameter; ``name`` is its URL name."""
+    """A parameter; ``name`` is its URL name.
+
+    An action's ``params`` are query parameters of its own request. Render's
+    page parameters (``ControllerFacts.render_params``) come from the page
+    location in the ``PAGE_HEADER`` header (else ``Referer``, else the
+    controller's ``url``): ``source="path"`` ones from the ``url`` template's
+    ``{name}`` segments, ``source="query"`` ones from the page's query string.
+    """
 
     name: str
     type: TypeRef
@@ -123,8 +134,11 @@ class ActionFacts:
     """One action, served at ``ACTION_METHOD {prefix}/{controller id}/{name}``.
 
     ``returns`` is the return type, or for a stream (``stream``) the item type
-    of each event. ``reload`` holds wire names of the render fields sent back;
-    ``errors`` names the ``ErrorFacts`` the action declares.
+    of each event. A passthrough answers ``{"passthrough": <returns>}``; a
+    sideeffect ``{"sideeffect": <render model, or only the reload fields>,
+    "passthrough": <returns>}``; a stream is ``text/event-stream``. ``reload``
+    holds wire names of the render fields sent back; ``errors`` names the
+    ``ErrorFacts`` the action declares.
     """
 
     name: str
@@ -147,7 +161,7 @@ class ControllerFacts:
     """A controller class: served ones have a url and render model; bases may not.
 
     A served controller's state is read at ``RENDER_METHOD {prefix}/{id}/render``
-    with ``render_params``; its page is served at ``url``.
+    for the page parameters ``render_params``; its page is served at ``url``.
     """
 
     id: str

@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import BaseModel, RootModel, TypeAdapter
 
 from rpc.description.models import describe_model, own_doc, qualified_name
+from rpc.description.schemas import SchemaBatch
 from rpcmeta import (
-    SCHEMA_REF_PREFIX,
     DescriptionError,
     EnumFacts,
     EnumMember,
@@ -96,14 +96,15 @@ def union(members: list[TypeRef]) -> TypeRef:
 class TypeMapper:
     """Maps annotations, registering each model and enum it meets (once).
 
-    ``json_schema`` gives an annotation's serialization schema; the schemas it
-    refers to collect in ``schema_defs``.
+    With ``json_schemas``, ``json_schema`` hands out an annotation's
+    serialization schema, complete once ``schema_defs()`` has run; without, it
+    gives ``{}`` (schemas cost about five times the rest of a description).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, json_schemas: bool = False) -> None:
         self.models: dict[type, ModelFacts] = {}
         self.enums: dict[type, EnumFacts] = {}
-        self.schema_defs: dict[str, JsonSchema] = {}
+        self._schemas = SchemaBatch() if json_schemas else None
         self._names: dict[str, type] = {}
 
     def map(self, annotation: Any, where: str) -> TypeRef:
@@ -185,20 +186,18 @@ class TypeMapper:
             return TypeRef("record", args=(UNKNOWN,))
         return _SCHEMA_TYPES.get(kind, UNKNOWN) if isinstance(kind, str) else UNKNOWN
 
+    @property
+    def builds_schemas(self) -> bool:
+        """Whether ``json_schema`` hands out real schemas (else always ``{}``)."""
+        return self._schemas is not None
+
     def json_schema(self, annotation: Any, where: str) -> JsonSchema:
-        """The serialization JSON Schema of ``annotation``; its ``$defs`` go to ``schema_defs``."""
-        try:
-            schema = TypeAdapter(annotation).json_schema(
-                mode="serialization", ref_template=SCHEMA_REF_PREFIX + "{model}"
-            )
-        except Exception as exc:
-            raise DescriptionError(
-                f"{where}: cannot build the JSON Schema of {annotation!r} ({exc})"
-            ) from exc
-        # Described names are unique per class (claim_name), so pydantic's def names are too.
-        for name, definition in schema.pop("$defs", {}).items():
-            self.schema_defs.setdefault(name, definition)
-        return schema
+        """The serialization JSON Schema of ``annotation``, filled in by ``schema_defs()``."""
+        return {} if self._schemas is None else self._schemas.request(annotation, where)
+
+    def schema_defs(self) -> dict[str, JsonSchema]:
+        """Fill every schema handed out; the definitions their ``$ref``s point at."""
+        return {} if self._schemas is None else self._schemas.build()
 
     def model(self, cls: type[BaseModel]) -> ModelFacts:
         """The facts of ``cls`` (described on first use; recursion-safe)."""

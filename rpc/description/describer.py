@@ -42,8 +42,8 @@ class DescribedApp(Protocol):
 class AppDescriber:
     """One description of one app; use ``describe_app``."""
 
-    def __init__(self) -> None:
-        self.types = TypeMapper()
+    def __init__(self, *, json_schemas: bool) -> None:
+        self.types = TypeMapper(json_schemas=json_schemas)
         self.controllers: dict[str, ControllerFacts] = {}
         self.classes: dict[str, type] = {}
         self.errors: dict[type, ErrorFacts] = {}
@@ -58,13 +58,14 @@ class AppDescriber:
                     self._base(cls, specs)
         served = [self.controllers[spec.id] for spec in specs]
         bases = [c for c in self.controllers.values() if not c.served]
+        schema_defs = self.types.schema_defs()
         return AppDescription(
             prefix=app.prefix,
             controllers=(*served, *bases),
             models=tuple(sorted(self.types.models.values(), key=lambda m: m.name)),
             enums=tuple(sorted(self.types.enums.values(), key=lambda e: e.name)),
             errors=tuple(sorted(self.errors.values(), key=lambda e: e.name)),
-            json_schema_defs=dict(sorted(self.types.schema_defs.items())),
+            json_schema_defs=schema_defs,
         )
 
     def _claim(self, cls: type) -> str:
@@ -168,9 +169,9 @@ class AppDescriber:
             at = f"{where} -> AsyncIterator"
             item = action.stream_item
             return self.types.map(item, at), self.types.json_schema(item, at)
-        if action.return_annotation in (None, type(None)):
-            return NULL, {"type": "null"}
         at = f"{where} -> return"
+        if action.return_annotation in (None, type(None)):
+            return NULL, self.types.json_schema(None, at)
         returned = action.return_annotation
         return self.types.map(returned, at), self.types.json_schema(returned, at)
 
@@ -204,12 +205,14 @@ class AppDescriber:
                 schema = {"anyOf": [schema, {"type": "null"}]}
             fields.append(FieldFacts(field_name, field_name, ftype, True))
             properties[field_name] = schema
-        body_schema: JsonSchema = {
-            "type": "object",
-            "properties": properties,
-            "required": list(properties),
-            "title": f"{name}Body",
-        }
+        body_schema: JsonSchema = {}
+        if self.types.builds_schemas:
+            body_schema = {
+                "type": "object",
+                "properties": properties,
+                "required": list(properties),
+                "title": f"{name}Body",
+            }
         found = ErrorFacts(
             name, where, cls.status_code, json_scalar(cls.detail), tuple(fields), body_schema
         )
@@ -217,15 +220,18 @@ class AppDescriber:
         return found
 
 
-def describe_app(app: DescribedApp) -> AppDescription:
+def describe_app(app: DescribedApp, *, json_schemas: bool = False) -> AppDescription:
     """The plain-data description of every served controller of ``app`` and what it uses.
 
+    With ``json_schemas`` every ``*schema`` field and ``json_schema_defs`` are
+    filled in (for OpenAPI); without, they are empty, which is all a client
+    generator needs and keeps a description fast enough to redo on every reload.
     Raises ``rpcmeta.DescriptionError`` for an app that has no valid
     description (a type with no JSON form, two types with one name, ...).
     """
     if not hasattr(app, "controller_specs") or not isinstance(getattr(app, "prefix", None), str):
         raise DescriptionError(f"describing an app needs an rpc.RPCApp, got {app!r}")
-    return AppDescriber().describe(app)
+    return AppDescriber(json_schemas=json_schemas).describe(app)
 
 
 def _without_null(ref: TypeRef) -> TypeRef:
