@@ -12,7 +12,7 @@ import types
 import typing
 from typing import Any
 
-from rpcmeta.facts import AppDescription
+from rpcmeta.facts import AppDescription, DescriptionError
 
 
 def dump_description(app: AppDescription) -> str:
@@ -21,8 +21,16 @@ def dump_description(app: AppDescription) -> str:
 
 
 def load_description(text: str) -> AppDescription:
-    """Rebuild the description from ``dump_description`` output."""
-    loaded: AppDescription = _load(AppDescription, json.loads(text))
+    """Rebuild the description from ``dump_description`` output.
+
+    Raises ``DescriptionError`` for text that is not such a dump.
+    """
+    try:
+        loaded: AppDescription = _load(AppDescription, json.loads(text))
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise DescriptionError(
+            f"not a Belay app description ({type(exc).__name__}: {exc})"
+        ) from exc
     return loaded
 
 
