@@ -9,7 +9,6 @@ a process boundary as JSON.
 
 from __future__ import annotations
 
-from rpcmeta.dump import dump_description, load_description
 from rpcmeta.facts import (
     ACTION_METHOD,
     PAGE_HEADER,
@@ -29,6 +28,8 @@ from rpcmeta.facts import (
     ParamFacts,
     TypeRef,
     action_path,
+    dump_description,
+    load_description,
     render_path,
 )
 

@@ -49,6 +49,7 @@ class AppDescriber:
         self.errors: dict[type, ErrorFacts] = {}
 
     def describe(self, app: DescribedApp) -> AppDescription:
+        """Every served controller, the base controllers they extend, and what they use."""
         specs = app.controller_specs
         for spec in specs:
             self._served(spec)

@@ -98,8 +98,8 @@ def test_typemap_registers_models_and_enums_once() -> None:
     mapper.map(list[Leaf], "a")
     mapper.map(dict[str, Leaf | Shade], "b")
     assert [m.name for m in mapper.models.values()] == ["Leaf"]
-    enum_wrapper = mapper.enums[Shade]
-    assert [(m.name, m.value) for m in enum_wrapper.members] == [("LIGHT", "l"), ("DARK", "d")]
+    enum_facts = mapper.enums[Shade]
+    assert [(m.name, m.value) for m in enum_facts.members] == [("LIGHT", "l"), ("DARK", "d")]
 
 
 def test_typemap_unknown_class_falls_back_to_pydantic_schema() -> None:
