@@ -37,12 +37,12 @@ def describe_model(types: FieldTypes, cls: type[BaseModel], name: str) -> ModelF
     bases = model_bases(cls)
     inherited = _inherited_fields(bases)
     fields = [
-        _field(types, cls, field_name, info)
+        _field(types, placeholder.python_name, field_name, info)
         for field_name, info in cls.model_fields.items()
         if not info.exclude and _signature(info) != inherited.get(field_name)
     ]
     fields += [
-        _computed(types, cls, field_name, info)
+        _computed(types, placeholder.python_name, field_name, info)
         for field_name, info in cls.model_computed_fields.items()
         if _computed_signature(info) != inherited.get(field_name)
     ]
@@ -59,8 +59,8 @@ def describe_model(types: FieldTypes, cls: type[BaseModel], name: str) -> ModelF
     return facts
 
 
-def _field(types: FieldTypes, cls: type, name: str, info: FieldInfo) -> FieldFacts:
-    ftype = types.map(info.annotation, f"{qualified_name(cls)}.{name}")
+def _field(types: FieldTypes, owner: str, name: str, info: FieldInfo) -> FieldFacts:
+    ftype = types.map(info.annotation, f"{owner}.{name}")
     # A single-literal field is a union tag: always sent, and TS narrows only on a
     # required tag, so it stays required even with a default.
     is_tag = ftype.kind in ("literal", "enum_member")
@@ -73,11 +73,11 @@ def _field(types: FieldTypes, cls: type, name: str, info: FieldInfo) -> FieldFac
     )
 
 
-def _computed(types: FieldTypes, cls: type, name: str, info: ComputedFieldInfo) -> FieldFacts:
+def _computed(types: FieldTypes, owner: str, name: str, info: ComputedFieldInfo) -> FieldFacts:
     return FieldFacts(
         name=info.alias or name,
         python_name=name,
-        type=types.map(info.return_type, f"{qualified_name(cls)}.{name}"),
+        type=types.map(info.return_type, f"{owner}.{name}"),
         required=True,
         description=one_line(info.description),
     )
