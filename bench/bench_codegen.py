@@ -21,8 +21,9 @@ from pydantic import BaseModel, Field, create_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from codegen import generate_client, parse_app, render_files
+from codegen import generate_client, render_files
 from rpc import ControllerBase, RenderBase, RPCApp, passthrough, sideeffect
+from rpc.description import describe_app
 
 CONTROLLERS = 200
 ACTIONS = 5
@@ -86,25 +87,25 @@ def main() -> int:
     started = time.perf_counter()
     app = RPCApp(controllers=[build_controller(i, models) for i in range(CONTROLLERS)])
     build_s = time.perf_counter() - started
-    parse_s = min(_timed(lambda: parse_app(app)) for _ in range(3))
-    wrapper = parse_app(app)
-    render_s = min(_timed(lambda: render_files(wrapper)) for _ in range(3))
+    parse_s = min(_timed(lambda: describe_app(app)) for _ in range(3))
+    description = describe_app(app)
+    render_s = min(_timed(lambda: render_files(description)) for _ in range(3))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "client"
         started = time.perf_counter()
-        first = generate_client(app, out)
+        first = generate_client(describe_app(app), out)
         full_s = time.perf_counter() - started
         noop_times, noop_written = [], []
         for _ in range(5):
             started = time.perf_counter()
-            report = generate_client(app, out)
+            report = generate_client(describe_app(app), out)
             noop_times.append(time.perf_counter() - started)
             noop_written.append(len(report.written))
         size = sum(p.stat().st_size for p in out.rglob("*.ts"))
     noop_s = statistics.median(noop_times)
-    print(f"app: {CONTROLLERS} controllers x {ACTIONS} actions, {len(wrapper.models)} models")
+    print(f"app: {CONTROLLERS} controllers x {ACTIONS} actions, {len(description.models)} models")
     print(f"RPCApp construction (rpc, not codegen): {build_s * 1000:.0f} ms")
-    print(f"parse: {parse_s * 1000:.0f} ms, render TS: {render_s * 1000:.0f} ms")
+    print(f"describe: {parse_s * 1000:.0f} ms, render TS: {render_s * 1000:.0f} ms")
     print(f"full generation: {full_s * 1000:.0f} ms, {len(first.written)} files, {size} bytes")
     print(
         f"no-op regeneration: {noop_s * 1000:.0f} ms (median of 5), files written: {noop_written}"
@@ -116,7 +117,7 @@ def main() -> int:
             "benchmark": "codegen",
             "controllers": CONTROLLERS,
             "actions": CONTROLLERS * ACTIONS,
-            "models": len(wrapper.models),
+            "models": len(description.models),
             "full_ms": round(full_s * 1000, 1),
             "noop_ms": round(noop_s * 1000, 1),
             "noop_files_written": max(noop_written),

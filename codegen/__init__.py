@@ -1,10 +1,12 @@
-"""Python controllers to a typed TypeScript client.
+"""An app's plain-data description to a typed TypeScript client.
 
-``generate_client(app, out_dir)`` parses the app's controllers in memory into
-plain-data wrappers (``parse_app``), builds TypeScript declarations from them,
-and writes ``out_dir/index.ts`` and its siblings, touching only files whose
-bytes changed. The wrappers can be dumped to JSON (``dump_app``) and generated
-from in another process (``load_app`` then ``generate_client``).
+``generate_client(description, out_dir)`` builds TypeScript declarations from
+an ``rpcmeta.AppDescription`` and writes ``out_dir/index.ts`` and its
+siblings, touching only files whose bytes changed. The output is a pure
+function of the description (``render_files``): codegen never sees the live
+app, so it runs as well on a description loaded from JSON
+(``rpcmeta.load_description``). Describe a live ``rpc.RPCApp`` with
+``rpc.description.describe_app``.
 """
 
 from __future__ import annotations
@@ -13,27 +15,26 @@ from pathlib import Path
 
 from codegen.errors import CodegenError
 from codegen.files import render_files
-from codegen.parser import AppLike, parse_app
-from codegen.wrappers import AppWrapper, dump_app, load_app
 from codegen.writer import GenerationReport, write_files
+from rpcmeta import AppDescription
 
 __all__ = [
-    "AppWrapper",
     "CodegenError",
     "GenerationReport",
-    "dump_app",
     "generate_client",
-    "load_app",
-    "parse_app",
     "render_files",
 ]
 
 
-def generate_client(app: AppLike | AppWrapper, out_dir: Path) -> GenerationReport:
-    """Write the TS client for ``app`` (an ``rpc.RPCApp`` or its wrappers) to ``out_dir``.
+def generate_client(app: AppDescription, out_dir: Path) -> GenerationReport:
+    """Write the TS client for the described ``app`` to ``out_dir``.
 
     Raises ``CodegenError`` for input that has no valid TypeScript form, before
     any file is written.
     """
-    wrapper = app if isinstance(app, AppWrapper) else parse_app(app)
-    return write_files(Path(out_dir), render_files(wrapper))
+    if not isinstance(app, AppDescription):
+        raise CodegenError(
+            f"codegen needs an rpcmeta.AppDescription (rpc.description.describe_app(app)), "
+            f"got {app!r}"
+        )
+    return write_files(Path(out_dir), render_files(app))

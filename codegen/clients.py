@@ -12,42 +12,39 @@ from __future__ import annotations
 import json
 
 from codegen.interfaces import Declaration, TypeWriter, doc_comment, property_name
-from codegen.wrappers import ActionWrapper, AppWrapper, ControllerWrapper
+from rpcmeta import ActionFacts, AppDescription, ControllerFacts, action_path, render_path
 
 STATE_PARAM = "TState"
 
 
-class ActionInterface:
-    """One action's method signature and its endpoint in the client object."""
-
-    @staticmethod
-    def signature(action: ActionWrapper, state: str, *, generic: bool, writer: TypeWriter) -> str:
-        """The indented method line(s), wrapped like a formatter would past 100 columns."""
-        params = _params_type(action, writer)
-        optional = "?" if _all_optional(action) else ""
-        returns = _result_type(action, state, generic=generic, writer=writer)
-        args = [f"params{optional}: {params}", "options?: ActionOptions"]
-        line = f"  {action.name}({', '.join(args)}): Promise<{returns}>;"
-        if len(line) <= 100:
-            return line
-        inner = "".join(f"    {arg},\n" for arg in args)
-        return f"  {action.name}(\n{inner}  ): Promise<{returns}>;"
-
-    @staticmethod
-    def endpoint(action: ActionWrapper, path: str) -> tuple[str, set[str]]:
-        factory = (
-            "streamEndpoint"
-            if action.stream
-            else "sideeffectEndpoint"
-            if action.kind == "sideeffect"
-            else "passthroughEndpoint"
-        )
-        errors = ", ".join(action.errors)
-        text = f"  {action.name}: {factory}({json.dumps(path)}, [{errors}]),"
-        return text, {factory, *action.errors}
+def action_signature(action: ActionFacts, state: str, *, generic: bool, writer: TypeWriter) -> str:
+    """One action's indented method line(s), wrapped like a formatter would past 100 columns."""
+    params = _params_type(action, writer)
+    optional = "?" if _all_optional(action) else ""
+    returns = _result_type(action, state, generic=generic, writer=writer)
+    args = [f"params{optional}: {params}", "options?: ActionOptions"]
+    line = f"  {action.name}({', '.join(args)}): Promise<{returns}>;"
+    if len(line) <= 100:
+        return line
+    inner = "".join(f"    {arg},\n" for arg in args)
+    return f"  {action.name}(\n{inner}  ): Promise<{returns}>;"
 
 
-def _params_type(action: ActionWrapper, writer: TypeWriter) -> str:
+def action_endpoint(action: ActionFacts, path: str) -> tuple[str, set[str]]:
+    """One action's entry in the client object, and the names it uses."""
+    factory = (
+        "streamEndpoint"
+        if action.stream
+        else "sideeffectEndpoint"
+        if action.kind == "sideeffect"
+        else "passthroughEndpoint"
+    )
+    errors = ", ".join(action.errors)
+    text = f"  {action.name}: {factory}({json.dumps(path)}, [{errors}]),"
+    return text, {factory, *action.errors}
+
+
+def _params_type(action: ActionFacts, writer: TypeWriter) -> str:
     members = [
         f"{property_name(p.name)}{'' if p.required else '?'}: {writer.write(p.type)}"
         for p in action.params
@@ -58,12 +55,12 @@ def _params_type(action: ActionWrapper, writer: TypeWriter) -> str:
     return "{ " + "; ".join(members) + " }" if members else "Record<string, never>"
 
 
-def _all_optional(action: ActionWrapper) -> bool:
+def _all_optional(action: ActionFacts) -> bool:
     body_optional = action.body is None or not action.body_required
     return body_optional and not any(p.required for p in action.params)
 
 
-def _result_type(action: ActionWrapper, state: str, *, generic: bool, writer: TypeWriter) -> str:
+def _result_type(action: ActionFacts, state: str, *, generic: bool, writer: TypeWriter) -> str:
     returns = writer.write(action.returns)
     if action.stream:
         return f"AsyncGenerator<{returns}, void, undefined>"
@@ -77,16 +74,16 @@ def _result_type(action: ActionWrapper, state: str, *, generic: bool, writer: Ty
     return f"SideeffectResult<{sideeffect}, {returns}>"
 
 
-class ControllerInterface:
-    """The declarations of one controller class, given the whole app for its bases."""
+class ControllerDeclarations:
+    """Builds the declarations of each controller class, given the whole app for its bases."""
 
-    def __init__(self, app: AppWrapper) -> None:
+    def __init__(self, app: AppDescription) -> None:
         self.app = app
         self.by_id = {c.id: c for c in app.controllers}
 
-    def visible_actions(self, controller: ControllerWrapper) -> list[ActionWrapper]:
+    def visible_actions(self, controller: ControllerFacts) -> list[ActionFacts]:
         """Own actions, then inherited ones (nearest base first), each name once."""
-        seen: dict[str, ActionWrapper] = {}
+        seen: dict[str, ActionFacts] = {}
         for action in controller.actions:
             seen.setdefault(action.name, action)
         for base in controller.bases:
@@ -94,25 +91,25 @@ class ControllerInterface:
                 seen.setdefault(action.name, action)
         return list(seen.values())
 
-    def is_generic(self, controller: ControllerWrapper) -> bool:
+    def is_generic(self, controller: ControllerFacts) -> bool:
         if controller.served:
             return False
         return any(a.kind == "sideeffect" for a in self.visible_actions(controller))
 
-    def build(self, controller: ControllerWrapper) -> list[Declaration]:
+    def build(self, controller: ControllerFacts) -> list[Declaration]:
         decls = [self._interface(controller)]
         if controller.served:
             decls.append(self._client(controller))
         return decls
 
-    def _interface(self, controller: ControllerWrapper) -> Declaration:
+    def _interface(self, controller: ControllerFacts) -> Declaration:
         writer = TypeWriter()
         generic = self.is_generic(controller)
         state = (
             STATE_PARAM if generic or controller.render_model is None else controller.render_model
         )
         own = {a.name for a in controller.actions}
-        redeclared: list[ActionWrapper] = []
+        redeclared: list[ActionFacts] = []
         parents = []
         for base_id in controller.bases:
             parent, extra = self._extends(controller, self.by_id[base_id], own, state)
@@ -127,7 +124,7 @@ class ControllerInterface:
             lines.append(f"  render(options?: RenderOptions): Promise<{state}>;")
         for action in [*controller.actions, *redeclared]:
             lines += doc_comment(action.description, "  ")
-            lines.append(ActionInterface.signature(action, state, generic=generic, writer=writer))
+            lines.append(action_signature(action, state, generic=generic, writer=writer))
         lines[-1] += "}" if lines[-1].endswith("{") else ""
         if not lines[-1].endswith("}"):
             lines.append("}")
@@ -135,11 +132,11 @@ class ControllerInterface:
         return Declaration(controller.id, "\n".join(lines), uses)
 
     def _extends(
-        self, child: ControllerWrapper, parent: ControllerWrapper, own: set[str], state: str
-    ) -> tuple[str, list[ActionWrapper]]:
+        self, child: ControllerFacts, parent: ControllerFacts, own: set[str], state: str
+    ) -> tuple[str, list[ActionFacts]]:
         inherited = self.visible_actions(parent)
         omitted = {a.name for a in inherited if a.name in own}
-        redeclared: list[ActionWrapper] = []
+        redeclared: list[ActionFacts] = []
         if parent.served and child.served and parent.render_model != child.render_model:
             redeclared = [a for a in inherited if a.kind == "sideeffect" and a.name not in own]
             omitted |= {"render", *(a.name for a in redeclared)}
@@ -149,20 +146,19 @@ class ControllerInterface:
         keys = " | ".join(json.dumps(name) for name in sorted(omitted))
         return f"Omit<{ref}, {keys}>", redeclared
 
-    def _client(self, controller: ControllerWrapper) -> Declaration:
-        base = f"{self.app.prefix}/{controller.id}"
+    def _client(self, controller: ControllerFacts) -> Declaration:
         lines = [f"export const {controller.id}: {controller.id} = {{"]
-        lines.append(f"  render: renderEndpoint({json.dumps(base + '/render')}),")
+        lines.append(f"  render: renderEndpoint({json.dumps(render_path(self.app, controller))}),")
         uses = {controller.id, "renderEndpoint"}
         for action in self.visible_actions(controller):
-            text, names = ActionInterface.endpoint(action, f"{base}/{action.name}")
+            text, names = action_endpoint(action, action_path(self.app, controller, action))
             lines.append(text)
             uses |= names
         lines.append("};")
         return Declaration(f"{controller.id}$client", "\n".join(lines), uses)
 
 
-def _runtime_types(controller: ControllerWrapper, redeclared: list[ActionWrapper]) -> set[str]:
+def _runtime_types(controller: ControllerFacts, redeclared: list[ActionFacts]) -> set[str]:
     actions = [*controller.actions, *redeclared]
     uses: set[str] = {"RenderOptions"} if controller.served else set()
     if actions:

@@ -1,4 +1,4 @@
-"""Wrappers to isolated TypeScript declarations.
+"""Described models, enums and errors to isolated TypeScript declarations.
 
 Each builder returns a ``Declaration``: its text and the names it refers to, so
 the file generators can write the imports. Nothing here touches the disk or
@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from codegen.wrappers import EnumWrapper, ErrorWrapper, FieldWrapper, ModelWrapper, TypeRef
+from rpcmeta import EnumFacts, ErrorFacts, FieldFacts, ModelFacts, TypeRef
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
@@ -77,7 +77,8 @@ def doc_comment(text: str | None, indent: str = "") -> list[str]:
     return [f"{indent}/** {safe} */"]
 
 
-def field_lines(fields: tuple[FieldWrapper, ...], writer: TypeWriter) -> list[str]:
+def field_lines(fields: tuple[FieldFacts, ...], writer: TypeWriter) -> list[str]:
+    """One property line (with its doc comment) per field."""
     lines: list[str] = []
     for item in fields:
         lines += doc_comment(item.description, "  ")
@@ -86,59 +87,50 @@ def field_lines(fields: tuple[FieldWrapper, ...], writer: TypeWriter) -> list[st
     return lines
 
 
-class ModelInterface:
+def model_declaration(model: ModelFacts) -> Declaration:
     """``export interface Model extends Base { ...own fields }``."""
-
-    @staticmethod
-    def build(model: ModelWrapper) -> Declaration:
-        writer = TypeWriter()
-        bases = list(model.bases)
-        if model.overrides:
-            keys = " | ".join(json.dumps(name) for name in model.overrides)
-            bases = [f"Omit<{base}, {keys}>" for base in bases]
-        extends = f" extends {', '.join(bases)}" if bases else ""
-        body = field_lines(model.fields, writer)
-        head = f"export interface {model.name}{extends}"
-        lines = [*doc_comment(model.description), head + (" {" if body else " {}")]
-        if body:
-            lines += [*body, "}"]
-        return Declaration(model.name, "\n".join(lines), writer.uses | set(model.bases))
+    writer = TypeWriter()
+    bases = list(model.bases)
+    if model.overrides:
+        keys = " | ".join(json.dumps(name) for name in model.overrides)
+        bases = [f"Omit<{base}, {keys}>" for base in bases]
+    extends = f" extends {', '.join(bases)}" if bases else ""
+    body = field_lines(model.fields, writer)
+    head = f"export interface {model.name}{extends}"
+    lines = [*doc_comment(model.description), head + (" {" if body else " {}")]
+    if body:
+        lines += [*body, "}"]
+    return Declaration(model.name, "\n".join(lines), writer.uses | set(model.bases))
 
 
-class EnumInterface:
+def enum_declaration(facts: EnumFacts) -> Declaration:
     """``export enum Color { RED = "red" }`` with the Python member names."""
-
-    @staticmethod
-    def build(wrapper: EnumWrapper) -> Declaration:
-        lines = [*doc_comment(wrapper.description), f"export enum {wrapper.name} {{"]
-        lines += [f"  {m.name} = {literal(m.value)}," for m in wrapper.members]
-        lines.append("}")
-        return Declaration(wrapper.name, "\n".join(lines))
+    lines = [*doc_comment(facts.description), f"export enum {facts.name} {{"]
+    lines += [f"  {m.name} = {literal(m.value)}," for m in facts.members]
+    lines.append("}")
+    return Declaration(facts.name, "\n".join(lines))
 
 
-class ErrorInterface:
+def error_declarations(error: ErrorFacts) -> list[Declaration]:
     """The body interface and the error class of one ``APIException`` subclass."""
-
-    @staticmethod
-    def build(error: ErrorWrapper) -> list[Declaration]:
-        writer = TypeWriter()
-        body_name = f"{error.name}Body"
-        body_lines = [
-            f"/** The JSON body of {error.name} ({error.python_name}). */",
-            f"export interface {body_name} {{",
-            *field_lines(error.fields, writer),
-            "}",
-        ]
-        keys = ", ".join(json.dumps(f.name) for f in error.fields)
-        class_lines = [
-            f"/** {error.python_name}: HTTP {error.status}. */",
-            f"export class {error.name} extends BelayAPIError<{body_name}> {{",
-            f"  static readonly status = {error.status};",
-            f"  static readonly detail = {literal(error.detail)};",
-            f"  static readonly fields = [{keys}] as const;",
-            "}",
-        ]
-        return [
-            Declaration(body_name, "\n".join(body_lines), writer.uses),
-            Declaration(error.name, "\n".join(class_lines), {body_name, "BelayAPIError"}),
-        ]
+    writer = TypeWriter()
+    body_name = f"{error.name}Body"
+    body_lines = [
+        f"/** The JSON body of {error.name} ({error.python_name}). */",
+        f"export interface {body_name} {{",
+        *field_lines(error.fields, writer),
+        "}",
+    ]
+    keys = ", ".join(json.dumps(f.name) for f in error.fields)
+    class_lines = [
+        f"/** {error.python_name}: HTTP {error.status}. */",
+        f"export class {error.name} extends BelayAPIError<{body_name}> {{",
+        f"  static readonly status = {error.status};",
+        f"  static readonly detail = {literal(error.detail)};",
+        f"  static readonly fields = [{keys}] as const;",
+        "}",
+    ]
+    return [
+        Declaration(body_name, "\n".join(body_lines), writer.uses),
+        Declaration(error.name, "\n".join(class_lines), {body_name, "BelayAPIError"}),
+    ]

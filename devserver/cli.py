@@ -95,8 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the typed TypeScript client for MODULE:ATTR into DIR "
         "(only files whose content changed are rewritten).",
     )
-    codegen.add_argument("app", metavar="MODULE:ATTR", help="the ASGI app, e.g. shop.app:app")
+    codegen.add_argument(
+        "app",
+        metavar="MODULE:ATTR",
+        help="the ASGI app, e.g. shop.app:app, or a FILE.json saved by --save-description "
+        "(then the app is not imported)",
+    )
     codegen.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    codegen.add_argument(
+        "--save-description",
+        default="",
+        metavar="FILE",
+        help="also save the app's description as JSON, to generate from later",
+    )
     return parser
 
 
@@ -156,16 +167,22 @@ def run_serve_verb(args: argparse.Namespace) -> int:
 
 
 def run_codegen_verb(args: argparse.Namespace) -> int:
-    """``belay codegen``: import the app and write the client."""
-    from devserver.clientgen import run_codegen
+    """``belay codegen``: import the app (or read its saved description) and write the client."""
+    from devserver.clientgen import run_codegen, run_codegen_from_file
     from devserver.console import describe_error
     from devserver.target import import_target
 
-    app = import_target(Target.parse(args.app))
+    from_file = args.app.endswith(".json")
+    if from_file and args.save_description:
+        return fail("--save-description needs MODULE:ATTR, not a saved description")
+    app = None if from_file else import_target(Target.parse(args.app))
     try:
-        written = run_codegen(app, str(Path(args.out)))
+        if app is None:
+            written = run_codegen_from_file(args.app, str(Path(args.out)))
+        else:
+            written = run_codegen(app, str(Path(args.out)), save_description=args.save_description)
     except Exception as exc:  # a CodegenError names the offending model or action
-        message = str(exc) if isinstance(exc, RuntimeError) else describe_error(exc)
+        message = str(exc) if isinstance(exc, RuntimeError | OSError) else describe_error(exc)
         print(f"belay: error: codegen failed: {message}", file=sys.stderr, flush=True)
         return 1
     for path in written:

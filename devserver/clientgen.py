@@ -1,7 +1,8 @@
-"""The TypeScript client step: ``codegen.generate_client`` on the served RPCApp.
+"""The TypeScript client step: describe the served RPCApp, then ``codegen.generate_client``.
 
 codegen is imported lazily, so ``belay dev`` without ``--codegen-out`` works
-even where codegen is unavailable.
+even where codegen is unavailable. A description saved as JSON generates the
+same client later without importing the app (``run_codegen_from_file``).
 """
 
 from __future__ import annotations
@@ -10,21 +11,39 @@ import dataclasses
 from pathlib import Path
 
 from devserver.rpcapps import find_mounted_rpc_apps
+from rpcmeta import AppDescription, dump_description, load_description
 
 
-def run_codegen(app: object, out: str) -> tuple[str, ...]:
-    """Regenerate the TS client into ``out``; the files whose bytes changed."""
-    try:
-        from codegen import generate_client, parse_app
-    except ImportError as exc:
-        raise RuntimeError(f"--codegen-out needs codegen.generate_client ({exc})") from exc
+def run_codegen(app: object, out: str, *, save_description: str = "") -> tuple[str, ...]:
+    """Regenerate the TS client into ``out``; the files whose bytes changed.
+
+    With ``save_description``, the app's description is also written there as JSON.
+    """
+    from rpc.description import describe_app
+
     apps = find_mounted_rpc_apps(app)
     if not apps:
-        report = generate_client(app, Path(out))  # type: ignore[arg-type]  # codegen checks it
-        return tuple(str(path) for path in report.written)
-    mount, rpc_app = apps[0]
-    wrapper = parse_app(rpc_app)
-    # Mounted at /api, the RPCApp's routes are served under /api + its prefix.
-    wrapper = dataclasses.replace(wrapper, prefix=mount + wrapper.prefix)
-    report = generate_client(wrapper, Path(out))
+        description = describe_app(app)  # type: ignore[arg-type]  # describe_app checks it
+    else:
+        mount, rpc_app = apps[0]
+        described = describe_app(rpc_app)
+        # Mounted at /api, the RPCApp's routes are served under /api + its prefix.
+        description = dataclasses.replace(described, prefix=mount + described.prefix)
+    written = _generate(description, out)
+    if save_description:
+        Path(save_description).write_text(dump_description(description) + "\n")
+    return written
+
+
+def run_codegen_from_file(path: str, out: str) -> tuple[str, ...]:
+    """Regenerate the TS client into ``out`` from a description saved by ``run_codegen``."""
+    return _generate(load_description(Path(path).read_text()), out)
+
+
+def _generate(description: AppDescription, out: str) -> tuple[str, ...]:
+    try:
+        from codegen import generate_client
+    except ImportError as exc:
+        raise RuntimeError(f"--codegen-out needs codegen.generate_client ({exc})") from exc
+    report = generate_client(description, Path(out))
     return tuple(str(path) for path in report.written)

@@ -1,7 +1,8 @@
 """Plain, frozen facts about controllers and their actions.
 
 ``RPCApp`` builds one ``ControllerSpec`` per controller when it is constructed;
-the request path and ``codegen`` read these instead of inspecting signatures.
+the request path and ``rpc.description`` (for codegen) read these instead of
+inspecting signatures.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ import pytest
 
 from codegen import generate_client
 from devserver.cli import build_parser
+from rpc.description import describe_app
 from tests.codegen.node import mark_module, require_tools, run_tsc
 from tests.support.server import running_server
 
@@ -156,7 +157,7 @@ def test_readme_test_blocks_pass(readme_dir: Path) -> None:
 def test_readme_tour_client_runs_against_a_live_server(readme_dir: Path) -> None:
     require_tools()
     tour = importlib.import_module("tour")
-    generate_client(tour.app, readme_dir / "generated")
+    generate_client(describe_app(tour.app), readme_dir / "generated")
     client = named_blocks("ts", "// ")["client.ts"]
     (readme_dir / "client.ts").write_text(client)
     out = readme_dir / "js"

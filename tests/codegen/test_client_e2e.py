@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from codegen import generate_client
+from rpc.description import describe_app
 from tests.codegen.fixture_app import StreamLog, build_app
 from tests.codegen.node import TS_TESTS, mark_module, run_node_tests, run_tsc
 from tests.support.server import ServerHandle, running_server, start_server
@@ -66,7 +67,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generated client and the TS suites, compiled once with tsc --strict."""
     root = tmp_path_factory.mktemp("client")
     src, out = root / "src", root / "out"
-    generate_client(build_app(), src / "generated")
+    generate_client(describe_app(build_app()), src / "generated")
     for name in ("client.test.ts", "restart.test.ts"):
         shutil.copyfile(TS_TESTS / name, src / name)
     mark_module(src)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen import parse_app, render_files
+from codegen import render_files
+from rpc.description import describe_app
 from tests.codegen.fixture_app import build_app
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -20,7 +21,7 @@ GENERATED = ("index.ts", "models.ts", "errors.ts", "controllers.ts")
 
 @pytest.mark.parametrize("name", GENERATED)
 def test_golden_fixture_output(name: str) -> None:
-    output = render_files(parse_app(build_app()))[name]
+    output = render_files(describe_app(build_app()))[name]
     golden = GOLDEN / name
     if os.environ.get("BELAY_UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(exist_ok=True)
@@ -30,4 +31,4 @@ def test_golden_fixture_output(name: str) -> None:
 
 
 def test_golden_output_is_stable_across_parses() -> None:
-    assert render_files(parse_app(build_app())) == render_files(parse_app(build_app()))
+    assert render_files(describe_app(build_app())) == render_files(describe_app(build_app()))

@@ -8,8 +8,8 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.alias_generators import to_camel
 
-from codegen.interfaces import EnumInterface, ModelInterface
-from codegen.typemap import TypeMapper
+from codegen.interfaces import enum_declaration, model_declaration
+from rpc.description.annotations import TypeMapper
 
 T = TypeVar("T")
 
@@ -17,8 +17,8 @@ T = TypeVar("T")
 def declare(model: type[BaseModel]) -> dict[str, str]:
     mapper = TypeMapper()
     mapper.map(model, "test")
-    out = {m.name: ModelInterface.build(m).text for m in mapper.models.values()}
-    out |= {e.name: EnumInterface.build(e).text for e in mapper.enums.values()}
+    out = {m.name: model_declaration(m).text for m in mapper.models.values()}
+    out |= {e.name: enum_declaration(e).text for e in mapper.enums.values()}
     return out
 
 

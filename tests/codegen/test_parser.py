@@ -1,4 +1,4 @@
-"""Controllers and actions to wrappers and TS: kinds, params, reload, errors, inheritance."""
+"""Controllers and actions to a description and TS: kinds, params, reload, errors, inheritance."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, Field
 
-from codegen import CodegenError, dump_app, load_app, parse_app, render_files
+from codegen import CodegenError, render_files
 from rpc import APIException, ControllerBase, RenderBase, RPCApp, passthrough, sideeffect
+from rpc.description import describe_app
+from rpcmeta import dump_description, load_description
 from tests.codegen.fixture_app import build_app
 
 
@@ -34,26 +36,26 @@ class Guarded(RenderBase):
 
 
 def controllers_ts(app: RPCApp) -> str:
-    return render_files(parse_app(app))["controllers.ts"].decode()
+    return render_files(describe_app(app))["controllers.ts"].decode()
 
 
 def test_parser_served_controllers_keep_app_order_and_base_controllers() -> None:
-    wrapper = parse_app(build_app())
-    assert [(c.id, c.served) for c in wrapper.controllers] == [
+    description = describe_app(build_app())
+    assert [(c.id, c.served) for c in description.controllers] == [
         ("ShopController", True),
         ("CounterController", True),
         ("BaseShop", False),
     ]
-    shop = wrapper.controllers[0]
+    shop = description.controllers[0]
     assert shop.bases == ("BaseShop",)
     assert shop.url == "/shop/{shop}"
     assert shop.render_model == "ShopState"
-    assert [a.name for a in wrapper.controllers[2].actions] == ["add_item", "ping"]
+    assert [a.name for a in description.controllers[2].actions] == ["add_item", "ping"]
 
 
 def test_parser_actions_kinds_params_bodies_returns() -> None:
-    wrapper = parse_app(build_app())
-    shop = {a.name: a for a in wrapper.controllers[0].actions}
+    description = describe_app(build_app())
+    shop = {a.name: a for a in description.controllers[0].actions}
     lookup = shop["lookup"]
     assert (lookup.kind, lookup.stream) == ("passthrough", False)
     assert [(p.name, p.required) for p in lookup.params] == [
@@ -98,8 +100,8 @@ def test_parser_empty_reload_is_pick_never() -> None:
 
 
 def test_parser_error_classes_with_typed_bodies() -> None:
-    wrapper = parse_app(build_app())
-    errors = {e.name: e for e in wrapper.errors}
+    description = describe_app(build_app())
+    errors = {e.name: e for e in description.errors}
     room_full = errors["RoomFull"]
     assert (room_full.status, room_full.detail) == (409, "room is full")
     assert [(f.name, f.type.name) for f in room_full.fields] == [
@@ -130,7 +132,7 @@ def test_parser_reserved_parameter_name_is_an_error_naming_the_action(name: str)
         },
     )
     with pytest.raises(CodegenError, match=rf"Reserved\.act: parameter '{name}'"):
-        parse_app(RPCApp(controllers=[cls()]))
+        render_files(describe_app(RPCApp(controllers=[cls()])))
 
 
 async def _render_state(self: object) -> State:
@@ -148,7 +150,7 @@ def test_parser_action_named_like_a_store_member_is_an_error() -> None:
         async def subscribe(self) -> None: ...
 
     with pytest.raises(CodegenError, match=r"Store\.subscribe: an action cannot be named"):
-        parse_app(RPCApp(controllers=[Store()]))
+        render_files(describe_app(RPCApp(controllers=[Store()])))
 
 
 def test_parser_controller_and_model_name_collision_is_an_error() -> None:
@@ -162,7 +164,7 @@ def test_parser_controller_and_model_name_collision_is_an_error() -> None:
         async def take(self, body: OtherPayload) -> None: ...
 
     with pytest.raises(CodegenError, match="would both be exported as 'Payload'"):
-        render_files(parse_app(RPCApp(controllers=[Payload()])))
+        render_files(describe_app(RPCApp(controllers=[Payload()])))
 
 
 class OtherPayload(BaseModel):
@@ -186,7 +188,7 @@ def test_parser_runtime_name_collision_is_an_error() -> None:
         async def act(self) -> None: ...
 
     with pytest.raises(CodegenError, match="a name the TypeScript runtime already uses"):
-        render_files(parse_app(RPCApp(controllers=[Clash()])))
+        render_files(describe_app(RPCApp(controllers=[Clash()])))
 
 
 def test_parser_served_subclass_of_served_controller_with_other_state_omits_and_redeclares() -> (
@@ -217,19 +219,20 @@ def test_parser_served_subclass_of_served_controller_with_other_state_omits_and_
 
 
 def test_dump_load_round_trip_gives_identical_output() -> None:
-    live = parse_app(build_app())
-    text = dump_app(live)
+    live = describe_app(build_app())
+    text = dump_description(live)
     json.loads(text)  # plain JSON
-    loaded = load_app(text)
+    loaded = load_description(text)
     assert loaded == live
     assert render_files(loaded) == render_files(live)
 
 
 def test_dump_from_another_process_generates_the_same_client() -> None:
     code = (
-        "from codegen import dump_app, parse_app\n"
+        "from rpc.description import describe_app\n"
+        "from rpcmeta import dump_description\n"
         "from tests.codegen.fixture_app import build_app\n"
-        "print(dump_app(parse_app(build_app())))\n"
+        "print(dump_description(describe_app(build_app())))\n"
     )
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
@@ -240,7 +243,7 @@ def test_dump_from_another_process_generates_the_same_client() -> None:
         timeout=60,
         check=True,
     )
-    assert render_files(load_app(done.stdout)) == render_files(parse_app(build_app()))
+    assert render_files(load_description(done.stdout)) == render_files(describe_app(build_app()))
 
 
 def test_parser_base_action_overridden_by_the_first_subclass_stays_on_the_others() -> None:
@@ -271,10 +274,10 @@ def test_parser_base_action_overridden_by_the_first_subclass_stays_on_the_others
 
     text = controllers_ts(RPCApp(controllers=[First(), Second()]))
     assert 'hello: passthroughEndpoint("/internal/api/Second/hello", []),' in text
-    base = parse_app(RPCApp(controllers=[First(), Second()])).controllers[2]
+    base = describe_app(RPCApp(controllers=[First(), Second()])).controllers[2]
     assert (base.id, [a.name for a in base.actions]) == ("Shared", ["hello", "other"])
     # The output does not depend on which subclass the app lists first.
-    reordered = parse_app(RPCApp(controllers=[Second(), First()])).controllers[2]
+    reordered = describe_app(RPCApp(controllers=[Second(), First()])).controllers[2]
     assert reordered == base
 
 
@@ -291,8 +294,8 @@ def test_parser_required_optional_query_param_is_typed_without_null() -> None:
         async def opt(self, limit: int | None, tag: str | None = None) -> str:
             return repr(limit)
 
-    wrapper = parse_app(RPCApp(controllers=[Nullable()]))
-    params = {p.name: (p.type, p.required) for p in wrapper.controllers[0].actions[0].params}
+    description = describe_app(RPCApp(controllers=[Nullable()]))
+    params = {p.name: (p.type, p.required) for p in description.controllers[0].actions[0].params}
     text = controllers_ts(RPCApp(controllers=[Nullable()]))
     assert "params: { limit: number; tag?: string | null }," in text
     assert params["limit"][1] is True

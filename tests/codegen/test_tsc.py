@@ -7,6 +7,7 @@ from pathlib import Path
 
 from codegen import generate_client
 from rpc import ControllerBase, RenderBase, RPCApp, sideeffect
+from rpc.description import describe_app
 from tests.codegen.fixture_app import build_app
 from tests.codegen.node import TS_TESTS, mark_module, run_tsc
 
@@ -38,9 +39,9 @@ class Lonely(Toucher):
 
 def generated_project(tmp_path: Path) -> list[Path]:
     src = tmp_path / "src"
-    generate_client(build_app(), src / "generated")
+    generate_client(describe_app(build_app()), src / "generated")
     # no errors or body models (empty modules), a generic base with reload, reload=()
-    generate_client(RPCApp(controllers=[Lonely()]), src / "minimal")
+    generate_client(describe_app(RPCApp(controllers=[Lonely()])), src / "minimal")
     shutil.copyfile(TS_TESTS / "usage.ts", src / "usage.ts")
     mark_module(src)
     return sorted(src.rglob("*.ts"))

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Generic, Literal, NewType, Optional, TypeVar,
 import pytest
 from pydantic import BaseModel, Field, RootModel
 
-from codegen import CodegenError
 from codegen.interfaces import TypeWriter
-from codegen.typemap import TypeMapper
+from rpc.description.annotations import TypeMapper
+from rpcmeta import DescriptionError
 
 T = TypeVar("T")
 UserId = NewType("UserId", int)
@@ -98,8 +98,8 @@ def test_typemap_registers_models_and_enums_once() -> None:
     mapper.map(list[Leaf], "a")
     mapper.map(dict[str, Leaf | Shade], "b")
     assert [m.name for m in mapper.models.values()] == ["Leaf"]
-    enum_wrapper = mapper.enums[Shade]
-    assert [(m.name, m.value) for m in enum_wrapper.members] == [("LIGHT", "l"), ("DARK", "d")]
+    enum_facts = mapper.enums[Shade]
+    assert [(m.name, m.value) for m in enum_facts.members] == [("LIGHT", "l"), ("DARK", "d")]
 
 
 def test_typemap_unknown_class_falls_back_to_pydantic_schema() -> None:
@@ -113,7 +113,7 @@ def test_typemap_unmappable_type_names_the_place() -> None:
     class Opaque:
         pass
 
-    with pytest.raises(CodegenError, match=r"Model\.field: cannot map type"):
+    with pytest.raises(DescriptionError, match=r"Model\.field: cannot map type"):
         TypeMapper().map(Opaque, "Model.field")
 
 
@@ -121,7 +121,7 @@ def test_typemap_enum_with_non_scalar_value_is_an_error() -> None:
     class Weird(enum.Enum):
         PAIR = (1, 2)
 
-    with pytest.raises(CodegenError, match=r"Weird\.PAIR: enum value"):
+    with pytest.raises(DescriptionError, match=r"Weird\.PAIR: enum value"):
         ts(Weird)
 
 
@@ -129,5 +129,5 @@ def test_typemap_two_classes_with_one_name_collide() -> None:
     first = type("Leaf", (BaseModel,), {"__annotations__": {"y": int}, "__module__": "other"})
     mapper = TypeMapper()
     mapper.map(Leaf, "a")
-    with pytest.raises(CodegenError, match=r"test_typemap\.Leaf and other\.Leaf"):
+    with pytest.raises(DescriptionError, match=r"test_typemap\.Leaf and other\.Leaf"):
         mapper.map(first, "b")

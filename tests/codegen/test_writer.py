@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from codegen import CodegenError, generate_client, parse_app
+from codegen import CodegenError, generate_client
 from codegen.writer import MANIFEST, write_files
 from rpc import ControllerBase, RPCApp, passthrough
+from rpc.description import describe_app
 from tests.codegen.fixture_app import CounterState, build_app
 
 
 def test_writer_first_run_writes_index_and_runtime(tmp_path: Path) -> None:
-    report = generate_client(build_app(), tmp_path)
+    report = generate_client(describe_app(build_app()), tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in report.written}
     assert {"index.ts", "models.ts", "errors.ts", "controllers.ts", "runtime/api.ts"} <= names
     assert report.unchanged == []
@@ -23,9 +24,9 @@ def test_writer_first_run_writes_index_and_runtime(tmp_path: Path) -> None:
 
 
 def test_writer_second_run_writes_nothing(tmp_path: Path) -> None:
-    generate_client(build_app(), tmp_path)
+    generate_client(describe_app(build_app()), tmp_path)
     before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
-    report = generate_client(build_app(), tmp_path)
+    report = generate_client(describe_app(build_app()), tmp_path)
     assert report.written == []
     assert report.removed == []
     assert len(report.unchanged) == len([p for p in before if p.name != MANIFEST and p.is_file()])
@@ -33,9 +34,9 @@ def test_writer_second_run_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_writer_only_the_changed_file_is_rewritten(tmp_path: Path) -> None:
-    generate_client(build_app(), tmp_path)
+    generate_client(describe_app(build_app()), tmp_path)
     (tmp_path / "models.ts").write_text("// edited by hand\n")
-    report = generate_client(build_app(), tmp_path)
+    report = generate_client(describe_app(build_app()), tmp_path)
     assert report.written == [tmp_path / "models.ts"]
     assert "export interface CounterState" in (tmp_path / "models.ts").read_text()
 
@@ -50,13 +51,13 @@ def test_writer_removes_only_its_own_stale_files(tmp_path: Path) -> None:
 
 
 def test_writer_leaves_no_temp_files(tmp_path: Path) -> None:
-    generate_client(build_app(), tmp_path)
-    generate_client(build_app(), tmp_path)
+    generate_client(describe_app(build_app()), tmp_path)
+    generate_client(describe_app(build_app()), tmp_path)
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
 
 def test_writer_invalid_app_raises_and_leaves_files_untouched(tmp_path: Path) -> None:
-    generate_client(build_app(), tmp_path)
+    generate_client(describe_app(build_app()), tmp_path)
     snapshot = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     mtimes = {p: os.stat(p).st_mtime_ns for p in snapshot}
 
@@ -70,24 +71,24 @@ def test_writer_invalid_app_raises_and_leaves_files_untouched(tmp_path: Path) ->
         async def load(self) -> None: ...
 
     with pytest.raises(CodegenError, match=r"Broken\.load"):
-        generate_client(RPCApp(controllers=[Broken()]), tmp_path)
+        generate_client(describe_app(RPCApp(controllers=[Broken()])), tmp_path)
     assert {p: p.read_bytes() for p in snapshot} == snapshot
     assert {p: os.stat(p).st_mtime_ns for p in snapshot} == mtimes
 
 
 def test_writer_accepts_a_loaded_dump(tmp_path: Path) -> None:
-    from codegen import dump_app, load_app
+    from rpcmeta import dump_description, load_description
 
     live, loaded = tmp_path / "live", tmp_path / "loaded"
-    generate_client(build_app(), live)
-    generate_client(load_app(dump_app(parse_app(build_app()))), loaded)
+    generate_client(describe_app(build_app()), live)
+    generate_client(load_description(dump_description(describe_app(build_app()))), loaded)
     for path in live.rglob("*.ts"):
         assert (loaded / path.relative_to(live)).read_bytes() == path.read_bytes()
 
 
-def test_writer_rejects_what_is_not_an_rpc_app(tmp_path: Path) -> None:
-    with pytest.raises(CodegenError, match=r"codegen needs an rpc\.RPCApp"):
-        generate_client(object(), tmp_path)  # type: ignore[arg-type]
+def test_writer_rejects_what_is_not_a_description(tmp_path: Path) -> None:
+    with pytest.raises(CodegenError, match=r"codegen needs an rpcmeta\.AppDescription"):
+        generate_client(build_app(), tmp_path)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
 
 

@@ -190,6 +190,32 @@ def test_cli_codegen_writes_client_then_nothing(tmp_path: Path) -> None:
     assert "0 file(s) changed" in second.stdout
 
 
+def test_cli_codegen_from_a_saved_description_never_imports_the_app(tmp_path: Path) -> None:
+    write(tmp_path / "page_app.py", RPC_APP)
+    args = ["codegen", "page_app:app", "--out", "live", "--save-description", "app.json"]
+    saved = run_belay(tmp_path, args)
+    assert saved.returncode == 0, saved.stderr
+    (tmp_path / "page_app.py").unlink()  # importing the app would now fail
+    loaded = run_belay(tmp_path, ["codegen", "app.json", "--out", "loaded"])
+    assert loaded.returncode == 0, loaded.stderr
+    live = sorted((tmp_path / "live").rglob("*.ts"))
+    assert len(live) > 4
+    for path in live:
+        twin = tmp_path / "loaded" / path.relative_to(tmp_path / "live")
+        assert twin.read_bytes() == path.read_bytes()
+
+
+def test_cli_codegen_from_a_broken_description_names_the_problem(tmp_path: Path) -> None:
+    (tmp_path / "app.json").write_text('{"prefix": "/api"}')
+    broken = run_belay(tmp_path, ["codegen", "app.json", "--out", "out"])
+    assert broken.returncode == 1
+    assert "not a Belay app description" in broken.stderr
+    missing = run_belay(tmp_path, ["codegen", "nothing.json", "--out", "out"])
+    assert missing.returncode == 1
+    assert "nothing.json" in missing.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_dev_port_in_use_exits_1(project: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -47,8 +47,9 @@ def build_frontend() -> None:
     """Generate the client and bundle the page, as scripts/demo does."""
     from codegen import generate_client
     from examples.rooms.app import api
+    from rpc.description import describe_app
 
-    generate_client(api, DEMO / "frontend" / "generated")
+    generate_client(describe_app(api), DEMO / "frontend" / "generated")
     esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
     subprocess.run(
         [

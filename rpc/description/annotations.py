@@ -1,4 +1,4 @@
-"""Python annotations to ``TypeRef``s, collecting the models and enums they use.
+"""Python annotations to ``TypeRef``s and JSON Schemas, collecting the models and enums they use.
 
 The mapping follows what the server puts on the wire (``model_dump(mode="json",
 by_alias=True)``): a set is a JSON array, a ``Decimal`` a string, field names
@@ -22,9 +22,17 @@ from typing import Any
 
 from pydantic import BaseModel, RootModel, TypeAdapter
 
-from codegen.errors import CodegenError
-from codegen.modelparse import ModelParser
-from codegen.wrappers import EnumMember, EnumWrapper, JsonScalar, ModelWrapper, TypeRef
+from rpc.description.models import describe_model, own_doc, qualified_name
+from rpc.description.schemas import SchemaBatch
+from rpcmeta import (
+    DescriptionError,
+    EnumFacts,
+    EnumMember,
+    JsonScalar,
+    JsonSchema,
+    ModelFacts,
+    TypeRef,
+)
 
 STRING = TypeRef("primitive", "string")
 NUMBER = TypeRef("primitive", "number")
@@ -86,13 +94,18 @@ def union(members: list[TypeRef]) -> TypeRef:
 
 
 class TypeMapper:
-    """Maps annotations, registering each model and enum it meets (once)."""
+    """Maps annotations, registering each model and enum it meets (once).
 
-    def __init__(self) -> None:
-        self.models: dict[type, ModelWrapper] = {}
-        self.enums: dict[type, EnumWrapper] = {}
+    With ``json_schemas``, ``json_schema`` hands out an annotation's
+    serialization schema, complete once ``schema_defs()`` has run; without, it
+    gives ``{}`` (schemas cost about five times the rest of a description).
+    """
+
+    def __init__(self, *, json_schemas: bool = False) -> None:
+        self.models: dict[type, ModelFacts] = {}
+        self.enums: dict[type, EnumFacts] = {}
+        self._schemas = SchemaBatch() if json_schemas else None
         self._names: dict[str, type] = {}
-        self._models = ModelParser(self)
 
     def map(self, annotation: Any, where: str) -> TypeRef:
         """The TS type of ``annotation``; ``where`` names it in error messages."""
@@ -135,7 +148,7 @@ class TypeMapper:
             return TypeRef("enum", self.enum(cls).name)
         if issubclass(cls, RootModel):
             root = cls.model_fields["root"].annotation
-            return self.map(root, f"{_qualified(cls)}.root")
+            return self.map(root, f"{qualified_name(cls)}.root")
         if issubclass(cls, BaseModel):
             return TypeRef("model", self.model(cls).name)
         if cls is bool:
@@ -157,14 +170,14 @@ class TypeMapper:
             return NULL
         if isinstance(value, str | int | float | bool):
             return TypeRef("literal", value=value)
-        raise CodegenError(f"{where}: Literal value {value!r} has no TypeScript literal type")
+        raise DescriptionError(f"{where}: Literal value {value!r} has no JSON literal type")
 
     def _from_schema(self, annotation: Any, where: str) -> TypeRef:
         try:
             schema = TypeAdapter(annotation).json_schema(mode="serialization")
         except Exception as exc:
-            raise CodegenError(
-                f"{where}: cannot map type {annotation!r} to TypeScript ({exc})"
+            raise DescriptionError(
+                f"{where}: cannot map type {annotation!r} to a JSON type ({exc})"
             ) from exc
         kind = schema.get("type")
         if kind == "array":
@@ -173,21 +186,35 @@ class TypeMapper:
             return TypeRef("record", args=(UNKNOWN,))
         return _SCHEMA_TYPES.get(kind, UNKNOWN) if isinstance(kind, str) else UNKNOWN
 
-    def model(self, cls: type[BaseModel]) -> ModelWrapper:
-        """The wrapper of ``cls`` (parsed on first use; recursion-safe)."""
+    @property
+    def builds_schemas(self) -> bool:
+        """Whether ``json_schema`` hands out real schemas (else always ``{}``)."""
+        return self._schemas is not None
+
+    def json_schema(self, annotation: Any, where: str) -> JsonSchema:
+        """The serialization JSON Schema of ``annotation``, filled in by ``schema_defs()``."""
+        return {} if self._schemas is None else self._schemas.request(annotation, where)
+
+    def schema_defs(self) -> dict[str, JsonSchema]:
+        """Fill every schema handed out; the definitions their ``$ref``s point at."""
+        return {} if self._schemas is None else self._schemas.build()
+
+    def model(self, cls: type[BaseModel]) -> ModelFacts:
+        """The facts of ``cls`` (described on first use; recursion-safe)."""
         found = self.models.get(cls)
         if found is None:
             name = self.claim_name(model_name(cls), cls)
-            found = self._models.parse(cls, name)
+            found = describe_model(self, cls, name)
         return found
 
-    def enum(self, cls: type[enum.Enum]) -> EnumWrapper:
+    def enum(self, cls: type[enum.Enum]) -> EnumFacts:
+        """The facts of ``cls`` (described on first use)."""
         found = self.enums.get(cls)
         if found is None:
             name = self.claim_name(cls.__name__, cls)
-            found = EnumWrapper(
+            found = EnumFacts(
                 name=name,
-                python_name=_qualified(cls),
+                python_name=qualified_name(cls),
                 members=tuple(_member(cls, m) for m in cls),
                 description=own_doc(cls, enum.Enum),
             )
@@ -195,18 +222,19 @@ class TypeMapper:
         return found
 
     def claim_name(self, name: str, owner: type) -> str:
-        """Reserve a TS name for ``owner``; two Python types with one name are an error."""
+        """Reserve a described name for ``owner``; two Python types with one name are an error."""
         holder = self._names.setdefault(name, owner)
         if holder is not owner:
-            raise CodegenError(
-                f"two types would both be named {name!r} in TypeScript: "
-                f"{_qualified(holder)} and {_qualified(owner)}; rename one of them"
+            raise DescriptionError(
+                f"two types would both be named {name!r} in the TypeScript client and "
+                f"the JSON Schemas: {qualified_name(holder)} and {qualified_name(owner)}; "
+                f"rename one of them"
             )
         return name
 
 
 def model_name(cls: type[BaseModel]) -> str:
-    """The TS name: the class name, or for ``Page[Item]`` the concrete ``PageItem``."""
+    """The described name: the class name, or for ``Page[Item]`` the concrete ``PageItem``."""
     meta = getattr(cls, "__pydantic_generic_metadata__", None) or {}
     origin, args = meta.get("origin"), meta.get("args", ())
     if origin is None or not args:
@@ -229,8 +257,8 @@ def _type_word(annotation: Any) -> str:
 def _member(cls: type[enum.Enum], member: enum.Enum) -> EnumMember:
     value = member.value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise CodegenError(
-            f"{_qualified(cls)}.{member.name}: enum value {value!r} is not a string or number"
+        raise DescriptionError(
+            f"{qualified_name(cls)}.{member.name}: enum value {value!r} is not a string or number"
         )
     return EnumMember(member.name, value)
 
@@ -246,18 +274,6 @@ def _unwrap(annotation: Any) -> Any:
             annotation = annotation.__value__
         else:
             return annotation
-
-
-def _qualified(obj: Any) -> str:
-    return f"{obj.__module__}.{obj.__qualname__}"
-
-
-def own_doc(cls: type, base: type) -> str | None:
-    """The class's own docstring (not inherited, not the base's boilerplate)."""
-    doc = cls.__dict__.get("__doc__")
-    if not isinstance(doc, str) or doc == base.__doc__:
-        return None
-    return " ".join(doc.split()) or None
 
 
 def json_scalar(value: object) -> JsonScalar:
