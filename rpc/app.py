@@ -128,7 +128,7 @@ class RPCApp:
                     await dispatcher.action(runtime, controller, scope, receive, send)
                 else:
                     stream = await dispatcher.open_stream(
-                        runtime, runtime.stream, scope, receive, send
+                        runtime, runtime.stream, scope, receive, send, controller=controller
                     )
                     if stream is not None:
                         await stream(scope, receive, send)

@@ -10,7 +10,7 @@ travel as ``event: error`` (see ``streams.response``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -19,13 +19,14 @@ import anyio
 import orjson
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
 from rpc.errors import HTTPError, error_headers, render_error
 from rpc.origin import OriginPolicy, cors_headers
+from rpc.progress import FinishingResponse, ResponseWatch, iterate_in_thread, with_final_state
 from rpc.resolution import (
     DependencyResolver,
     RequestCleanup,
@@ -131,25 +132,58 @@ class Dispatcher:
         scope: Scope,
         receive: Receive,
         send: Send,
-    ) -> EventStream | None:
+        *,
+        controller: ControllerRuntime,
+    ) -> ASGIApp | None:
         """``POST .../{action}`` of a streaming action: its ``EventStream``, not yet served.
 
         None when the request has already been answered (an error, or the client
         left before the action ran). The caller serves the stream once this
         frame and the closures that prepared it are gone: an open stream holds
-        only what it needs, which is what keeps an idle stream small.
+        only what it needs, which is what keeps an idle stream small. A
+        streaming sideeffect's page is located before its action runs, and its
+        stream ends with that page's state (``rpc.progress``).
         """
         headers = Headers(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
-        async def run() -> EventStream:
+        async def run() -> ASGIApp:
             request_scope = await self._read_request(action, headers, scope, receive, cleanup)
+            page = self._locate_page(action, controller, request_scope, headers)
             kwargs = await bind_arguments(action.plan, request_scope)
             source = await call_plan(action.plan, kwargs)
-            return self._event_stream(stream, source, cleanup, cors)
+            if page is None:
+                return self._event_stream(stream, source, cleanup, cors)
+            return self._progress_stream(stream, source, cleanup, cors, (controller, action, page))
 
         return await self._attempt(run, cleanup, scope, send, cors)
+
+    def _progress_stream(
+        self,
+        stream: StreamRuntime,
+        source: Any,
+        cleanup: RequestCleanup,
+        cors: str | None,
+        target: tuple[ControllerRuntime, ActionRuntime, PageRender],
+    ) -> ASGIApp:
+        """A streaming sideeffect: its items, then its page's state (see ``rpc.progress``)."""
+        controller, action, page = target
+        items = source if isinstance(source, AsyncIterator) else iterate_in_thread(source)
+        render = functools.partial(self._render_state, controller, page.scope, action, page.values)
+        watch = ResponseWatch()
+        # Live viewers of the page (broadcast=True) are told of the new state through on_state.
+        wrapped = with_final_state(items, render, watch=watch, on_state=None)
+        if not stream.finish_on_disconnect:
+            watch.stream = self._event_stream(stream, wrapped, cleanup, cors)
+            return watch.stream
+
+        def relay(relayed: AsyncIterator[object]) -> EventStream:
+            watch.stream = self._event_stream(stream, relayed, None, cors)
+            return watch.stream
+
+        on_close = functools.partial(_close, cleanup, None) if cleanup.pending else None
+        return FinishingResponse(wrapped, relay, on_close=on_close)
 
     async def _answer(
         self,
@@ -296,7 +330,7 @@ class Dispatcher:
         )
 
     def _event_stream(
-        self, stream: StreamRuntime, source: Any, cleanup: RequestCleanup, cors: str | None
+        self, stream: StreamRuntime, source: Any, cleanup: RequestCleanup | None, cors: str | None
     ) -> EventStream:
         # Bound methods and partials rather than closures, and the action's shared
         # StreamRuntime rather than copies: every byte an open stream holds is
@@ -308,7 +342,11 @@ class Dispatcher:
             settings=stream.settings,
             registry=self.registry,
             # Cleanup errors are logged, never sent: the stream has already ended.
-            on_close=functools.partial(_close, cleanup, None) if cleanup.pending else None,
+            on_close=(
+                functools.partial(_close, cleanup, None)
+                if cleanup is not None and cleanup.pending
+                else None
+            ),
             headers=cors_headers(cors),
         )
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Final, Generic, TypeVar, cast, get_args, get_origin
 
-from streams.framing import check_event_id, frame_data
+from streams.framing import check_event_id, frame_data, frame_event
 
 T = TypeVar("T")
 
@@ -31,6 +31,18 @@ def tracked(id: str | int, item: T) -> T:
     if isinstance(id, bool) or not isinstance(id, str | int):
         raise TypeError(f"tracked() id must be str or int, not {type(id).__name__}")
     return cast(T, TrackedItem(check_event_id(str(id)), item))
+
+
+@dataclass(frozen=True, slots=True)
+class NamedEvent:
+    """A stream item sent as ``event: <event>`` with ``data`` (JSON bytes, already encoded).
+
+    For protocol frames a producer adds to a user's items (such as the page
+    state that ends a streaming sideeffect); the item encoder never sees it.
+    """
+
+    event: str
+    data: bytes
 
 
 class _LastEventIdMarker:
@@ -67,6 +79,8 @@ def frame_items(
 ) -> tuple[bytes, Exception | None]:
     """Frame yielded items (``TrackedItem`` ones with their id) into one chunk.
 
+    A ``NamedEvent`` is framed as its event, without going through ``encode``.
+
     Stops at the first item ``encode`` fails on and returns that error with the
     frames before it, so they can still be sent ahead of the error.
     """
@@ -75,6 +89,8 @@ def frame_items(
         for item in items:
             if type(item) is TrackedItem:
                 parts.append(frame_data(encode(item.item), event_id=item.id))
+            elif type(item) is NamedEvent:
+                parts.append(frame_event(item.event, item.data))
             else:
                 parts.append(frame_data(encode(item)))
     except Exception as exc:

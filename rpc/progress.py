@@ -1,0 +1,213 @@
+"""Streaming sideeffects: progress items while the action runs, then the page state.
+
+``with_final_state`` wraps the action's generator: its items pass through,
+then the page (located before the action ran, rendered with the request's own
+dependencies) goes out as one ``event: state`` frame. If the generator fails
+once its response has started, the state is still rendered and sent ahead of
+the ``event: error``: the mutation may be partly done, and a page must never
+be left showing the state from before it. A failure before the response has
+started stays a plain HTTP error, as for any action.
+
+What happens when the client leaves mid-way is the action's choice:
+
+- ``on_disconnect="cancel"``: served like any stream; the generator is closed
+  (``aclose()`` at its ``yield``, or cancelled inside an ``await``).
+- ``on_disconnect="finish"`` (the default): ``FinishingResponse`` drives the
+  generator from its own task, which the response only relays; a disconnect
+  ends the relay, not the work. The state is still rendered (and handed to
+  ``on_state``, the hook for live viewers), and the request's cleanup waits
+  for the end of the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import anyio
+import anyio.to_thread
+import orjson
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from streams.framing import EVENT_STATE
+from streams.response import EventStream, StreamState
+from streams.tracking import NamedEvent
+
+logger = logging.getLogger("belay.rpc")
+
+T = TypeVar("T")
+RenderState = Callable[[], Awaitable[Any]]  # the JSON-ready page state (or its reload fields)
+OnState = Callable[[Any], Awaitable[None]]
+OnClose = Callable[[], Awaitable[None]]
+
+
+class ResponseWatch:
+    """Tells the generator wrapper whether its response has started (headers sent).
+
+    The wrapper is made before the ``EventStream`` that serves it, so the stream
+    is attached afterwards.
+    """
+
+    __slots__ = ("stream",)
+
+    def __init__(self) -> None:
+        self.stream: EventStream | None = None
+
+    def started(self) -> bool:
+        stream = self.stream
+        return stream is not None and stream.state not in (StreamState.NEW, StreamState.OPENING)
+
+
+def state_event(state: Any) -> NamedEvent:
+    """The ``event: state`` frame of a page state: the same envelope as a JSON sideeffect."""
+    return NamedEvent(EVENT_STATE, orjson.dumps({"sideeffect": state, "passthrough": None}))
+
+
+async def with_final_state(
+    items: AsyncIterator[object],
+    render: RenderState,
+    *,
+    watch: ResponseWatch,
+    on_state: OnState | None = None,
+) -> AsyncIterator[object]:
+    """``items``, then the page state as a ``NamedEvent``; on failure, the state first.
+
+    ``on_state`` receives the rendered state once it is final (after a clean
+    end, or after a failure the state was rendered for).
+    """
+    yielded = False
+    try:
+        try:
+            async for item in items:
+                yielded = True
+                yield item
+        except Exception:
+            if yielded or watch.started():
+                state = await _render_after_failure(render)
+                if state is not None:
+                    await _announce(on_state, state)
+                    yield state_event(state)
+            raise
+        state = await render()
+        await _announce(on_state, state)
+        yield state_event(state)
+    finally:
+        aclose = getattr(items, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _render_after_failure(render: RenderState) -> Any:
+    """The state after the action failed, or None if rendering fails too (logged).
+
+    The action's own error is what the client is told; a render failure on top
+    of it is logged, not sent.
+    """
+    try:
+        return await render()
+    except Exception:
+        logger.exception("re-render after a failed streaming sideeffect raised")
+        return None
+
+
+async def _announce(on_state: OnState | None, state: Any) -> None:
+    if on_state is not None:
+        await on_state(state)
+
+
+async def iterate_in_thread(items: Iterator[T]) -> AsyncIterator[T]:
+    """A sync generator as an async one: each step runs in a worker thread, never on the loop.
+
+    A step in flight is not abandoned when the consumer is cancelled (the thread
+    cannot be interrupted): the cancellation takes effect once the step returns,
+    and the generator is then closed in a worker thread too.
+    """
+    done = object()
+    try:
+        while True:
+            item: T | object = await anyio.to_thread.run_sync(next, items, done)
+            if item is done:
+                return
+            yield cast(T, item)
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
+
+
+@dataclass(slots=True)
+class _Run:
+    """What the runner task tells the relay: how the run ended, and who heard of it."""
+
+    error: Exception | None = None
+    reported: bool = False  # the relay handed ``error`` to the stream
+
+
+class FinishingResponse:
+    """A streaming sideeffect that runs to its end even when its client leaves (ASGI app).
+
+    One runner task drives ``source`` (no one else touches it, so no pending
+    ``anext()`` of the user's generator is ever cancelled) and hands each item
+    to the ``EventStream`` through an unbuffered memory stream. When the client
+    leaves, the stream closes its end; the runner keeps going and drops what it
+    would have sent. ``on_close`` (the request's cleanup) runs after the run.
+    """
+
+    def __init__(
+        self,
+        source: AsyncIterator[object],
+        make_stream: Callable[[AsyncIterator[object]], EventStream],
+        *,
+        on_close: OnClose | None,
+    ) -> None:
+        self._source = source
+        self._make_stream = make_stream
+        self._on_close = on_close
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        sender, receiver = anyio.create_memory_object_stream[object](0)
+        run = _Run()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_drive, self._source, sender, run)
+                await self._make_stream(_relay(receiver, run))(scope, receive, send)
+        finally:
+            if run.error is not None and not run.reported:
+                error = run.error
+                logger.error("streaming sideeffect raised after its client left", exc_info=error)
+            if self._on_close is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._on_close()
+
+
+async def _drive(
+    source: AsyncIterator[object], sender: MemoryObjectSendStream[object], run: _Run
+) -> None:
+    listening = True
+    async with sender:  # closing it ends the relay
+        try:
+            async for item in source:
+                if listening:
+                    try:
+                        await sender.send(item)
+                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        listening = False  # the client left: finish without it
+        except Exception as exc:
+            run.error = exc
+        finally:
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                with anyio.CancelScope(shield=True):
+                    await aclose()
+
+
+async def _relay(receiver: MemoryObjectReceiveStream[object], run: _Run) -> AsyncIterator[object]:
+    async with receiver:
+        async for item in receiver:
+            yield item
+    if run.error is not None:
+        run.reported = True
+        raise run.error

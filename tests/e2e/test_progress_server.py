@@ -1,0 +1,204 @@
+"""Streaming sideeffects over a real hypercorn on 127.0.0.1: items, state, errors, disconnects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import httpx
+import orjson
+import pytest
+
+from tests.e2e.progress_apps import PREFIX, ImportController, ImportLog, build_import_app
+from tests.streams.peer import parse_events
+from tests.support.server import ServerHandle, running_server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+WATCHDOG = 10.0
+PAGE = {"X-Belay-Page": "/rooms/lobby"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # httpx against a server thread; the server's own loop is asyncio
+
+
+async def poll_until(check: Callable[[], object], what: str) -> None:
+    """Await until ``check()`` is truthy (state on the server's thread has no event to await)."""
+    try:
+        with anyio.fail_after(WATCHDOG):
+            while not check():  # noqa: ASYNC110 - nothing to await: another thread's state
+                await anyio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+@asynccontextmanager
+async def served(log: ImportLog | None = None) -> AsyncIterator[tuple[ServerHandle, Any]]:
+    app, controller = build_import_app(log)
+    with running_server(app) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=WATCHDOG) as http:
+            yield server, (http, controller, app)
+
+
+def frames(response: httpx.Response) -> list[dict[str, str]]:
+    return [f for f in parse_events(response.content) if "comment" not in f]
+
+
+def body(frame: dict[str, str]) -> Any:
+    return orjson.loads(frame["data"])
+
+
+async def read_first_frame(response: httpx.Response) -> dict[str, str]:
+    buffer = b""
+    async for chunk in response.aiter_bytes():
+        buffer += chunk
+        found = [f for f in parse_events(buffer.partition(b"\n\n")[0] + b"\n\n") if "data" in f]
+        if b"\n\n" in buffer and found:
+            return found[0]
+    raise AssertionError(f"stream ended before a frame: {buffer!r}")
+
+
+async def test_progress_items_then_state_then_end() -> None:
+    async with served() as (_, (http, controller, _app)):
+        response = await http.post(
+            f"{PREFIX}/load", params={"room": "lobby", "count": 3}, headers={**PAGE, "X-Viewer": "ada"}
+        )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    got = frames(response)
+    assert [body(f) for f in got[:3]] == [{"done": n, "total": 3} for n in (1, 2, 3)]
+    assert all("event" not in f for f in got[:3])
+    assert got[3]["event"] == "state"
+    # the page located before the action ran, rendered with this request's own Depends
+    state = {"room": "lobby", "imported": 3, "viewer": "ada"}
+    assert body(got[3]) == {"sideeffect": state, "passthrough": None}
+    assert got[4]["event"] == "end"
+    assert len(got) == 5
+    assert controller.rows == {"lobby": 3}
+
+
+@pytest.mark.parametrize("action", ["load_counted", "load_sliced"])
+async def test_progress_state_has_only_the_reload_fields(action: str) -> None:
+    async with served() as (_, (http, _controller, _app)):
+        response = await http.post(
+            f"{PREFIX}/{action}", params={"room": "lobby", "count": 2}, headers=PAGE
+        )
+    got = frames(response)
+    assert [f.get("event") for f in got] == [None, None, "state", "end"]
+    assert body(got[2]) == {"sideeffect": {"imported": 2}, "passthrough": None}
+
+
+async def test_progress_error_after_items_sends_the_state_before_the_error() -> None:
+    async with served() as (_, (http, controller, _app)):
+        response = await http.post(
+            f"{PREFIX}/load", params={"room": "lobby", "count": 5, "fail_at": 3}, headers=PAGE
+        )
+    assert response.status_code == 200
+    got = frames(response)
+    assert [f.get("event") for f in got] == [None, None, "state", "error"]
+    # two rows went in before the failure: the page is told so, then of the error
+    assert body(got[2])["sideeffect"]["imported"] == 2
+    error = body(got[3])
+    assert error["status"] == 409
+    assert error["type"] == "ImportRefused"
+    assert error["body"] == {"detail": "import refused", "at": 3}
+    assert controller.rows == {"lobby": 2}
+
+
+async def test_progress_error_before_the_first_item_is_a_plain_http_error() -> None:
+    async with served() as (_, (http, controller, _app)):
+        response = await http.post(
+            f"{PREFIX}/load", params={"room": "lobby", "count": 5, "fail_at": 1}, headers=PAGE
+        )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"detail": "import refused", "at": 1}
+    assert controller.rows == {}
+
+
+async def test_progress_error_after_headers_without_items_still_sends_the_state() -> None:
+    log = ImportLog()
+    async with served(log) as (_, (http, controller, _app)):
+        url = f"{PREFIX}/quiet_fail"
+        async with http.stream("POST", url, params={"room": "lobby"}, headers=PAGE) as response:
+            # a silent action gets its 200 and a ping after open_timeout: the headers are out
+            assert response.status_code == 200
+            log.gate.set()
+            raw = b"".join([chunk async for chunk in response.aiter_bytes()])
+    got = [f for f in parse_events(raw) if "comment" not in f]
+    assert [f.get("event") for f in got] == ["state", "error"]
+    assert body(got[0])["sideeffect"]["imported"] == 1
+    assert body(got[1])["status"] == 409
+    assert controller.rows == {"lobby": 1}
+
+
+async def test_progress_bad_page_is_refused_before_the_action_runs() -> None:
+    async with served() as (_, (http, controller, _app)):
+        response = await http.post(
+            f"{PREFIX}/load",
+            params={"room": "lobby", "count": 2},
+            headers={"X-Belay-Page": "/elsewhere/lobby"},
+        )
+    assert response.status_code == 400
+    assert "/rooms/{room}" in response.json()["detail"]
+    assert controller.rows == {}
+
+
+async def test_progress_finish_runs_to_the_end_after_the_client_leaves() -> None:
+    log = ImportLog()
+    async with served(log) as (_, (http, controller, app)):
+        params = {"room": "lobby", "count": 3}
+        async with http.stream("POST", f"{PREFIX}/held", params=params, headers=PAGE) as response:
+            assert body(await read_first_frame(response)) == {"done": 1, "total": 3}
+        # the client is gone (its stream closed on the server) while the action is held
+        await poll_until(lambda: app.stream_registry.open_count == 0, "the stream to close")
+        assert log.sessions[0] == []
+        log.gate.set()
+        await poll_until(lambda: "cleanup" in log.sessions[0], "the request cleanup")
+        assert log.sessions[0] == ["generator finished", "generator closed", "cleanup"]
+        assert controller.rows == {"lobby": 3}
+        # the server is fine afterwards
+        rendered = await http.get(f"{PREFIX}/render", headers=PAGE)
+        assert rendered.json()["imported"] == 3
+
+
+async def test_progress_cancel_closes_the_generator_when_the_client_leaves() -> None:
+    log = ImportLog()
+    async with served(log) as (_, (http, controller, _app)):
+        params = {"room": "lobby", "count": 3}
+        url = f"{PREFIX}/held_cancel"
+        async with http.stream("POST", url, params=params, headers=PAGE) as response:
+            assert body(await read_first_frame(response)) == {"done": 1, "total": 3}
+        await poll_until(lambda: "cleanup" in log.sessions[0], "the request cleanup")
+        # closed inside its wait, before the gate opened: the rest never ran
+        assert log.sessions[0] == ["generator closed", "cleanup"]
+        assert controller.rows == {"lobby": 1}
+
+
+async def test_progress_sync_generator_runs_in_a_worker_thread_loop_stays_responsive() -> None:
+    log = ImportLog()
+    async with served(log) as (server, (http, controller, _app)):
+        params = {"room": "lobby", "count": 3}
+        url = f"{PREFIX}/load_sync"
+        async with http.stream("POST", url, params=params, headers=PAGE) as response:
+            chunks = response.aiter_bytes()
+            buffer = b""
+            while b"\n\n" not in buffer:
+                buffer += await chunks.__anext__()
+            # the generator now blocks its thread on the gate: the loop still answers
+            await poll_until(lambda: len(log.thread_ids) == 2, "the second step to start")
+            rendered = await http.get(f"{PREFIX}/render", headers=PAGE)
+            assert rendered.json()["imported"] == 1
+            log.gate.set()
+            async for chunk in chunks:
+                buffer += chunk
+        got = [f for f in parse_events(buffer) if "comment" not in f]
+        assert [f.get("event") for f in got] == [None, None, None, "state", "end"]
+        assert body(got[3])["sideeffect"]["imported"] == 3
+        assert controller.rows == {"lobby": 3}
+        assert server._thread.ident not in log.thread_ids
+
