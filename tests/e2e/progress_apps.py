@@ -49,6 +49,9 @@ async def import_session() -> AsyncIterator[list[str]]:
     events.append("cleanup")
 
 
+IMPORT_SESSION: list[str] = Depends(import_session)
+
+
 @dataclass
 class ImportLog:
     """What the generators and dependencies did, in order (appended from any thread)."""
@@ -61,7 +64,7 @@ class ImportLog:
 async def _wait_gate(gate: threading.Event) -> None:
     """Poll a cross-thread gate from the server's loop (bounded; cancellable in the sleep)."""
     with anyio.fail_after(GATE_TIMEOUT):
-        while not gate.is_set():
+        while not gate.is_set():  # noqa: ASYNC110 - a thread's event: nothing to await
             await anyio.sleep(0.005)
 
 
@@ -102,7 +105,7 @@ class ImportController(ControllerBase):
 
     @sideeffect
     async def held(
-        self, room: str, count: int, session: list[str] = Depends(import_session)
+        self, room: str, count: int, session: list[str] = IMPORT_SESSION
     ) -> AsyncIterator[Progress]:
         """One row, then wait for the gate, then the rest (finishes after a disconnect)."""
         self.log.sessions.append(session)
@@ -119,7 +122,7 @@ class ImportController(ControllerBase):
 
     @sideeffect(on_disconnect="cancel")
     async def held_cancel(
-        self, room: str, count: int, session: list[str] = Depends(import_session)
+        self, room: str, count: int, session: list[str] = IMPORT_SESSION
     ) -> AsyncIterator[Progress]:
         """As ``held``, but abandoned when its client leaves."""
         self.log.sessions.append(session)

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.progress_apps import PREFIX, ImportController, ImportLog, build_import_app
+from tests.e2e.progress_apps import PREFIX, ImportLog, build_import_app
 from tests.streams.peer import parse_events
 from tests.support.server import ServerHandle, running_server
 
@@ -65,7 +65,9 @@ async def read_first_frame(response: httpx.Response) -> dict[str, str]:
 async def test_progress_items_then_state_then_end() -> None:
     async with served() as (_, (http, controller, _app)):
         response = await http.post(
-            f"{PREFIX}/load", params={"room": "lobby", "count": 3}, headers={**PAGE, "X-Viewer": "ada"}
+            f"{PREFIX}/load",
+            params={"room": "lobby", "count": 3},
+            headers={**PAGE, "X-Viewer": "ada"},
         )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -201,4 +203,3 @@ async def test_progress_sync_generator_runs_in_a_worker_thread_loop_stays_respon
         assert body(got[3])["sideeffect"]["imported"] == 3
         assert controller.rows == {"lobby": 3}
         assert server._thread.ident not in log.thread_ids
-

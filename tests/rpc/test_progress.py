@@ -34,7 +34,7 @@ def test_progress_unserialisable_item_type_names_the_action_and_type() -> None:
     async def upload(self: Any) -> AsyncIterator[Opaque]:
         yield Opaque()
 
-    expected = r"\.upload: pydantic cannot serialise the stream item type [\w.]*test_progress\.Opaque"
+    expected = r"\.upload: pydantic cannot serialise the stream item type [\w.]*\.Opaque"
     with pytest.raises(DeclarationError, match=expected):
         _serve(upload=upload)
 
@@ -58,7 +58,8 @@ def test_progress_sync_generator_sideeffect_needs_an_iterator_annotation() -> No
     def upload(self: Any) -> AsyncIterator[Page]:  # type: ignore[misc]
         yield Page(title="")
 
-    with pytest.raises(DeclarationError, match=r"\.upload is a generator; annotate it `-> Iterator"):
+    expected = r"\.upload is a generator; annotate it `-> Iterator"
+    with pytest.raises(DeclarationError, match=expected):
         _serve(upload=upload)
 
 
