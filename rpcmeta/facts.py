@@ -141,7 +141,9 @@ class ActionFacts:
     ``returns`` is the return type, or for a stream (``stream``) the item type
     of each event. A passthrough answers ``{"passthrough": <returns>}``; a
     sideeffect ``{"sideeffect": <render model, or only the reload fields>,
-    "passthrough": <returns>}``; a stream is ``text/event-stream``. ``reload``
+    "passthrough": <returns>}``; a stream is ``text/event-stream``, and a
+    streaming sideeffect (``kind`` "sideeffect" and ``stream``) ends its items
+    with an ``event: state`` frame carrying that sideeffect envelope. ``reload``
     holds wire names of the render fields sent back; ``errors`` names the
     ``ErrorFacts`` the action declares.
     """
