@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from rpc import ControllerBase, DeclarationError, RenderBase, RPCApp, passthrough, sideeffect
 from rpc.description import describe_app
+from rpc.progress import ResponseWatch, iterate_in_thread, state_event, with_final_state
+from streams.tracking import NamedEvent
 from tests.e2e.progress_apps import build_import_app
 
 
@@ -90,3 +94,114 @@ def test_progress_description_has_the_sideeffect_kind_and_the_stream_item() -> N
     counted = actions["load_counted"]
     assert (counted.kind, counted.stream, counted.reload) == ("sideeffect", True, ("imported",))
     assert actions["load_sync"].stream
+
+
+class Boom(Exception):
+    pass
+
+
+async def _count(n: int, *, fail: bool = False) -> AsyncIterator[int]:
+    for i in range(n):
+        yield i
+    if fail:
+        raise Boom("after the items")
+
+
+@dataclass
+class Renders:
+    """A render that counts its calls, and the states ``on_state`` was told of."""
+
+    calls: int = 0
+    told: list[Any] = field(default_factory=list)
+    fail: bool = False
+
+    async def render(self) -> Any:
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("render broke")
+        return {"count": self.calls}
+
+    async def on_state(self, state: Any) -> None:
+        self.told.append(state)
+
+
+async def _collect(source: AsyncIterator[object]) -> tuple[list[object], BaseException | None]:
+    seen: list[object] = []
+    try:
+        async for item in source:
+            seen.append(item)
+    except Exception as exc:
+        return seen, exc
+    return seen, None
+
+
+@pytest.mark.anyio
+async def test_progress_items_then_the_state_event_and_on_state() -> None:
+    renders = Renders()
+    wrapped = with_final_state(
+        _count(2), renders.render, watch=ResponseWatch(), on_state=renders.on_state
+    )
+    seen, error = await _collect(wrapped)
+    assert error is None
+    assert seen[:2] == [0, 1]
+    assert seen[2] == NamedEvent("state", b'{"sideeffect":{"count":1},"passthrough":null}')
+    assert renders.told == [{"count": 1}]
+
+
+@pytest.mark.anyio
+async def test_progress_failure_after_an_item_yields_the_state_then_raises() -> None:
+    renders = Renders()
+    wrapped = with_final_state(
+        _count(1, fail=True), renders.render, watch=ResponseWatch(), on_state=renders.on_state
+    )
+    seen, error = await _collect(wrapped)
+    assert isinstance(error, Boom)
+    assert seen == [0, state_event({"count": 1})]
+    assert renders.told == [{"count": 1}]
+
+
+@pytest.mark.anyio
+async def test_progress_failure_before_anything_was_sent_renders_nothing() -> None:
+    renders = Renders()
+    seen, error = await _collect(
+        with_final_state(_count(0, fail=True), renders.render, watch=ResponseWatch())
+    )
+    assert isinstance(error, Boom)
+    assert (seen, renders.calls) == ([], 0)
+
+
+@pytest.mark.anyio
+async def test_progress_render_failure_after_a_failure_keeps_the_first_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    renders = Renders(fail=True)
+    seen, error = await _collect(
+        with_final_state(_count(1, fail=True), renders.render, watch=ResponseWatch())
+    )
+    assert isinstance(error, Boom)
+    assert seen == [0]
+    assert "re-render after a failed streaming sideeffect raised" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_progress_sync_generator_steps_in_worker_threads_and_closes() -> None:
+    steps: list[int] = []
+    closed: list[int] = []
+
+    def numbers() -> Iterator[int]:
+        try:
+            for n in range(5):
+                steps.append(threading.get_ident())
+                yield n
+        finally:
+            closed.append(threading.get_ident())
+
+    stepped = iterate_in_thread(numbers())
+    first = [await stepped.__anext__(), await stepped.__anext__()]
+    await stepped.aclose()  # type: ignore[attr-defined]
+    assert first == [0, 1]
+    loop_thread = threading.get_ident()
+    assert steps
+    assert loop_thread not in steps
+    assert len(closed) == 1
+    assert closed[0] != loop_thread
