@@ -26,7 +26,13 @@ from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
 from rpc.errors import HTTPError, error_headers, render_error
 from rpc.origin import OriginPolicy, cors_headers
-from rpc.progress import FinishingResponse, ResponseWatch, iterate_in_thread, with_final_state
+from rpc.progress import (
+    FinishingResponse,
+    ResponseWatch,
+    close_then_announce,
+    iterate_in_thread,
+    with_final_state,
+)
 from rpc.resolution import (
     DependencyResolver,
     RequestCleanup,
@@ -154,7 +160,8 @@ class Dispatcher:
             kwargs = await bind_arguments(action.plan, request_scope)
             source = await call_plan(action.plan, kwargs)
             if page is None:
-                return self._event_stream(stream, source, cleanup, cors)
+                on_close = functools.partial(_close, cleanup, None) if cleanup.pending else None
+                return self._event_stream(stream, source, cors, on_close=on_close)
             return self._progress_stream(stream, source, cleanup, cors, (controller, action, page))
 
         return await self._attempt(run, cleanup, scope, send, cors)
@@ -172,17 +179,23 @@ class Dispatcher:
         items = source if isinstance(source, AsyncIterator) else iterate_in_thread(source)
         render = functools.partial(self._render_state, controller, page.scope, action, page.values)
         watch = ResponseWatch()
-        # Live viewers of the page (broadcast=True) are told of the new state through on_state.
-        wrapped = with_final_state(items, render, watch=watch, on_state=None)
+        wrapped = with_final_state(items, render, watch=watch)
+        close = functools.partial(_close, cleanup, None) if cleanup.pending else None
+        # The page-changed hook for live viewers (broadcast=True) goes here, run after cleanup.
+        announce: Callable[[], Awaitable[None]] | None = None
+        on_close = (
+            functools.partial(close_then_announce, close, announce, watch)
+            if close is not None or announce is not None
+            else None
+        )
         if not stream.finish_on_disconnect:
-            watch.stream = self._event_stream(stream, wrapped, cleanup, cors)
+            watch.stream = self._event_stream(stream, wrapped, cors, on_close=on_close)
             return watch.stream
 
         def relay(relayed: AsyncIterator[object]) -> EventStream:
-            watch.stream = self._event_stream(stream, relayed, None, cors)
+            watch.stream = self._event_stream(stream, relayed, cors, on_close=None)
             return watch.stream
 
-        on_close = functools.partial(_close, cleanup, None) if cleanup.pending else None
         return FinishingResponse(wrapped, relay, on_close=on_close)
 
     async def _answer(
@@ -330,7 +343,12 @@ class Dispatcher:
         )
 
     def _event_stream(
-        self, stream: StreamRuntime, source: Any, cleanup: RequestCleanup | None, cors: str | None
+        self,
+        stream: StreamRuntime,
+        source: Any,
+        cors: str | None,
+        *,
+        on_close: Callable[[], Awaitable[None]] | None,
     ) -> EventStream:
         # Bound methods and partials rather than closures, and the action's shared
         # StreamRuntime rather than copies: every byte an open stream holds is
@@ -342,11 +360,7 @@ class Dispatcher:
             settings=stream.settings,
             registry=self.registry,
             # Cleanup errors are logged, never sent: the stream has already ended.
-            on_close=(
-                functools.partial(_close, cleanup, None)
-                if cleanup is not None and cleanup.pending
-                else None
-            ),
+            on_close=on_close,
             headers=cors_headers(cors),
         )
 

@@ -14,9 +14,12 @@ What happens when the client leaves mid-way is the action's choice:
   (``aclose()`` at its ``yield``, or cancelled inside an ``await``).
 - ``on_disconnect="finish"`` (the default): ``FinishingResponse`` drives the
   generator from its own task, which the response only relays; a disconnect
-  ends the relay, not the work. The state is still rendered (and handed to
-  ``on_state``, the hook for live viewers), and the request's cleanup waits
-  for the end of the run.
+  ends the relay, not the work. The state is still rendered, and the
+  request's cleanup waits for the end of the run.
+
+Either way, once the run and the request's cleanup are over, ``announce``
+(the page-changed hook for live viewers) runs if the action's code ran at all:
+even a partial or abandoned mutation may have changed the page.
 """
 
 from __future__ import annotations
@@ -39,21 +42,22 @@ logger = logging.getLogger("belay.rpc")
 
 T = TypeVar("T")
 RenderState = Callable[[], Awaitable[Any]]  # the JSON-ready page state (or its reload fields)
-OnState = Callable[[Any], Awaitable[None]]
 OnClose = Callable[[], Awaitable[None]]
 
 
 class ResponseWatch:
-    """Tells the generator wrapper whether its response has started (headers sent).
+    """What one streaming sideeffect's pieces tell each other.
 
-    The wrapper is made before the ``EventStream`` that serves it, so the stream
-    is attached afterwards.
+    ``started()``: whether its response has started (headers sent); the wrapper
+    is made before the ``EventStream`` that serves it, so the stream is
+    attached afterwards. ``ran``: whether the action's code began to run.
     """
 
-    __slots__ = ("stream",)
+    __slots__ = ("ran", "stream")
 
     def __init__(self) -> None:
         self.stream: EventStream | None = None
+        self.ran = False
 
     def started(self) -> bool:
         stream = self.stream
@@ -70,14 +74,10 @@ async def with_final_state(
     render: RenderState,
     *,
     watch: ResponseWatch,
-    on_state: OnState | None = None,
 ) -> AsyncIterator[object]:
-    """``items``, then the page state as a ``NamedEvent``; on failure, the state first.
-
-    ``on_state`` receives the rendered state once it is final (after a clean
-    end, or after a failure the state was rendered for).
-    """
+    """``items``, then the page state as a ``NamedEvent``; on failure, the state first."""
     yielded = False
+    watch.ran = True
     try:
         try:
             async for item in items:
@@ -87,12 +87,9 @@ async def with_final_state(
             if yielded or watch.started():
                 state = await _render_after_failure(render)
                 if state is not None:
-                    await _announce(on_state, state)
                     yield state_event(state)
             raise
-        state = await render()
-        await _announce(on_state, state)
-        yield state_event(state)
+        yield state_event(await render())
     finally:
         aclose = getattr(items, "aclose", None)
         if aclose is not None:
@@ -112,9 +109,20 @@ async def _render_after_failure(render: RenderState) -> Any:
         return None
 
 
-async def _announce(on_state: OnState | None, state: Any) -> None:
-    if on_state is not None:
-        await on_state(state)
+async def close_then_announce(
+    close: OnClose | None, announce: OnClose | None, watch: ResponseWatch
+) -> None:
+    """The end of a streaming sideeffect: the request's cleanup, then the page-changed hook.
+
+    In that order, so a transaction committed by a ``yield`` dependency is
+    visible to what the announcement triggers (the viewers' renders).
+    """
+    try:
+        if close is not None:
+            await close()
+    finally:
+        if announce is not None and watch.ran:
+            await announce()
 
 
 async def iterate_in_thread(items: Iterator[T]) -> AsyncIterator[T]:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from rpc import ControllerBase, DeclarationError, RenderBase, RPCApp, passthrough, sideeffect
 from rpc.description import describe_app
-from rpc.progress import ResponseWatch, iterate_in_thread, state_event, with_final_state
+from rpc.progress import (
+    ResponseWatch,
+    close_then_announce,
+    iterate_in_thread,
+    state_event,
+    with_final_state,
+)
 from streams.tracking import NamedEvent
 from tests.e2e.progress_apps import build_import_app
 
@@ -109,10 +115,9 @@ async def _count(n: int, *, fail: bool = False) -> AsyncIterator[int]:
 
 @dataclass
 class Renders:
-    """A render that counts its calls, and the states ``on_state`` was told of."""
+    """A render that counts its calls."""
 
     calls: int = 0
-    told: list[Any] = field(default_factory=list)
     fail: bool = False
 
     async def render(self) -> Any:
@@ -120,9 +125,6 @@ class Renders:
         if self.fail:
             raise RuntimeError("render broke")
         return {"count": self.calls}
-
-    async def on_state(self, state: Any) -> None:
-        self.told.append(state)
 
 
 async def _collect(source: AsyncIterator[object]) -> tuple[list[object], BaseException | None]:
@@ -136,28 +138,22 @@ async def _collect(source: AsyncIterator[object]) -> tuple[list[object], BaseExc
 
 
 @pytest.mark.anyio
-async def test_progress_items_then_the_state_event_and_on_state() -> None:
-    renders = Renders()
-    wrapped = with_final_state(
-        _count(2), renders.render, watch=ResponseWatch(), on_state=renders.on_state
-    )
-    seen, error = await _collect(wrapped)
+async def test_progress_items_then_the_state_event() -> None:
+    renders, watch = Renders(), ResponseWatch()
+    seen, error = await _collect(with_final_state(_count(2), renders.render, watch=watch))
+    assert watch.ran
     assert error is None
     assert seen[:2] == [0, 1]
     assert seen[2] == NamedEvent("state", b'{"sideeffect":{"count":1},"passthrough":null}')
-    assert renders.told == [{"count": 1}]
 
 
 @pytest.mark.anyio
 async def test_progress_failure_after_an_item_yields_the_state_then_raises() -> None:
     renders = Renders()
-    wrapped = with_final_state(
-        _count(1, fail=True), renders.render, watch=ResponseWatch(), on_state=renders.on_state
-    )
+    wrapped = with_final_state(_count(1, fail=True), renders.render, watch=ResponseWatch())
     seen, error = await _collect(wrapped)
     assert isinstance(error, Boom)
     assert seen == [0, state_event({"count": 1})]
-    assert renders.told == [{"count": 1}]
 
 
 @pytest.mark.anyio
@@ -205,3 +201,21 @@ async def test_progress_sync_generator_steps_in_worker_threads_and_closes() -> N
     assert loop_thread not in steps
     assert len(closed) == 1
     assert closed[0] != loop_thread
+
+
+@pytest.mark.anyio
+async def test_progress_announce_runs_after_the_cleanup_and_only_if_the_action_ran() -> None:
+    order: list[str] = []
+
+    async def close() -> None:
+        order.append("cleanup")
+
+    async def announce() -> None:
+        order.append("announce")
+
+    watch = ResponseWatch()
+    await close_then_announce(close, announce, watch)
+    assert order == ["cleanup"]  # refused before the action ran: nothing changed
+    watch.ran = True
+    await close_then_announce(close, announce, watch)
+    assert order == ["cleanup", "cleanup", "announce"]
