@@ -267,7 +267,7 @@ class EventStream:
         await self._send({"type": "http.response.body", "body": body, "more_body": True}, send)
 
     async def _send_last(self, send: Send, chunk: bytes, error: Exception | None) -> None:
-        tail = END_FRAME if error is None else frame_error(self._render_error(error).body)
+        tail = END_FRAME if error is None else frame_error(self._render_error(error).event_data)
         message = {"type": "http.response.body", "body": chunk + tail, "more_body": False}
         self._complete = True  # set first: a last send cut short is never followed by another
         await self._send(message, send)

@@ -103,18 +103,21 @@ async def test_streaming_clean_end_has_sse_headers_items_and_end_event() -> None
 
 
 @pytest.mark.parametrize(
-    ("kind", "body"),
+    ("kind", "error"),
     [
-        ("api", {"detail": "room is full", "capacity": 3}),
-        ("x", {"detail": "Internal Server Error"}),
+        (
+            "api",
+            {"status": 409, "type": "RoomFull", "body": {"detail": "room is full", "capacity": 3}},
+        ),
+        ("x", {"status": 500, "type": None, "body": {"detail": "Internal Server Error"}}),
     ],
 )
-async def test_streaming_error_mid_stream_is_error_event(kind: str, body: Any) -> None:
+async def test_streaming_error_mid_stream_is_error_event(kind: str, error: Any) -> None:
     peer, counters = await stream("fail_mid", f"kind={kind}")
     assert peer.status == 200
     assert data(peer.events) == [{"n": 0}, {"n": 1}]
     assert peer.events[-1]["event"] == "error"
-    assert orjson.loads(peer.events[-1]["data"]) == body
+    assert orjson.loads(peer.events[-1]["data"]) == error
     assert all(e.get("event") != "end" for e in peer.events)
     assert peer.ended
     assert_closed_in_order(counters)
@@ -176,7 +179,10 @@ async def test_streaming_wrong_item_type_is_error_event_and_closes() -> None:
     peer, counters = await stream("wrong_type")
     assert peer.status == 200
     assert data(peer.events) == [{"n": 0}]
-    assert peer.events[-1] == {"event": "error", "data": '{"detail":"Internal Server Error"}'}
+    assert peer.events[-1] == {
+        "event": "error",
+        "data": '{"status":500,"type":null,"body":{"detail":"Internal Server Error"}}',
+    }
     assert_closed_in_order(counters)
 
 
