@@ -26,7 +26,8 @@ class ActionInterface:
         params = _params_type(action, writer)
         optional = "?" if _all_optional(action) else ""
         returns = _result_type(action, state, generic=generic, writer=writer)
-        args = [f"params{optional}: {params}", "options?: ActionOptions"]
+        kind = "StreamOptions" if action.stream else "ActionOptions"
+        args = [f"params{optional}: {params}", f"options?: {kind}"]
         line = f"  {action.name}({', '.join(args)}): Promise<{returns}>;"
         if len(line) <= 100:
             return line
@@ -43,7 +44,7 @@ class ActionInterface:
             else "passthroughEndpoint"
         )
         errors = ", ".join(action.errors)
-        text = f"  {action.name}: {factory}({json.dumps(path)}, [{errors}]),"
+        text = f"    {action.name}: {factory}(client, {json.dumps(path)}, [{errors}]),"
         return text, {factory, *action.errors}
 
 
@@ -151,24 +152,44 @@ class ControllerInterface:
 
     def _client(self, controller: ControllerWrapper) -> Declaration:
         base = f"{self.app.prefix}/{controller.id}"
-        lines = [f"export const {controller.id}: {controller.id} = {{"]
-        lines.append(f"  render: renderEndpoint({json.dumps(base + '/render')}),")
-        uses = {controller.id, "renderEndpoint"}
+        bind = f"bind{controller.id}"
+        lines = [f"function {bind}(client: ClientContext): {controller.id} {{", "  return {"]
+        lines.append(f"    render: renderEndpoint(client, {json.dumps(base + '/render')}),")
+        uses = {controller.id, "renderEndpoint", "ClientContext", "defaultClient"}
         for action in self.visible_actions(controller):
             text, names = ActionInterface.endpoint(action, f"{base}/{action.name}")
             lines.append(text)
             uses |= names
-        lines.append("};")
+        lines += ["  };", "}", ""]
+        lines.append(f"export const {controller.id}: {controller.id} = {bind}(defaultClient);")
         return Declaration(f"{controller.id}$client", "\n".join(lines), uses)
+
+
+def client_factory(app: AppWrapper) -> Declaration:
+    """``ApiClient`` (every served controller) and ``createClient(options)`` binding them anew."""
+    served = [c.id for c in app.controllers if c.served]
+    lines = ["/** Every served controller, bound to one client configuration. */"]
+    lines.append("export interface ApiClient {")
+    lines += [f"  {name}: {name};" for name in served]
+    lines += ["}", ""]
+    lines += [
+        "/** Controllers bound to their own configuration (base URL, headers, fetch, reconnect). */",
+        "export function createClient(options: ClientOptions = {}): ApiClient {",
+        "  const client = newClient(options);",
+    ]
+    lines += ["  return {", *(f"    {name}: bind{name}(client)," for name in served), "  };", "}"]
+    uses = {"ClientOptions", "newClient", *served}
+    return Declaration("createClient", "\n".join(lines), uses)
 
 
 def _runtime_types(controller: ControllerWrapper, redeclared: list[ActionWrapper]) -> set[str]:
     actions = [*controller.actions, *redeclared]
     uses: set[str] = {"RenderOptions"} if controller.served else set()
-    if actions:
+    if any(not a.stream for a in actions):
         uses.add("ActionOptions")
     for action in actions:
         if action.stream:
+            uses.add("StreamOptions")
             continue
         uses.add("SideeffectResult" if action.kind == "sideeffect" else "PassthroughResult")
     return uses

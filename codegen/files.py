@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from importlib import resources
 
-from codegen.clients import STATE_PARAM, ControllerInterface
+from codegen.clients import STATE_PARAM, ControllerInterface, client_factory
 from codegen.errors import CodegenError
 from codegen.interfaces import Declaration, EnumInterface, ErrorInterface, ModelInterface
 from codegen.wrappers import AppWrapper
@@ -25,22 +25,30 @@ RUNTIME_VALUES = {
     "passthroughEndpoint": "./runtime/api.js",
     "streamEndpoint": "./runtime/stream.js",
     "BelayAPIError": "./runtime/errors.js",
+    "defaultClient": "./runtime/api.js",
+    "newClient": "./runtime/api.js",
 }
 RUNTIME_TYPES = {
     "ActionOptions": "./runtime/api.js",
     "RenderOptions": "./runtime/api.js",
     "SideeffectResult": "./runtime/api.js",
     "PassthroughResult": "./runtime/api.js",
+    "ClientContext": "./runtime/api.js",
+    "ClientOptions": "./runtime/api.js",
+    "StreamOptions": "./runtime/api.js",
 }
 INDEX_RUNTIME = {
     "./runtime/api.js": (
         "configure",
         "type ActionOptions",
         "type ClientConfig",
+        "type ClientOptions",
+        "type ConnectionStatus",
         "type PassthroughResult",
         "type ReconnectPolicy",
         "type RenderOptions",
         "type SideeffectResult",
+        "type StreamOptions",
     ),
     "./runtime/errors.js": (
         "BelayAPIError",
@@ -64,6 +72,7 @@ RESERVED_NAMES = frozenset(
     | set(RUNTIME_TYPES)
     # globals the generated declarations use, which an export of that name would shadow
     | {STATE_PARAM, "AsyncGenerator", "Extract", "Omit", "Pick", "Promise", "Record"}
+    | {"ApiClient", "createClient"}
 )
 
 
@@ -78,6 +87,7 @@ def render_files(app: AppWrapper) -> dict[str, bytes]:
         c for c in app.controllers if c.served
     ]
     controllers = [decl for c in ordered for decl in builder.build(c)]
+    controllers.append(client_factory(app))
     homes: dict[str, str] = {d.name: "./models.js" for d in models}
     homes |= {d.name: "./errors.js" for d in errors}
     values = {e.name for e in app.errors}

@@ -40,7 +40,7 @@ class TypeWriter:
             return ref.name
         if kind == "enum_member":
             self.uses.add(ref.name)
-            return f"{ref.name}.{ref.value}"
+            return f"typeof {ref.name}.{ref.value}"
         if kind == "literal":
             return literal(ref.value)
         if kind == "array":
@@ -106,14 +106,20 @@ class ModelInterface:
 
 
 class EnumInterface:
-    """``export enum Color { RED = "red" }`` with the Python member names."""
+    """An erasable enum: ``export const Color = { RED: "red" } as const;`` plus its union type.
+
+    No TypeScript ``enum``: ``erasableSyntaxOnly`` (create-vite's template) and
+    Node's type stripping reject it. Member names are the Python ones.
+    """
 
     @staticmethod
     def build(wrapper: EnumWrapper) -> Declaration:
-        lines = [*doc_comment(wrapper.description), f"export enum {wrapper.name} {{"]
-        lines += [f"  {m.name} = {literal(m.value)}," for m in wrapper.members]
-        lines.append("}")
-        return Declaration(wrapper.name, "\n".join(lines))
+        name = wrapper.name
+        lines = [*doc_comment(wrapper.description), f"export const {name} = {{"]
+        lines += [f"  {m.name}: {literal(m.value)}," for m in wrapper.members]
+        lines.append("} as const;")
+        lines += ["", f"export type {name} = (typeof {name})[keyof typeof {name}];"]
+        return Declaration(name, "\n".join(lines))
 
 
 class ErrorInterface:
@@ -133,6 +139,7 @@ class ErrorInterface:
         class_lines = [
             f"/** {error.python_name}: HTTP {error.status}. */",
             f"export class {error.name} extends BelayAPIError<{body_name}> {{",
+            f"  static readonly type = {json.dumps(error.name)};",
             f"  static readonly status = {error.status};",
             f"  static readonly detail = {literal(error.detail)};",
             f"  static readonly fields = [{keys}] as const;",

@@ -22,6 +22,9 @@ from streams import ErrorPayload
 
 logger = logging.getLogger("belay")
 
+ERROR_TYPE_HEADER = "x-belay-error-type"
+"""Response header naming the ``APIException`` subclass of an error answer."""
+
 _RESERVED = frozenset({"status_code", "detail", "headers"})
 
 
@@ -133,6 +136,9 @@ def error_headers(exc: BaseException) -> dict[str, str]:
     """Extra response headers an error asks for (e.g. ``Allow`` on a 405)."""
     if isinstance(exc, StarletteHTTPException):
         return dict(exc.headers or {})
-    if isinstance(exc, APIException | HTTPError):
+    if isinstance(exc, APIException):
+        # Names the class for typed clients: two classes may share a status.
+        return {**exc.headers, ERROR_TYPE_HEADER: type(exc).__name__}
+    if isinstance(exc, HTTPError):
         return dict(exc.headers)
     return {}

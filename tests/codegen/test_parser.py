@@ -213,7 +213,7 @@ def test_parser_served_subclass_of_served_controller_with_other_state_omits_and_
         "  poke(\n    params?: Record<string, never>,\n    options?: ActionOptions,\n"
         "  ): Promise<SideeffectResult<Other, null>>;"
     ) in text
-    assert 'poke: sideeffectEndpoint("/internal/api/Kid/poke", []),' in text
+    assert 'poke: sideeffectEndpoint(client, "/internal/api/Kid/poke", []),' in text
 
 
 def test_dump_load_round_trip_gives_identical_output() -> None:
@@ -270,7 +270,7 @@ def test_parser_base_action_overridden_by_the_first_subclass_stays_on_the_others
             return Other(other=1)
 
     text = controllers_ts(RPCApp(controllers=[First(), Second()]))
-    assert 'hello: passthroughEndpoint("/internal/api/Second/hello", []),' in text
+    assert 'hello: passthroughEndpoint(client, "/internal/api/Second/hello", []),' in text
     base = parse_app(RPCApp(controllers=[First(), Second()])).controllers[2]
     assert (base.id, [a.name for a in base.actions]) == ("Shared", ["hello", "other"])
     # The output does not depend on which subclass the app lists first.
