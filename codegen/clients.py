@@ -173,7 +173,7 @@ def client_factory(app: AppWrapper) -> Declaration:
     lines += [f"  {name}: {name};" for name in served]
     lines += ["}", ""]
     lines += [
-        "/** Controllers bound to their own configuration (base URL, headers, fetch, reconnect). */",
+        "/** The controllers bound to their own configuration (base URL, headers, fetch...). */",
         "export function createClient(options: ClientOptions = {}): ApiClient {",
         "  const client = newClient(options);",
     ]

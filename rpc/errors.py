@@ -111,8 +111,8 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict[str, Any
 def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
     """Status and JSON body for any exception; unexpected ones are logged once."""
     if isinstance(exc, APIException):
-        body = orjson.dumps(exc.body(), default=_jsonable)
-        return ErrorPayload(exc.status_code, body, type=type(exc).__name__)
+        data = orjson.dumps(exc.body(), default=_jsonable)
+        return ErrorPayload(exc.status_code, data, type=type(exc).__name__)
     if isinstance(exc, HTTPError | StarletteHTTPException):
         # Starlette's (and FastAPI's) HTTPException is honoured too: users raise it out of habit.
         return ErrorPayload(

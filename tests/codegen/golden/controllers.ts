@@ -127,7 +127,7 @@ export interface ApiClient {
   CounterController: CounterController;
 }
 
-/** Controllers bound to their own configuration (base URL, headers, fetch, reconnect). */
+/** The controllers bound to their own configuration (base URL, headers, fetch...). */
 export function createClient(options: ClientOptions = {}): ApiClient {
   const client = newClient(options);
   return {
