@@ -82,7 +82,7 @@ function bindShopController(client: ClientContext): ShopController {
     catalog: passthroughEndpoint(client, "/internal/api/ShopController/catalog", []),
     ticks: streamEndpoint(client, "/internal/api/ShopController/ticks", [RoomFull]),
     stream_log: passthroughEndpoint(client, "/internal/api/ShopController/stream_log", []),
-    forever: streamEndpoint(client, "/internal/api/ShopController/forever", []),
+    forever: streamEndpoint(client, "/internal/api/ShopController/forever", [NotAllowed]),
     resumable: streamEndpoint(client, "/internal/api/ShopController/resumable", []),
     add_item: sideeffectEndpoint(client, "/internal/api/ShopController/add_item", []),
     ping: passthroughEndpoint(client, "/internal/api/ShopController/ping", []),
