@@ -13,6 +13,7 @@ from pathlib import Path
 
 from codegen.errors import CodegenError
 from codegen.files import render_files
+from codegen.hooks import react_files
 from codegen.parser import AppLike, parse_app
 from codegen.wrappers import AppWrapper, dump_app, load_app
 from codegen.writer import GenerationReport, write_files
@@ -29,11 +30,17 @@ __all__ = [
 ]
 
 
-def generate_client(app: AppLike | AppWrapper, out_dir: Path) -> GenerationReport:
+def generate_client(
+    app: AppLike | AppWrapper, out_dir: Path, *, react: bool = False
+) -> GenerationReport:
     """Write the TS client for ``app`` (an ``rpc.RPCApp`` or its wrappers) to ``out_dir``.
 
+    ``react`` also writes ``react.ts`` (``useServerState``, ``useStream``).
     Raises ``CodegenError`` for input that has no valid TypeScript form, before
     any file is written.
     """
     wrapper = app if isinstance(app, AppWrapper) else parse_app(app)
-    return write_files(Path(out_dir), render_files(wrapper))
+    files = render_files(wrapper)
+    if react:
+        files |= react_files()
+    return write_files(Path(out_dir), files)

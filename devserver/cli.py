@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     codegen.add_argument("app", metavar="MODULE:ATTR", help="the ASGI app, e.g. shop.app:app")
     codegen.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    codegen.add_argument(
+        "--react", action="store_true", help="also write react.ts (useServerState, useStream)"
+    )
     return parser
 
 
@@ -122,7 +125,7 @@ def run_codegen_verb(args: argparse.Namespace) -> int:
 
     app = import_target(Target.parse(args.app))
     try:
-        written = run_codegen(app, str(Path(args.out)))
+        written = run_codegen(app, str(Path(args.out)), react=args.react)
     except Exception as exc:  # a CodegenError names the offending model or action
         message = str(exc) if isinstance(exc, RuntimeError) else describe_error(exc)
         print(f"belay: error: codegen failed: {message}", file=sys.stderr, flush=True)

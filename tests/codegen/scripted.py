@@ -90,9 +90,12 @@ class ScriptedRequest:
 class ScriptedStreams:
     """ASGI wrapper: scripted answers for marked requests, the app for the rest."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, live_holds: bool = False) -> None:
         self.app = app
         self.requests: list[ScriptedRequest] = []
+        # live_holds: every `/live` request gets a full state, a partial one, then stays open.
+        self.live_holds = live_holds
+        self.open_live = 0
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,6 +114,8 @@ class ScriptedStreams:
         attempt = lives if script == "live" else int(resumed)
         self.requests.append(ScriptedRequest(script, path, headers))
         answer = answer_for(script, attempt)
+        if script == "live" and self.live_holds:
+            answer = Answer([item({"count": 10, "room": "lobby"}), item({"count": 11})], hold=True)
         start = answer.headers if answer.status != 200 else SSE
         await send({"type": "http.response.start", "status": answer.status, "headers": start})
         for frame in answer.frames:
@@ -118,9 +123,20 @@ class ScriptedStreams:
         if answer.cut:
             # Raising mid-body makes hypercorn abort the connection, as a network drop would.
             raise ConnectionAbortedError("connection cut by the test")
-        while answer.hold:
-            with anyio.move_on_after(0.5):
-                if (await receive())["type"] == "http.disconnect":
-                    return
-            await send({"type": "http.response.body", "body": b": ping\n", "more_body": True})
+        if answer.hold:
+            self.open_live += script == "live"
+            try:
+                await hold(receive, send)
+            finally:
+                self.open_live -= script == "live"
+            return
         await send({"type": "http.response.body", "body": b""})
+
+
+async def hold(receive: Receive, send: Send) -> None:
+    """Keep the response open, pinging, until the client disconnects."""
+    while True:
+        with anyio.move_on_after(0.5):
+            if (await receive())["type"] == "http.disconnect":
+                return
+        await send({"type": "http.response.body", "body": b": ping\n", "more_body": True})
