@@ -44,7 +44,11 @@ class ActionInterface:
             else "passthroughEndpoint"
         )
         errors = ", ".join(action.errors)
-        text = f"    {action.name}: {factory}(client, {json.dumps(path)}, [{errors}]),"
+        args = ["client", json.dumps(path), f"[{errors}]"]
+        text = f"    {action.name}: {factory}({', '.join(args)}),"
+        if len(text) > 100:  # wrapped as a formatter would
+            inner = "".join(f"      {arg},\n" for arg in args)
+            text = f"    {action.name}: {factory}(\n{inner}    ),"
         return text, {factory, *action.errors}
 
 

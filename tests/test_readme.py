@@ -209,6 +209,7 @@ def test_readme_node20_commands_run_the_tour_client(tmp_path: Path) -> None:
     lines = node_block_lines()
     assert lines[2] == "npm install --save-dev typescript @types/node@20"
     sys.path.insert(0, str(tmp_path))
+    sys.modules.pop("tour", None)  # a fresh app: its counts start at 0
     try:
         tour = importlib.import_module("tour")
         with running_server(tour.app) as server:

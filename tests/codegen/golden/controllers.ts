@@ -78,7 +78,11 @@ function bindShopController(client: ClientContext): ShopController {
   return {
     render: renderEndpoint(client, "/internal/api/ShopController/render"),
     set_title: sideeffectEndpoint(client, "/internal/api/ShopController/set_title", []),
-    lookup: passthroughEndpoint(client, "/internal/api/ShopController/lookup", [RoomFull, NotAllowed]),
+    lookup: passthroughEndpoint(
+      client,
+      "/internal/api/ShopController/lookup",
+      [RoomFull, NotAllowed],
+    ),
     catalog: passthroughEndpoint(client, "/internal/api/ShopController/catalog", []),
     ticks: streamEndpoint(client, "/internal/api/ShopController/ticks", [RoomFull]),
     stream_log: passthroughEndpoint(client, "/internal/api/ShopController/stream_log", []),
