@@ -34,7 +34,7 @@ def action_signature(action: ActionFacts, state: str, *, generic: bool, writer: 
 def action_endpoint(action: ActionFacts, path: str) -> tuple[str, set[str]]:
     """One action's entry in the client object, and the names it uses."""
     factory = (
-        "streamEndpoint"
+        ("sideeffectStreamEndpoint" if action.kind == "sideeffect" else "streamEndpoint")
         if action.stream
         else "sideeffectEndpoint"
         if action.kind == "sideeffect"
@@ -67,7 +67,7 @@ def _all_optional(action: ActionFacts) -> bool:
 
 def _result_type(action: ActionFacts, state: str, *, generic: bool, writer: TypeWriter) -> str:
     returns = writer.write(action.returns)
-    if action.stream:
+    if action.stream and action.kind == "passthrough":
         return f"AsyncGenerator<{returns}, void, undefined>"
     if action.kind == "passthrough":
         return f"PassthroughResult<{returns}>"
@@ -76,6 +76,8 @@ def _result_type(action: ActionFacts, state: str, *, generic: bool, writer: Type
         keys = " | ".join(json.dumps(name) for name in action.reload) or "never"
         keys = f"Extract<{keys}, keyof {state}>" if generic else keys
         sideeffect = f"Pick<{state}, {keys}>"
+    if action.stream:  # the items, then the state (`returns` is the item type)
+        return f"SideeffectStream<{returns}, {sideeffect}>"
     return f"SideeffectResult<{sideeffect}, {returns}>"
 
 
@@ -191,6 +193,8 @@ def _runtime_types(controller: ControllerFacts, redeclared: list[ActionFacts]) -
     for action in actions:
         if action.stream:
             uses.add("StreamOptions")
+            if action.kind == "sideeffect":
+                uses.add("SideeffectStream")
             continue
         uses.add("SideeffectResult" if action.kind == "sideeffect" else "PassthroughResult")
     return uses
