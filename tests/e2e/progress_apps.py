@@ -1,8 +1,9 @@
 """A controller with streaming sideeffects, for the tests of ``rpc.progress``.
 
-Rows are imported into rooms one per item. Gates (``threading.Event``) let a
-test hold a generator mid-way from another thread (the server runs on its own
-loop); the generators record how they ended in ``ImportLog``.
+Rows are imported into rooms one per item. A gate per room (``threading.Event``)
+lets a test hold a generator mid-way, from another thread (the server runs on
+its own loop) or over HTTP (``release``); the generators record how they ended
+in ``ImportLog``, which ``report`` also reads out (for the TS client's tests).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import anyio
 from pydantic import BaseModel
 from starlette.requests import Request
 
-from rpc import APIException, ControllerBase, Depends, RenderBase, RPCApp, sideeffect
+from rpc import APIException, ControllerBase, Depends, RenderBase, RPCApp, passthrough, sideeffect
 
 PREFIX = "/internal/api/ImportController"
 GATE_TIMEOUT = 10.0  # seconds a held generator waits before giving up (a hang watchdog)
@@ -30,6 +31,11 @@ class ImportState(RenderBase):
 class Progress(BaseModel):
     done: int
     total: int
+
+
+class ImportReport(BaseModel):
+    imported: int
+    events: list[str]
 
 
 class ImportRefused(APIException):
@@ -56,9 +62,12 @@ IMPORT_SESSION: list[str] = Depends(import_session)
 class ImportLog:
     """What the generators and dependencies did, in order (appended from any thread)."""
 
-    sessions: list[list[str]] = field(default_factory=list)
-    gate: threading.Event = field(default_factory=threading.Event)
+    sessions: dict[str, list[str]] = field(default_factory=dict)
+    gates: dict[str, threading.Event] = field(default_factory=dict)
     thread_ids: list[int] = field(default_factory=list)
+
+    def gate(self, room: str) -> threading.Event:
+        return self.gates.setdefault(room, threading.Event())
 
 
 async def _wait_gate(gate: threading.Event) -> None:
@@ -83,7 +92,7 @@ class ImportController(ControllerBase):
         return self.rows[room]
 
     @sideeffect(exception_models=[ImportRefused])
-    async def load(self, room: str, count: int, fail_at: int = 0) -> AsyncIterator[Progress]:
+    async def import_rows(self, room: str, count: int, fail_at: int = 0) -> AsyncIterator[Progress]:
         """Import ``count`` rows; with ``fail_at`` > 0, refuse before row ``fail_at``."""
         for n in range(1, count + 1):
             if n == fail_at:
@@ -92,13 +101,13 @@ class ImportController(ControllerBase):
             yield Progress(done=n, total=count)
 
     @sideeffect(reload=(ImportState.imported,))
-    async def load_counted(self, room: str, count: int) -> AsyncIterator[Progress]:
+    async def import_counted(self, room: str, count: int) -> AsyncIterator[Progress]:
         for n in range(1, count + 1):
             self._import_one(room)
             yield Progress(done=n, total=count)
 
     @sideeffect(reload=(ImportState.imported,), experimental_render_reload=True)
-    async def load_sliced(self, room: str, count: int) -> AsyncIterator[Progress]:
+    async def import_sliced(self, room: str, count: int) -> AsyncIterator[Progress]:
         for n in range(1, count + 1):
             self._import_one(room)
             yield Progress(done=n, total=count)
@@ -108,11 +117,11 @@ class ImportController(ControllerBase):
         self, room: str, count: int, session: list[str] = IMPORT_SESSION
     ) -> AsyncIterator[Progress]:
         """One row, then wait for the gate, then the rest (finishes after a disconnect)."""
-        self.log.sessions.append(session)
+        self.log.sessions[room] = session
         try:
             self._import_one(room)
             yield Progress(done=1, total=count)
-            await _wait_gate(self.log.gate)
+            await _wait_gate(self.log.gate(room))
             for n in range(2, count + 1):
                 self._import_one(room)
                 yield Progress(done=n, total=count)
@@ -125,11 +134,11 @@ class ImportController(ControllerBase):
         self, room: str, count: int, session: list[str] = IMPORT_SESSION
     ) -> AsyncIterator[Progress]:
         """As ``held``, but abandoned when its client leaves."""
-        self.log.sessions.append(session)
+        self.log.sessions[room] = session
         try:
             self._import_one(room)
             yield Progress(done=1, total=count)
-            await _wait_gate(self.log.gate)
+            await _wait_gate(self.log.gate(room))
             for n in range(2, count + 1):
                 self._import_one(room)
                 yield Progress(done=n, total=count)
@@ -141,19 +150,30 @@ class ImportController(ControllerBase):
     async def quiet_fail(self, room: str) -> AsyncIterator[Progress]:
         """One row, no progress, then (once the gate opens) a refusal."""
         self._import_one(room)
-        await _wait_gate(self.log.gate)
+        await _wait_gate(self.log.gate(room))
         raise ImportRefused(at=2)
         yield Progress(done=0, total=0)  # unreachable: makes this a generator
 
     @sideeffect
-    def load_sync(self, room: str, count: int) -> Iterator[Progress]:
+    def import_sync(self, room: str, count: int) -> Iterator[Progress]:
         """A plain generator: blocks its (worker) thread on the gate after the first row."""
         for n in range(1, count + 1):
             self.log.thread_ids.append(threading.get_ident())
-            if n == 2 and not self.log.gate.wait(GATE_TIMEOUT):
+            if n == 2 and not self.log.gate(room).wait(GATE_TIMEOUT):
                 raise TimeoutError("gate never opened")
             self._import_one(room)
             yield Progress(done=n, total=count)
+
+    @passthrough
+    async def release(self, room: str) -> None:
+        """Open ``room``'s gate."""
+        self.log.gate(room).set()
+
+    @passthrough
+    async def report(self, room: str) -> ImportReport:
+        """What the server did for ``room``: rows imported, and its held run's events."""
+        events = list(self.log.sessions.get(room, []))
+        return ImportReport(imported=self.rows.get(room, 0), events=events)
 
 
 def build_import_app(log: ImportLog | None = None) -> tuple[RPCApp, ImportController]:

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 WATCHDOG = 10.0
 PAGE = {"X-Belay-Page": "/rooms/lobby"}
+ROWS = f"{PREFIX}/import_rows"
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ async def read_first_frame(response: httpx.Response) -> dict[str, str]:
 async def test_progress_items_then_state_then_end() -> None:
     async with served() as (_, (http, controller, _app)):
         response = await http.post(
-            f"{PREFIX}/load",
+            ROWS,
             params={"room": "lobby", "count": 3},
             headers={**PAGE, "X-Viewer": "ada"},
         )
@@ -83,7 +84,7 @@ async def test_progress_items_then_state_then_end() -> None:
     assert controller.rows == {"lobby": 3}
 
 
-@pytest.mark.parametrize("action", ["load_counted", "load_sliced"])
+@pytest.mark.parametrize("action", ["import_counted", "import_sliced"])
 async def test_progress_state_has_only_the_reload_fields(action: str) -> None:
     async with served() as (_, (http, _controller, _app)):
         response = await http.post(
@@ -97,7 +98,7 @@ async def test_progress_state_has_only_the_reload_fields(action: str) -> None:
 async def test_progress_error_after_items_sends_the_state_before_the_error() -> None:
     async with served() as (_, (http, controller, _app)):
         response = await http.post(
-            f"{PREFIX}/load", params={"room": "lobby", "count": 5, "fail_at": 3}, headers=PAGE
+            ROWS, params={"room": "lobby", "count": 5, "fail_at": 3}, headers=PAGE
         )
     assert response.status_code == 200
     got = frames(response)
@@ -114,7 +115,7 @@ async def test_progress_error_after_items_sends_the_state_before_the_error() -> 
 async def test_progress_error_before_the_first_item_is_a_plain_http_error() -> None:
     async with served() as (_, (http, controller, _app)):
         response = await http.post(
-            f"{PREFIX}/load", params={"room": "lobby", "count": 5, "fail_at": 1}, headers=PAGE
+            ROWS, params={"room": "lobby", "count": 5, "fail_at": 1}, headers=PAGE
         )
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/json"
@@ -129,7 +130,7 @@ async def test_progress_error_after_headers_without_items_still_sends_the_state(
         async with http.stream("POST", url, params={"room": "lobby"}, headers=PAGE) as response:
             # a silent action gets its 200 and a ping after open_timeout: the headers are out
             assert response.status_code == 200
-            log.gate.set()
+            log.gate("lobby").set()
             raw = b"".join([chunk async for chunk in response.aiter_bytes()])
     got = [f for f in parse_events(raw) if "comment" not in f]
     assert [f.get("event") for f in got] == ["state", "error"]
@@ -141,7 +142,7 @@ async def test_progress_error_after_headers_without_items_still_sends_the_state(
 async def test_progress_bad_page_is_refused_before_the_action_runs() -> None:
     async with served() as (_, (http, controller, _app)):
         response = await http.post(
-            f"{PREFIX}/load",
+            ROWS,
             params={"room": "lobby", "count": 2},
             headers={"X-Belay-Page": "/elsewhere/lobby"},
         )
@@ -158,10 +159,10 @@ async def test_progress_finish_runs_to_the_end_after_the_client_leaves() -> None
             assert body(await read_first_frame(response)) == {"done": 1, "total": 3}
         # the client is gone (its stream closed on the server) while the action is held
         await poll_until(lambda: app.stream_registry.open_count == 0, "the stream to close")
-        assert log.sessions[0] == []
-        log.gate.set()
-        await poll_until(lambda: "cleanup" in log.sessions[0], "the request cleanup")
-        assert log.sessions[0] == ["generator finished", "generator closed", "cleanup"]
+        assert log.sessions["lobby"] == []
+        log.gate("lobby").set()
+        await poll_until(lambda: "cleanup" in log.sessions["lobby"], "the request cleanup")
+        assert log.sessions["lobby"] == ["generator finished", "generator closed", "cleanup"]
         assert controller.rows == {"lobby": 3}
         # the server is fine afterwards
         rendered = await http.get(f"{PREFIX}/render", headers=PAGE)
@@ -175,9 +176,9 @@ async def test_progress_cancel_closes_the_generator_when_the_client_leaves() -> 
         url = f"{PREFIX}/held_cancel"
         async with http.stream("POST", url, params=params, headers=PAGE) as response:
             assert body(await read_first_frame(response)) == {"done": 1, "total": 3}
-        await poll_until(lambda: "cleanup" in log.sessions[0], "the request cleanup")
+        await poll_until(lambda: "cleanup" in log.sessions["lobby"], "the request cleanup")
         # closed inside its wait, before the gate opened: the rest never ran
-        assert log.sessions[0] == ["generator closed", "cleanup"]
+        assert log.sessions["lobby"] == ["generator closed", "cleanup"]
         assert controller.rows == {"lobby": 1}
 
 
@@ -185,7 +186,7 @@ async def test_progress_sync_generator_runs_in_a_worker_thread_loop_stays_respon
     log = ImportLog()
     async with served(log) as (server, (http, controller, _app)):
         params = {"room": "lobby", "count": 3}
-        url = f"{PREFIX}/load_sync"
+        url = f"{PREFIX}/import_sync"
         async with http.stream("POST", url, params=params, headers=PAGE) as response:
             chunks = response.aiter_bytes()
             buffer = b""
@@ -195,7 +196,7 @@ async def test_progress_sync_generator_runs_in_a_worker_thread_loop_stays_respon
             await poll_until(lambda: len(log.thread_ids) == 2, "the second step to start")
             rendered = await http.get(f"{PREFIX}/render", headers=PAGE)
             assert rendered.json()["imported"] == 1
-            log.gate.set()
+            log.gate("lobby").set()
             async for chunk in chunks:
                 buffer += chunk
         got = [f for f in parse_events(buffer) if "comment" not in f]

@@ -94,12 +94,12 @@ def test_progress_description_has_the_sideeffect_kind_and_the_stream_item() -> N
     app, _ = build_import_app()
     controller = describe_app(app).controllers[0]
     actions = {a.name: a for a in controller.actions}
-    load = actions["load"]
-    assert (load.kind, load.stream, load.returns.name) == ("sideeffect", True, "Progress")
-    assert load.errors == ("ImportRefused",)
-    counted = actions["load_counted"]
+    rows = actions["import_rows"]
+    assert (rows.kind, rows.stream, rows.returns.name) == ("sideeffect", True, "Progress")
+    assert rows.errors == ("ImportRefused",)
+    counted = actions["import_counted"]
     assert (counted.kind, counted.stream, counted.reload) == ("sideeffect", True, ("imported",))
-    assert actions["load_sync"].stream
+    assert actions["import_sync"].stream
 
 
 class Boom(Exception):
