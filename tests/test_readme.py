@@ -260,6 +260,14 @@ def test_readme_react_example_type_checks_with_the_generated_hooks(
     assert run_tsc([tmp_path / "Counter.tsx"], out_dir=None, extra=flags, node_types=False) == ""
 
 
+def test_readme_streaming_sideeffect_client_type_checks(readme_dir: Path, tmp_path: Path) -> None:
+    imports = importlib.import_module("imports")
+    generate_client(describe_app(imports.app), tmp_path / "generated")
+    (tmp_path / "imports.ts").write_text(named_blocks("ts", "// ")["imports.ts"])
+    mark_module(tmp_path)
+    assert run_tsc([tmp_path / "imports.ts"], out_dir=None) == ""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

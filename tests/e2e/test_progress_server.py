@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +15,7 @@ import pytest
 
 from tests.e2e.progress_apps import PREFIX, ImportLog, build_import_app
 from tests.streams.peer import parse_events
-from tests.support.server import ServerHandle, running_server
+from tests.support.server import ServerHandle, running_server, start_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -204,3 +206,40 @@ async def test_progress_sync_generator_runs_in_a_worker_thread_loop_stays_respon
         assert body(got[3])["sideeffect"]["imported"] == 3
         assert controller.rows == {"lobby": 3}
         assert server._thread.ident not in log.thread_ids
+
+
+def refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return True
+    return False
+
+
+async def test_progress_finish_run_completes_within_a_graceful_shutdown() -> None:
+    log = ImportLog()
+    app, controller = build_import_app(log)
+    server = start_server(app, graceful_timeout=5.0)
+    stopper = threading.Thread(target=server.stop)
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=WATCHDOG) as http:
+            params: dict[str, str | int] = {"room": "lobby", "count": 3}
+            async with http.stream("POST", f"{PREFIX}/held", params=params, headers=PAGE) as sse:
+                chunks = sse.aiter_bytes()
+                raw = b""
+                while b"\n\n" not in raw:
+                    raw += await chunks.__anext__()
+                stopper.start()  # hypercorn stops listening, then waits for open requests
+                await poll_until(lambda: refuses_connections(server.port), "the shutdown to start")
+                log.gate("lobby").set()
+                raw += b"".join([chunk async for chunk in chunks])
+    finally:
+        log.gate("lobby").set()
+        if stopper.ident is None:
+            stopper.start()
+        await anyio.to_thread.run_sync(stopper.join)
+    got = [f for f in parse_events(raw) if "comment" not in f]
+    assert [f.get("event") for f in got] == [None, None, None, "state", "end"]
+    assert body(got[3])["sideeffect"]["imported"] == 3
+    assert log.sessions["lobby"] == ["generator finished", "generator closed", "cleanup"]
+    assert controller.rows == {"lobby": 3}
