@@ -44,6 +44,7 @@ def test_runtime_mirrors_the_python_stream_wire_names() -> None:
     text = (RUNTIME / "stream.ts").read_text()
     assert f'end: "{framing.EVENT_END}"' in text
     assert f'error: "{framing.EVENT_ERROR}"' in text
+    assert f'state: "{framing.EVENT_STATE}"' in text
     assert framing.PING_COMMENT.startswith(":")  # a comment line: the parser skips it
 
 
