@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import anyio
@@ -148,8 +148,9 @@ async def iterate_in_thread(items: Iterator[T]) -> AsyncIterator[T]:
 
 @dataclass(slots=True)
 class _Run:
-    """What the runner task tells the relay: how the run ended, and who heard of it."""
+    """Between the runner task and the relay: when to start, how the run ended, who heard."""
 
+    go: anyio.Event = field(default_factory=anyio.Event)  # the stream pulled its first item
     error: Exception | None = None
     reported: bool = False  # the relay handed ``error`` to the stream
 
@@ -162,6 +163,9 @@ class FinishingResponse:
     to the ``EventStream`` through an unbuffered memory stream. When the client
     leaves, the stream closes its end; the runner keeps going and drops what it
     would have sent. ``on_close`` (the request's cleanup) runs after the run.
+
+    The runner starts only once the stream pulls its first item: a stream that
+    is refused (``max_streams``, 503) never runs the action.
     """
 
     def __init__(
@@ -182,6 +186,8 @@ class FinishingResponse:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_drive, self._source, sender, run)
                 await self._make_stream(_relay(receiver, run))(scope, receive, send)
+                if not run.go.is_set():  # refused: the runner has not touched the action
+                    tasks.cancel_scope.cancel()
         finally:
             if run.error is not None and not run.reported:
                 error = run.error
@@ -196,6 +202,7 @@ async def _drive(
 ) -> None:
     listening = True
     async with sender:  # closing it ends the relay
+        await run.go.wait()
         try:
             async for item in source:
                 if listening:
@@ -213,6 +220,7 @@ async def _drive(
 
 
 async def _relay(receiver: MemoryObjectReceiveStream[object], run: _Run) -> AsyncIterator[object]:
+    run.go.set()
     async with receiver:
         async for item in receiver:
             yield item

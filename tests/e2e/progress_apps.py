@@ -176,6 +176,8 @@ class ImportController(ControllerBase):
         return ImportReport(imported=self.rows.get(room, 0), events=events)
 
 
-def build_import_app(log: ImportLog | None = None) -> tuple[RPCApp, ImportController]:
+def build_import_app(
+    log: ImportLog | None = None, *, max_streams: int | None = None
+) -> tuple[RPCApp, ImportController]:
     controller = ImportController(log or ImportLog())
-    return RPCApp([controller]), controller
+    return RPCApp([controller], max_streams=max_streams), controller

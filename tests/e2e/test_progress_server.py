@@ -40,8 +40,10 @@ async def poll_until(check: Callable[[], object], what: str) -> None:
 
 
 @asynccontextmanager
-async def served(log: ImportLog | None = None) -> AsyncIterator[tuple[ServerHandle, Any]]:
-    app, controller = build_import_app(log)
+async def served(
+    log: ImportLog | None = None, *, max_streams: int | None = None
+) -> AsyncIterator[tuple[ServerHandle, Any]]:
+    app, controller = build_import_app(log, max_streams=max_streams)
     with running_server(app) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=WATCHDOG) as http:
             yield server, (http, controller, app)
@@ -56,6 +58,7 @@ def body(frame: dict[str, str]) -> Any:
 
 
 async def read_first_frame(response: httpx.Response) -> dict[str, str]:
+    """The first data frame; the rest of the response is dropped (the client leaves)."""
     buffer = b""
     async for chunk in response.aiter_bytes():
         buffer += chunk
@@ -169,6 +172,28 @@ async def test_progress_finish_runs_to_the_end_after_the_client_leaves() -> None
         # the server is fine afterwards
         rendered = await http.get(f"{PREFIX}/render", headers=PAGE)
         assert rendered.json()["imported"] == 3
+
+
+@pytest.mark.parametrize("action", ["import_rows", "import_sync"])
+async def test_progress_refused_stream_never_runs_the_action(action: str) -> None:
+    log = ImportLog()
+    async with served(log, max_streams=1) as (_, (http, controller, _app)):
+        params = {"room": "held", "count": 2}
+        async with http.stream("POST", f"{PREFIX}/held", params=params, headers=PAGE) as first:
+            chunks = first.aiter_bytes()  # kept: an abandoned iterator closes the response
+            raw = b""
+            while b"\n\n" not in raw:
+                raw += await chunks.__anext__()
+            assert raw == b'data: {"done":1,"total":2}\n\n'
+            refused = await http.post(
+                f"{PREFIX}/{action}", params={"room": "lobby", "count": 3}, headers=PAGE
+            )
+            assert refused.status_code == 503
+            assert "max_streams=1" in refused.json()["detail"]
+            log.gate("held").set()
+        await poll_until(lambda: "cleanup" in log.sessions["held"], "the held run's cleanup")
+    assert "lobby" not in controller.rows  # neither the finish nor the thread path ran
+    assert log.thread_ids == []
 
 
 async def test_progress_cancel_closes_the_generator_when_the_client_leaves() -> None:
