@@ -49,6 +49,21 @@ def action_endpoint(action: ActionFacts, path: str) -> tuple[str, set[str]]:
     return text, {factory, *action.errors}
 
 
+DISCONNECT_NOTES = {
+    "finish": "Leaving the loop early stops reading; the action still runs to its end.",
+    "cancel": "Leaving the loop early stops the action on the server.",
+}
+
+
+def _action_doc(action: ActionFacts) -> list[str]:
+    """The action's doc comment; a streaming sideeffect's also says what ``break`` does."""
+    note = DISCONNECT_NOTES.get(action.on_disconnect or "")
+    if note is None:
+        return doc_comment(action.description, "  ")
+    text = [*(action.description or "").splitlines(), note]
+    return ["  /**", *(f"   * {line}".rstrip().replace("*/", "*\\/") for line in text), "   */"]
+
+
 def _params_type(action: ActionFacts, writer: TypeWriter) -> str:
     members = [
         f"{property_name(p.name)}{'' if p.required else '?'}: {writer.write(p.type)}"
@@ -130,7 +145,7 @@ class ControllerDeclarations:
             writer.uses.add(state)
             lines.append(f"  render(options?: RenderOptions): Promise<{state}>;")
         for action in [*controller.actions, *redeclared]:
-            lines += doc_comment(action.description, "  ")
+            lines += _action_doc(action)
             lines.append(action_signature(action, state, generic=generic, writer=writer))
         lines[-1] += "}" if lines[-1].endswith("{") else ""
         if not lines[-1].endswith("}"):

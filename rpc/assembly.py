@@ -189,6 +189,7 @@ def _build_action(
         stream_item=stream_item,
         reload_fields=reload_names,
         exception_models=options.exception_models,
+        on_disconnect=_on_disconnect(options, stream_item),
     )
     return ActionRuntime(
         spec=spec,
@@ -287,6 +288,12 @@ def _item_type(qualname: str, annotation: Any, kind: str) -> Any:
     if not args:
         raise DeclarationError(f"{qualname}: {kind} needs an item type, e.g. [Model]")
     return args[0]
+
+
+def _on_disconnect(options: ActionOptions, stream_item: Any) -> str | None:
+    if stream_item is None or options.kind is not ActionKind.SIDEEFFECT:
+        return None
+    return options.on_disconnect or "finish"
 
 
 def _reload_fields(

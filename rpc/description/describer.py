@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from rpc.controller import ControllerBase
 from rpc.description.annotations import NULL, TypeMapper, json_scalar, union
@@ -163,6 +163,7 @@ class AppDescriber:
             description=_doc(action.function),
             body_schema=body_schema,
             returns_schema=returns_schema,
+            on_disconnect=_on_disconnect(action),
         )
 
     def _returns(self, action: ActionSpec, where: str) -> tuple[TypeRef, JsonSchema]:
@@ -265,3 +266,9 @@ def _direct_bases(cls: type) -> tuple[str, ...]:
 def _doc(function: Any) -> str | None:
     doc = getattr(function, "__doc__", None)
     return one_line(doc) if isinstance(doc, str) else None
+
+
+def _on_disconnect(action: ActionSpec) -> Literal["finish", "cancel"] | None:
+    if action.on_disconnect == "cancel":
+        return "cancel"
+    return "finish" if action.on_disconnect == "finish" else None

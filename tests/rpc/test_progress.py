@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from rpc.progress import (
     state_event,
     with_final_state,
 )
+from rpcmeta import dump_description, load_description
 from streams.tracking import NamedEvent
 from tests.e2e.progress_apps import build_import_app
 
@@ -219,3 +221,22 @@ async def test_progress_announce_runs_after_the_cleanup_and_only_if_the_action_r
     watch.ran = True
     await close_then_announce(close, announce, watch)
     assert order == ["cleanup", "cleanup", "announce"]
+
+
+def test_progress_description_says_what_a_disconnect_does() -> None:
+    app, _ = build_import_app()
+    actions = {a.name: a for a in describe_app(app).controllers[0].actions}
+    assert actions["held"].on_disconnect == "finish"  # the default
+    assert actions["held_cancel"].on_disconnect == "cancel"
+    assert actions["report"].on_disconnect is None  # not a streaming sideeffect
+
+
+def test_progress_description_without_on_disconnect_still_loads() -> None:
+    """A description dumped before ``on_disconnect`` existed loads, with the default."""
+    app, _ = build_import_app()
+    raw = json.loads(dump_description(describe_app(app)))
+    for controller in raw["controllers"]:
+        for action in controller["actions"]:
+            del action["on_disconnect"]
+    loaded = load_description(json.dumps(raw))
+    assert all(a.on_disconnect is None for a in loaded.controllers[0].actions)

@@ -112,7 +112,10 @@ export interface CounterController {
     params: { limit: number },
     options?: StreamOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
-  /** Count up one step per item; the room "full" refuses after its first step. */
+  /**
+   * Count up one step per item; the room "full" refuses after its first step.
+   * Leaving the loop early stops reading; the action still runs to its end.
+   */
   count_up(
     params: { room: string; to: number },
     options?: StreamOptions,
