@@ -92,11 +92,15 @@ class ImportController(ControllerBase):
         return self.rows[room]
 
     @sideeffect(exception_models=[ImportRefused])
-    async def import_rows(self, room: str, count: int, fail_at: int = 0) -> AsyncIterator[Progress]:
-        """Import ``count`` rows; with ``fail_at`` > 0, refuse before row ``fail_at``."""
+    async def import_rows(
+        self, room: str, count: int, fail_at: int = 0, pace: float = 0.0
+    ) -> AsyncIterator[Progress]:
+        """Import ``count`` rows, ``pace`` s apart; ``fail_at`` > 0 refuses that row."""
         for n in range(1, count + 1):
             if n == fail_at:
                 raise ImportRefused(at=n)
+            if pace:
+                await anyio.sleep(pace)  # a slow import: each row takes a while
             self._import_one(room)
             yield Progress(done=n, total=count)
 

@@ -268,3 +268,29 @@ async def test_progress_finish_run_completes_within_a_graceful_shutdown() -> Non
     assert body(got[3])["sideeffect"]["imported"] == 3
     assert log.sessions["lobby"] == ["generator finished", "generator closed", "cleanup"]
     assert controller.rows == {"lobby": 3}
+
+
+async def test_progress_many_concurrent_runs_half_abandoned_all_finish() -> None:
+    """50 slow runs at once, every other client leaving after its first item: all finish."""
+    clients, rows = 50, 20
+    async with served() as (_, (http, controller, app)):
+
+        async def one(n: int) -> None:
+            params = {"room": f"r{n}", "count": rows, "pace": 0.01}
+            page = {"X-Belay-Page": f"/rooms/r{n}"}
+            async with http.stream("POST", ROWS, params=params, headers=page) as response:
+                if n % 2:
+                    await read_first_frame(response)  # and leave
+                    return
+                raw = b"".join([chunk async for chunk in response.aiter_bytes()])
+            got = [f for f in parse_events(raw) if "comment" not in f]
+            assert [f.get("event") for f in got[-2:]] == ["state", "end"]
+            assert body(got[-2])["sideeffect"]["imported"] == rows
+
+        with anyio.fail_after(WATCHDOG * 3):
+            async with anyio.create_task_group() as tasks:
+                for n in range(clients):
+                    tasks.start_soon(one, n)
+        expected = {f"r{n}": rows for n in range(clients)}
+        await poll_until(lambda: controller.rows == expected, "every run to finish")
+        await poll_until(lambda: app.stream_registry.open_count == 0, "every stream to close")
