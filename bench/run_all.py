@@ -227,6 +227,22 @@ def backlog_rows(data: dict[str, Any]) -> list[Row]:
     ]
 
 
+def progress_rows(data: dict[str, Any]) -> list[Row]:
+    medians = data["medians"]
+    base = medians["plain"]
+    return [
+        Row(
+            f"streaming sideeffect items/s, on_disconnect={name} (vs a passthrough stream)",
+            f"{medians[key]:,.0f}",
+            f"{base:,.0f}",
+            f"{medians[key] / base:.2f}x",
+            ">= 0.7x",
+            medians[key] / base >= 0.7,
+        )
+        for key, name in (("finishing", '"finish"'), ("cancelling", '"cancel"'))
+    ]
+
+
 def machine() -> str:
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -281,6 +297,9 @@ def main() -> int:
         rows += codegen_rows(run("bench_codegen.py", out / "c.json"))
         rows += backlog_rows(
             run("bench_backlog.py", out / "b.json", "--rounds", "1" if quick else "3")
+        )
+        rows += progress_rows(
+            run("bench_progress.py", out / "p.json", "--rounds", "2" if quick else "5")
         )
     summary = table(rows)
     print("\n" + summary)

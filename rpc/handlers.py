@@ -196,7 +196,9 @@ class Dispatcher:
             watch.stream = self._event_stream(stream, relayed, cors, on_close=None)
             return watch.stream
 
-        return FinishingResponse(wrapped, relay, on_close=on_close)
+        return FinishingResponse(
+            wrapped, relay, on_close=on_close, buffer=stream.settings.max_pending
+        )
 
     async def _answer(
         self,
