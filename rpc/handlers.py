@@ -10,7 +10,7 @@ travel as ``event: error`` (see ``streams.response``).
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -26,13 +26,7 @@ from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
 from rpc.errors import HTTPError, error_headers, render_error
 from rpc.origin import OriginPolicy, cors_headers
-from rpc.progress import (
-    FinishingResponse,
-    ResponseWatch,
-    close_then_announce,
-    iterate_in_thread,
-    with_final_state,
-)
+from rpc.progress import progress_response
 from rpc.resolution import (
     DependencyResolver,
     RequestCleanup,
@@ -161,7 +155,7 @@ class Dispatcher:
             source = await call_plan(action.plan, kwargs)
             if page is None:
                 on_close = functools.partial(_close, cleanup, None) if cleanup.pending else None
-                return self._event_stream(stream, source, cors, on_close=on_close)
+                return self._event_stream(stream, source, cors=cors, on_close=on_close)
             return self._progress_stream(stream, source, cleanup, cors, (controller, action, page))
 
         return await self._attempt(run, cleanup, scope, send, cors)
@@ -176,28 +170,17 @@ class Dispatcher:
     ) -> ASGIApp:
         """A streaming sideeffect: its items, then its page's state (see ``rpc.progress``)."""
         controller, action, page = target
-        items = source if isinstance(source, AsyncIterator) else iterate_in_thread(source)
-        render = functools.partial(self._render_state, controller, page.scope, action, page.values)
-        watch = ResponseWatch()
-        wrapped = with_final_state(items, render, watch=watch)
-        close = functools.partial(_close, cleanup, None) if cleanup.pending else None
-        # The page-changed hook for live viewers (broadcast=True) goes here, run after cleanup.
-        announce: Callable[[], Awaitable[None]] | None = None
-        on_close = (
-            functools.partial(close_then_announce, close, announce, watch)
-            if close is not None or announce is not None
-            else None
-        )
-        if not stream.finish_on_disconnect:
-            watch.stream = self._event_stream(stream, wrapped, cors, on_close=on_close)
-            return watch.stream
-
-        def relay(relayed: AsyncIterator[object]) -> EventStream:
-            watch.stream = self._event_stream(stream, relayed, cors, on_close=None)
-            return watch.stream
-
-        return FinishingResponse(
-            wrapped, relay, on_close=on_close, buffer=stream.settings.max_pending
+        return progress_response(
+            source,
+            render=functools.partial(
+                self._render_state, controller, page.scope, action, page.values
+            ),
+            serve=functools.partial(self._event_stream, stream, cors=cors),
+            close=functools.partial(_close, cleanup, None) if cleanup.pending else None,
+            # The page-changed hook for live viewers (broadcast=True) goes here.
+            announce=None,
+            finish=stream.finish_on_disconnect,
+            buffer=stream.settings.max_pending,
         )
 
     async def _answer(
@@ -348,8 +331,8 @@ class Dispatcher:
         self,
         stream: StreamRuntime,
         source: Any,
-        cors: str | None,
         *,
+        cors: str | None,
         on_close: Callable[[], Awaitable[None]] | None,
     ) -> EventStream:
         # Bound methods and partials rather than closures, and the action's shared

@@ -24,6 +24,7 @@ even a partial or abandoned mutation may have changed the page.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -65,6 +66,40 @@ class ResponseWatch:
     def started(self) -> bool:
         stream = self.stream
         return stream is not None and stream.state not in (StreamState.NEW, StreamState.OPENING)
+
+
+def progress_response(
+    source: AsyncIterator[object] | Iterator[object],
+    *,
+    render: RenderState,
+    serve: Callable[..., EventStream],
+    close: OnClose | None,
+    announce: OnClose | None,
+    finish: bool,
+    buffer: int,
+) -> EventStream | FinishingResponse:
+    """The ASGI response of a streaming sideeffect whose generator ``source`` is not started.
+
+    ``render`` gives the page state; ``serve(items, on_close=...)`` builds the
+    ``EventStream`` of the items; ``close`` is the request's cleanup and
+    ``announce`` the page-changed hook, run after it. ``finish``: the run
+    outlives its client (``FinishingResponse``), with a relay of ``buffer`` items.
+    """
+    items = source if isinstance(source, AsyncIterator) else iterate_in_thread(source)
+    watch = ResponseWatch()
+    wrapped = with_final_state(items, render, watch=watch)
+    on_close = None
+    if close is not None or announce is not None:
+        on_close = functools.partial(close_then_announce, close, announce, watch)
+    if not finish:
+        watch.stream = serve(wrapped, on_close=on_close)
+        return watch.stream
+
+    def relay(relayed: AsyncIterator[object]) -> EventStream:
+        watch.stream = serve(relayed, on_close=None)
+        return watch.stream
+
+    return FinishingResponse(wrapped, relay, on_close=on_close, buffer=buffer)
 
 
 def state_event(state: Any) -> NamedEvent:
