@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.devserver.devproc import BELAY, REPO, alive, children_of, run_belay, wait_until
+from tests.devserver.devproc import BELAY, REPO, alive, children_of, run_belay
 from tests.devserver.userpkg import write
+from tests.support.polling import wait_until
 
 APP = """
 from starlette.applications import Starlette

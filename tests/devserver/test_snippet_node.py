@@ -11,7 +11,7 @@ import pytest
 
 from devserver.coordinator import reload_message
 from devserver.notify import Notifier
-from tests.devserver.devproc import wait_until
+from tests.support.polling import wait_until
 from tests.support.server import running_server
 
 SNIPPET = Path(__file__).resolve().parents[2] / "devserver" / "static" / "belay-dev.js"
@@ -71,5 +71,5 @@ def test_snippet_reloads_or_hands_the_message_to_the_page(mode: str, expected: s
         finally:
             if proc.poll() is None:
                 proc.kill()
-                proc.wait(5)
+                proc.communicate(timeout=5)
     assert out.strip().splitlines() == [expected]

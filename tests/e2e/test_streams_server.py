@@ -19,6 +19,14 @@ from tests.support.server import ServerHandle, running_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the test reaches into the in-thread hypercorn's asyncio loop
+    # (run_coroutine_threadsafe, all_tasks) and reads with asyncio streams.
+    return "asyncio"
+
+
 T = TypeVar("T")
 STREAMS = 1000
 

@@ -16,6 +16,13 @@ from tests.support.processes import terminate
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the raw SSE client (tests/e2e/sse_client.py) uses asyncio's stream API.
+    return "asyncio"
+
+
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS = 1000
 CONNECTING = 100  # the client opens at most this many streams at a time

@@ -21,7 +21,8 @@ from rpc import ControllerBase, DeclarationError, Depends, RPCApp, passthrough, 
 from streams import PING_COMMENT, LastEventId, tracked
 from tests.e2e.stream_apps import PREFIX, StreamCounters, StreamPage, Tick, build_stream_app
 from tests.rpc.asgi import http_scope
-from tests.streams.peer import Peer, parse_events
+from tests.streams.peer import Peer
+from tests.support.sse import parse_frames
 
 pytestmark = pytest.mark.anyio
 
@@ -52,7 +53,7 @@ class ActionPeer(Peer):
 
     @property
     def events(self) -> list[dict[str, str]]:
-        return parse_events(self.body)
+        return parse_frames(self.body)
 
     def json(self) -> Any:
         return orjson.loads(self.body)

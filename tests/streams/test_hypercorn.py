@@ -15,6 +15,13 @@ from tests.support.server import running_server
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the test reaches into the in-thread hypercorn's asyncio loop
+    # (run_coroutine_threadsafe, all_tasks) and reads with asyncio streams.
+    return "asyncio"
+
+
 class CountingApp:
     """An ASGI app serving ``/count?n=N`` (N tracked events) and ``/forever``."""
 

@@ -17,7 +17,8 @@ from streams import (
     StreamSettings,
     shutdown_trigger,
 )
-from tests.streams.peer import Peer, parse_events
+from tests.streams.peer import Peer
+from tests.support.sse import parse_frames
 
 pytestmark = pytest.mark.anyio
 
@@ -115,7 +116,7 @@ async def test_registry_close_all_ends_every_stream_without_end_event() -> None:
     for name, peer in peers.items():
         assert f"{name}:finally" in log.entries
         assert log.entries.index(f"{name}:finally") < log.entries.index(f"{name}:on_close")
-        assert all(frame.get("event") != EVENT_END for frame in parse_events(peer.body))
+        assert all(frame.get("event") != EVENT_END for frame in parse_frames(peer.body))
     assert peers["blocked"].ended  # the body is terminated so the client reconnects
     assert log.entries.count("blocked:on_close") == 1
 
@@ -178,7 +179,7 @@ async def test_registry_close_all_during_final_send_adds_no_message() -> None:
     with anyio.fail_after(1):
         await open_stream(registry, log, "s", two())({}, peer.receive, send)
     assert [m["more_body"] for m in peer.bodies] == [False]
-    assert parse_events(peer.body)[-1]["event"] == EVENT_END
+    assert parse_frames(peer.body)[-1]["event"] == EVENT_END
 
 
 async def test_registry_concurrent_close_all_calls_all_return_once_drained() -> None:

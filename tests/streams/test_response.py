@@ -19,7 +19,8 @@ from streams import (
     frame_data,
     tracked,
 )
-from tests.streams.peer import Peer, parse_events
+from tests.streams.peer import Peer
+from tests.support.sse import parse_frames
 
 pytestmark = pytest.mark.anyio
 
@@ -84,7 +85,7 @@ async def test_stream_coalesces_ready_items_into_one_send() -> None:
     journal, peer = Journal(), Peer()
     await serve(journal.stream(numbers(journal, 10), max_pending=32), peer)
     assert len(peer.bodies) == 1  # ten ready items and the end: one write
-    assert len(parse_events(peer.body)) == 11
+    assert len(parse_frames(peer.body)) == 11
 
 
 async def test_stream_error_mid_stream_sends_error_event_and_closes() -> None:
@@ -100,7 +101,7 @@ async def test_stream_error_mid_stream_sends_error_event_and_closes() -> None:
             journal.entries.append("finally")
 
     await serve(journal.stream(failing()), peer)
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     assert peer.status == 200
     assert [f.get("data") for f in frames[:2]] == ['{"n":0}', '{"n":1}']
     assert frames[2] == {"event": "error", "data": '{"detail":"room is full"}'}
@@ -141,7 +142,7 @@ async def test_stream_encode_failure_mid_stream_is_error_event() -> None:
             journal.entries.append("finally")
 
     await serve(journal.stream(mixed()), peer)
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     assert frames[0]["data"] == '{"n":0}'
     assert frames[1]["event"] == "error"
     assert "not JSON serializable" in orjson.loads(frames[1]["data"])["detail"]
@@ -173,7 +174,7 @@ async def test_stream_tracked_items_carry_ids() -> None:
         yield tracked("k", {"n": 9})
 
     await serve(journal.stream(resumable()), peer)
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     assert frames[0] == {"id": "7", "data": '{"n":7}'}
     assert frames[1] == {"data": '{"n":8}'}
     assert frames[2] == {"id": "k", "data": '{"n":9}'}
@@ -264,7 +265,7 @@ async def test_stream_slow_reader_bounds_items_pulled_ahead() -> None:
             await peer.wait_sent(1)
             for _ in range(20):  # let the pump run as far as it is allowed
                 await anyio.lowlevel.checkpoint()
-            accepted = len(parse_events(peer.body))
+            accepted = len(parse_frames(peer.body))
             assert journal.pulled == accepted + 4
             peer.disconnect()
     assert journal.entries == ["finally", "on_close"]
@@ -296,7 +297,7 @@ async def test_stream_pings_only_when_idle() -> None:
         yield {"n": 10}
 
     await serve(journal.stream(bursty(), ping_interval=0.05), peer)
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     kinds = ["ping" if f.get("comment") == ": ping" else f.get("event", "data") for f in frames]
     assert kinds[:10] == ["data"] * 10
     assert kinds.count("ping") >= 2  # 130 ms idle at 50 ms: two, more on a loaded machine
@@ -311,7 +312,7 @@ async def test_stream_silent_generator_gets_headers_and_ping() -> None:
         yield {"n": 0}
 
     await serve(journal.stream(late(), ping_interval=0.02), peer)
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     assert peer.status == 200
     assert frames[0] == {"comment": ": ping"}
     assert frames[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
@@ -331,9 +332,9 @@ async def test_stream_opens_after_open_timeout_before_first_item() -> None:
         with anyio.fail_after(1):
             await peer.wait_sent(1)  # headers + ping long before the 10 s ping interval
         assert peer.status == 200
-        assert parse_events(peer.body) == [{"comment": ": ping"}]
+        assert parse_frames(peer.body) == [{"comment": ": ping"}]
         release.set()
-    assert parse_events(peer.body)[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
+    assert parse_frames(peer.body)[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
 
 
 async def test_stream_error_after_open_timeout_is_error_event() -> None:
@@ -346,7 +347,7 @@ async def test_stream_error_after_open_timeout_is_error_event() -> None:
 
     await serve(journal.stream(slow_failure(), ping_interval=10.0, open_timeout=0.01), peer)
     assert peer.status == 200
-    assert parse_events(peer.body)[-1] == {"event": "error", "data": '{"detail":"room is full"}'}
+    assert parse_frames(peer.body)[-1] == {"event": "error", "data": '{"detail":"room is full"}'}
     assert journal.entries == ["on_close"]
 
 
