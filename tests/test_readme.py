@@ -227,7 +227,6 @@ def test_readme_belay_dev_line_serves_and_generates(readme_dir: Path) -> None:
 
     try:
         response = wait_until(render, 30, "belay dev to serve")
-        assert response is not None
         assert response.json() == {"room": "lobby", "count": 0}
         assert (readme_dir / "generated" / "index.ts").is_file()
     finally:

@@ -91,7 +91,6 @@ class DevProcess:
             match = wait_until(find, timeout, f"line {pattern!r}")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; output:\n{self.output}") from None
-        assert isinstance(match, re.Match)
         return match
 
     def wait_serving(self, timeout: float = 20.0) -> str:

@@ -18,7 +18,7 @@ T = TypeVar("T")
 POLL_INTERVAL = 0.01  # seconds between checks: short next to any timeout used here
 
 
-def wait_until(check: Callable[[], T], timeout: float, what: str) -> T:
+def wait_until(check: Callable[[], T | None], timeout: float, what: str) -> T:
     """Call ``check`` until it returns something truthy, and return that (blocking)."""
     deadline = time.monotonic() + timeout
     while True:
