@@ -161,6 +161,18 @@ def reload_rows(data: dict[str, Any]) -> list[Row]:
                 belay <= 80 and uvicorn / belay >= 5,
             )
         )
+    if "belay dev restart" in results:
+        restart = results["belay dev restart"]["median_ms"]
+        rows.append(
+            Row(
+                "save -> new code served by a restarted app process, open stream, ms",
+                f"{restart:.1f}",
+                "",
+                "",
+                "< 1000 ms",
+                restart < 1000,
+            )
+        )
     streamed = results["belay dev + open stream"]["median_ms"]
     rows.append(
         Row(
@@ -173,6 +185,30 @@ def reload_rows(data: dict[str, Any]) -> list[Row]:
         )
     )
     return rows
+
+
+def shutdown_rows(data: dict[str, Any]) -> list[Row]:
+    results = data["results"]
+    belay, sse = results["belay"], results["sse-starlette"]
+    serve = results["belay serve"]["exit_s"]
+    return [
+        Row(
+            f"SIGTERM -> all {data['streams']} open streams closed, s (vs sse-starlette)",
+            f"{belay['closed_s']:.3f}",
+            f"{sse['closed_s']:.3f}",
+            f"{belay['closed_s'] / sse['closed_s']:.2f}x",
+            "< 1 s",
+            belay["closed_s"] < 1.0,
+        ),
+        Row(
+            "SIGTERM -> `belay serve` exited with an open stream, s",
+            f"{serve:.3f}",
+            "",
+            "",
+            "< 2 s",
+            serve < 2.0,
+        ),
+    ]
 
 
 def render_reload_rows(data: dict[str, Any]) -> list[Row]:
@@ -276,6 +312,9 @@ def main() -> int:
         )
         rows += reload_rows(
             run("bench_reload.py", out / "r.json", "--edits", "5" if quick else "9")
+        )
+        rows += shutdown_rows(
+            run("bench_shutdown.py", out / "sd.json", *(["--rounds", "1"] if quick else []))
         )
         rows += render_reload_rows(run("bench_render_reload.py", out / "rr.json"))
         rows += codegen_rows(run("bench_codegen.py", out / "c.json"))

@@ -9,6 +9,7 @@ on the port and no polling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -31,16 +32,35 @@ class ServerHandle:
     _thread: threading.Thread
     errors: list[BaseException] = field(default_factory=list)
 
-    def stop(self, timeout: float = 10.0) -> float:
-        """Trigger hypercorn's shutdown and return the seconds it took."""
-        import time
-
-        started = time.perf_counter()
+    def stop(self, timeout: float = 10.0) -> None:
+        """Trigger hypercorn's shutdown and wait for it (at most ``timeout`` s)."""
         self.loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise RuntimeError(f"server on port {self.port} did not stop within {timeout}s")
-        return time.perf_counter() - started
+
+    async def task_count(self) -> int:
+        """How many tasks the server's loop has (call from an asyncio loop)."""
+
+        async def count() -> int:
+            return len(asyncio.all_tasks())
+
+        future = asyncio.run_coroutine_threadsafe(count(), self.loop)
+        return await asyncio.wrap_future(future)
+
+    async def settled_task_count(self, *, at_most: int, within: float = 10.0) -> int:
+        """The task count once it is down to ``at_most``, or after ``within`` s, whichever first.
+
+        A closed connection's tasks end shortly after the client sees the socket
+        close; polling (rather than sleeping a fixed time) waits just long enough.
+        """
+        count = await self.task_count()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while count > at_most:
+                    await asyncio.sleep(0.01)
+                    count = await self.task_count()
+        return count
 
 
 def bound_socket(port: int = 0) -> socket.socket:

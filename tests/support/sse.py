@@ -1,0 +1,37 @@
+"""The one SSE parser of the test suite: wire bytes to frames (field -> value).
+
+A frame is a dict of its fields; repeated ``data`` lines are joined with LF as
+the SSE spec says, and a comment line (a ping) is kept whole under ``comment``.
+Parsing is strict about what Belay writes (``name: value`` lines, frames ended
+by a blank line), so a framing change shows up as a test failure here.
+"""
+
+from __future__ import annotations
+
+Frame = dict[str, str]
+
+
+def parse_frame(block: bytes) -> Frame:
+    """One frame (without its terminating blank line) as field -> value."""
+    frame: Frame = {}
+    for line in block.decode().split("\n"):
+        if line.startswith(":"):
+            name, value = "comment", line
+        else:
+            name, _, value = line.partition(": ")
+        frame[name] = frame[name] + "\n" + value if name in frame else value
+    return frame
+
+
+def split_frames(buffer: bytes) -> tuple[list[Frame], bytes]:
+    """The complete frames at the start of ``buffer``, and the incomplete rest."""
+    *whole, rest = buffer.split(b"\n\n")
+    return [parse_frame(block) for block in whole if block], rest
+
+
+def parse_frames(body: bytes) -> list[Frame]:
+    """Every frame of a whole SSE body; an unterminated tail is an error, not a frame."""
+    frames, rest = split_frames(body)
+    if rest:
+        raise ValueError(f"SSE body ends inside a frame: {rest!r}")
+    return frames
