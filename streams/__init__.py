@@ -4,6 +4,8 @@ Imports nothing else of Belay's; ``rpc`` builds one ``EventStream`` per streamin
 request. See ``EventStream`` for the life of one stream.
 """
 
+from streams.brokers import Broker, open_broker
+from streams.channel import Channel, ChannelNotBoundError
 from streams.framing import (
     END_DATA,
     END_FRAME,
@@ -16,6 +18,7 @@ from streams.framing import (
     frame_error,
     frame_event,
 )
+from streams.positions import EVENT_RESET, Delivery, Reset, format_position, parse_position
 from streams.registry import StreamLease, StreamRegistry
 from streams.response import EventStream
 from streams.settings import ErrorPayload, StreamSettings
@@ -33,20 +36,29 @@ __all__ = [
     "END_FRAME",
     "EVENT_END",
     "EVENT_ERROR",
+    "EVENT_RESET",
     "PING_COMMENT",
     "PING_FRAME",
+    "Broker",
+    "Channel",
+    "ChannelNotBoundError",
+    "Delivery",
     "ErrorPayload",
     "EventStream",
     "LastEventId",
+    "Reset",
     "StreamLease",
     "StreamRegistry",
     "StreamSettings",
     "TrackedItem",
+    "format_position",
     "frame_comment",
     "frame_data",
     "frame_error",
     "frame_event",
     "is_last_event_id",
+    "open_broker",
+    "parse_position",
     "read_last_event_id",
     "shutdown_trigger",
     "tracked",
