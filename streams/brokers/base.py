@@ -131,6 +131,15 @@ class Broker(ABC):
     async def aclose(self) -> None:
         """Release connections and tasks; the broker starts again on its next use."""
 
+    @abstractmethod
+    def topic(self, channel: str, key: str) -> Topic | None:
+        """This worker's ``Topic`` for a key, if anything subscribes to it (for metrics, tests)."""
+
+    def subscriber_count(self, channel: str, key: str) -> int:
+        """How many subscriptions of this worker watch the key."""
+        topic = self.topic(channel, key)
+        return 0 if topic is None else len(topic.subscribers)
+
     def close_nowait(self) -> None:  # noqa: B027 (optional hook: nothing to do by default)
         """Best-effort release without awaiting (the owning app was dropped)."""
 

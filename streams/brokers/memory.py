@@ -84,5 +84,8 @@ class MemoryBroker(Broker):
             if not topic.subscribers:
                 del self._topics[channel, key]
 
+    def topic(self, channel: str, key: str) -> Topic | None:
+        return self._topics.get((channel, key))
+
     async def aclose(self) -> None:
         """Nothing to release: the history lives as long as the broker object."""

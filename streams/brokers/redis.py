@@ -91,12 +91,16 @@ class RedisBroker(Broker):
             self.url,
             socket_timeout=COMMAND_TIMEOUT,
             socket_connect_timeout=CONNECT_TIMEOUT,
-            socket_keepalive=True,
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+            **self._tcp_options(),
         )
         self._publish = self._client.register_script(scripts.PUBLISH)
         self._read = self._client.register_script(scripts.READ)
         self._reader = loop.create_task(self._run(), name="belay-channels-pubsub")
+
+    def _tcp_options(self) -> dict[str, Any]:
+        # Unix sockets take no keepalive option; TCP ones need it to notice dead peers.
+        return {} if self.url.startswith("unix:") else {"socket_keepalive": True}
 
     def _forget(self) -> None:
         if self._reader is not None:
@@ -161,6 +165,10 @@ class RedisBroker(Broker):
             with contextlib.suppress(Exception):  # a lost connection drops it anyway
                 await self._pubsub.unsubscribe(live_name)
 
+    def topic(self, channel: str, key: str) -> Topic | None:
+        live = self._lives.get(self._names(channel, key)[2])
+        return None if live is None else live.topic
+
     async def aclose(self) -> None:
         reader, client = self._reader, self._client
         self._forget()
@@ -212,8 +220,8 @@ class RedisBroker(Broker):
             self.url,
             socket_timeout=COMMAND_TIMEOUT,
             socket_connect_timeout=CONNECT_TIMEOUT,
-            socket_keepalive=True,
             retry=Retry(NoBackoff(), 0),
+            **self._tcp_options(),
         )
         pubsub = client.pubsub()
         try:
