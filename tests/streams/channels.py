@@ -109,7 +109,7 @@ def assert_contiguous(items: list[Delivery | Reset], first: int) -> None:
     offsets = [item.offset for item in items if isinstance(item, Delivery)]
     assert len(offsets) == len(items), [i for i in items if not isinstance(i, Delivery)]
     assert offsets == list(range(first, first + len(items)))
-    assert len({item.epoch for item in items if isinstance(item, Delivery)}) == 1
+    assert len({item.epoch for item in items if isinstance(item, Delivery)}) <= 1
 
 
 __all__ = ["RedisServer"]

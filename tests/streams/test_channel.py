@@ -11,8 +11,6 @@ from tests.streams.channels import (
     WATCHDOG,
     Note,
     assert_contiguous,
-    broker,
-    broker_url,
     epoch_of,
     make_channel,
     note_of,
@@ -24,7 +22,6 @@ from tests.streams.channels import (
 )
 
 pytestmark = pytest.mark.anyio
-__all__ = ["broker", "broker_url"]  # fixtures
 
 
 async def test_channel_position_before_publish_is_offset_zero_of_the_epoch_publish_keeps(
