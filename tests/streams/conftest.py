@@ -1,6 +1,5 @@
-"""Fixtures of the channel tests: brokers and a real redis-server."""
+"""Fixtures of the channel tests: every broker, opened and closed per test."""
 
 from tests.streams.channels import broker, broker_url
-from tests.support.redis import redis_server
 
-__all__ = ["broker", "broker_url", "redis_server"]
+__all__ = ["broker", "broker_url"]

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.support.processes import terminate
@@ -120,3 +121,20 @@ def redis_server() -> Iterator[RedisServer]:
     require_redis()
     with running_redis() as server:
         yield server
+
+
+async def wait_clients(server: RedisServer, count: int) -> None:
+    """Poll until Redis counts ``count`` clients (it notices closed sockets a bit later)."""
+    with anyio.fail_after(20):
+        while True:
+            if count_clients(server) == count:
+                return
+            await anyio.sleep(0.01)
+
+
+def count_clients(server: RedisServer) -> int:
+    """Connected clients, not counting the one asking."""
+    for line in server.command("INFO", "clients").decode().splitlines():
+        if line.startswith("connected_clients:"):
+            return int(line.partition(":")[2]) - 1
+    raise AssertionError("no connected_clients in INFO")
