@@ -179,11 +179,16 @@ class RedisBroker(Broker):
             await client.aclose()
 
     def close_nowait(self) -> None:
-        loop, reader = self._loop, self._reader
-        if loop is None or reader is None or loop.is_closed():
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._client is None:
             return
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(reader.cancel)
+        with contextlib.suppress(RuntimeError):  # the loop stopped meanwhile
+            loop.call_soon_threadsafe(self._spawn_close)
+
+    def _spawn_close(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.aclose())
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
 
     async def _run(self) -> None:
         """The Pub/Sub task: (re)connect, subscribe every key, deliver, refill after a loss."""

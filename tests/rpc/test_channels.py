@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from pydantic import BaseModel
 
@@ -65,4 +67,17 @@ async def test_app_closes_its_redis_broker_with_its_streams_when_no_lifespan_rea
     assert count_clients(redis_server) > baseline
     # What the shutdown trigger of `belay serve` and a reload call, mounted or not.
     await app.stream_registry.close_all()
+    await wait_clients(redis_server, baseline)
+
+
+@pytest.mark.anyio
+async def test_app_dropped_without_shutdown_closes_its_redis_broker(
+    redis_server: RedisServer,
+) -> None:
+    app = build_channel_app(redis_server.url())
+    baseline = count_clients(redis_server)
+    await app.broker.publish("notes", "lobby", b"{}", history=10, ttl=60)
+    assert count_clients(redis_server) > baseline
+    del app
+    gc.collect()
     await wait_clients(redis_server, baseline)
