@@ -18,7 +18,14 @@ from streams.framing import (
     frame_error,
     frame_event,
 )
-from streams.positions import EVENT_RESET, Delivery, Reset, format_position, parse_position
+from streams.positions import (
+    EVENT_RESET,
+    Delivery,
+    DeliveryRun,
+    Reset,
+    format_position,
+    parse_position,
+)
 from streams.registry import StreamLease, StreamRegistry
 from streams.response import EventStream
 from streams.settings import ErrorPayload, StreamSettings
@@ -43,6 +50,7 @@ __all__ = [
     "Channel",
     "ChannelNotBoundError",
     "Delivery",
+    "DeliveryRun",
     "ErrorPayload",
     "EventStream",
     "LastEventId",

@@ -10,11 +10,12 @@ import orjson
 from pydantic import TypeAdapter
 
 from streams.brokers.base import CATCH_UP, Broker, Subscriber
-from streams.positions import Delivery, Reset, format_position, parse_position
+from streams.positions import Delivery, DeliveryRun, Reset, format_position, parse_position
 
 T = TypeVar("T")
 
 PAGE = 200  # log entries read per round trip while a subscriber catches up
+RUN = 256  # most events handed on as one DeliveryRun
 MAX_KEY_LENGTH = 512
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -99,7 +100,8 @@ class Channel(Generic[T]):
     def subscribe(self, key: str, last_event_id: str | None = None) -> AsyncIterator[T]:
         """The events of ``key``: after ``last_event_id`` if given, else from now.
 
-        Yields ``Delivery`` items (already framed, with their position as SSE id)
+        Yields ``Delivery`` items (already framed, with their position as SSE id;
+        a ``DeliveryRun`` when several consecutive events are ready at once)
         and ``Reset`` markers wherever continuity cannot be proven: an id from
         another epoch, one trimmed out of the history or ahead of the top, or
         junk. Typed as ``T`` so a generator can ``yield`` them unchanged.
@@ -113,7 +115,7 @@ class Channel(Generic[T]):
 
     async def _subscription(
         self, key: str, last_event_id: str | None
-    ) -> AsyncIterator[Delivery | Reset]:
+    ) -> AsyncIterator[Delivery | DeliveryRun | Reset]:
         broker = self.broker
         subscriber = Subscriber()
         # Subscribe first, then read the log, then drain: the other order loses events.
@@ -140,13 +142,18 @@ class Channel(Generic[T]):
                         yield item
                 if news.epoch == cursor.epoch and news.offset == cursor.last + 1:
                     cursor.last = news.offset
-                    yield news
+                    more = subscriber.take_run(cursor.epoch, cursor.last, RUN)
+                    if more:
+                        cursor.last = more[-1].offset
+                        yield DeliveryRun((news, *more))
+                    else:
+                        yield news
         finally:
             broker.detach(self.name, key, subscriber)
 
     async def _catch_up(
         self, broker: Broker, key: str, cursor: _Cursor
-    ) -> AsyncIterator[Delivery | Reset]:
+    ) -> AsyncIterator[Delivery | DeliveryRun | Reset]:
         """Replay the log after ``cursor``, or ``Reset`` where it cannot prove continuity."""
         while True:
             read = await broker.read(self.name, key, after=cursor.last, limit=PAGE)
@@ -158,10 +165,13 @@ class Channel(Generic[T]):
                 cursor.epoch, cursor.last = read.epoch, read.top
                 yield Reset(format_position(read.epoch, read.top))
                 return
+            run = []
             for offset, data in entries:
                 if offset == cursor.last + 1:
                     cursor.last = offset
-                    yield Delivery.build(read.epoch, offset, data)
+                    run.append(Delivery.build(read.epoch, offset, data))
+            if run:
+                yield run[0] if len(run) == 1 else DeliveryRun(tuple(run))
             if not entries or cursor.last >= read.top:
                 return
 

@@ -3,7 +3,8 @@
 A position names one event of one channel key: the *epoch* is a token that
 changes whenever the key's history is lost, the *offset* counts the key's
 events from 1 (0: before the first). ``Delivery`` is a channel event already
-framed for the wire (framed once per worker, shared by every subscriber);
+framed for the wire (framed once per worker, shared by every subscriber),
+``DeliveryRun`` several consecutive ones;
 ``Reset`` tells a client that continuity could not be proven, so it must
 reload its state and continue from ``position``.
 """
@@ -94,3 +95,20 @@ class Delivery:
     def position(self) -> str:
         """This event's position, ``"<epoch>-<offset>"``."""
         return format_position(self.epoch, self.offset)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRun:
+    """Consecutive channel events that were ready together, sent as one item.
+
+    A subscription that finds several events waiting hands them on at once:
+    the stream writes their frames in one go, and the per-item cost of the
+    generators in between is paid once per run, not once per event.
+    """
+
+    deliveries: tuple[Delivery, ...]
+
+    @property
+    def frame(self) -> bytes:
+        """The frames of every event of the run, in order."""
+        return b"".join(delivery.frame for delivery in self.deliveries)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Final, Generic, TypeVar, cast, get_args, get_origin
 
 from streams.framing import check_event_id, frame_data
-from streams.positions import Delivery, Reset
+from streams.positions import Delivery, DeliveryRun, Reset
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ def frame_items(
 ) -> tuple[bytes, Exception | None]:
     """Frame yielded items (``TrackedItem`` ones with their id) into one chunk.
 
-    A channel's ``Delivery`` is already framed (once per worker, shared by its
+    A channel's ``Delivery`` (or ``DeliveryRun``) is already framed (once per worker, shared by its
     subscribers) and a ``Reset`` frames itself: neither goes through ``encode``.
 
     Stops at the first item ``encode`` fails on and returns that error with the
@@ -81,6 +81,8 @@ def frame_items(
                 parts.append(item.frame)
             elif type(item) is TrackedItem:
                 parts.append(frame_data(encode(item.item), event_id=item.id))
+            elif type(item) is DeliveryRun:
+                parts.append(item.frame)
             elif type(item) is Reset:
                 parts.append(item.frame())
             else:

@@ -75,6 +75,22 @@ class Subscriber:
             await self._wakeup.wait()
         return self._queue.popleft()
 
+    def take_run(self, epoch: str, after: int, limit: int) -> list[Delivery]:
+        """Pop the queued deliveries that continue ``after`` without a gap (duplicates dropped).
+
+        Stops at a gap, another epoch, a marker, or ``limit`` deliveries.
+        """
+        queue, run = self._queue, list[Delivery]()
+        while queue and len(run) < limit:
+            item = queue[0]
+            if type(item) is not Delivery or item.epoch != epoch or item.offset > after + 1:
+                break
+            queue.popleft()
+            if item.offset == after + 1:
+                run.append(item)
+                after = item.offset
+        return run
+
     @property
     def queued(self) -> int:
         """How many live items wait in this subscriber's queue."""

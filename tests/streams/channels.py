@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -10,7 +11,15 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
-from streams import Broker, Channel, Delivery, Reset, open_broker, parse_position
+from streams import (
+    Broker,
+    Channel,
+    Delivery,
+    DeliveryRun,
+    Reset,
+    open_broker,
+    parse_position,
+)
 from tests.support.redis import RedisServer, require_redis, running_redis
 
 WATCHDOG = 20.0  # seconds: a hang guard only, never a timing assertion
@@ -75,13 +84,26 @@ def epoch_of(position: str) -> str:
     return parsed[0]
 
 
+_LEFT_OVER: weakref.WeakKeyDictionary[Any, list[Delivery | Reset]] = weakref.WeakKeyDictionary()
+
+
 async def take(stream: AsyncIterator[Any], count: int) -> list[Delivery | Reset]:
-    """The next ``count`` items of a subscription (under the watchdog)."""
-    items: list[Delivery | Reset] = []
+    """The next ``count`` events or resets of a subscription (under the watchdog).
+
+    A ``DeliveryRun`` counts as its events; what a run brings past ``count`` is
+    kept for the next call on the same stream.
+    """
+    items = _LEFT_OVER.pop(stream, [])
     with anyio.fail_after(WATCHDOG):
         while len(items) < count:
-            items.append(await stream.__anext__())
-    return items
+            item = await stream.__anext__()
+            if isinstance(item, DeliveryRun):
+                items.extend(item.deliveries)
+            else:
+                items.append(item)
+    if len(items) > count:
+        _LEFT_OVER[stream] = items[count:]
+    return items[:count]
 
 
 async def until(condition: Callable[[], bool]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from streams import Delivery, Reset, format_position, parse_position
+from streams import Delivery, DeliveryRun, Reset, format_position, parse_position
 from streams.tracking import frame_items, tracked
 
 
@@ -51,3 +51,10 @@ def test_delivery_is_framed_once_and_sent_as_is() -> None:
 def test_delivery_refuses_multi_line_data() -> None:
     with pytest.raises(ValueError, match="one line"):
         Delivery.build("e1", 1, b"{\n}")
+
+
+def test_delivery_run_frames_its_events_in_order() -> None:
+    first, second = Delivery.build("e1", 1, b"1"), Delivery.build("e1", 2, b"2")
+    chunk, error = frame_items([DeliveryRun((first, second))], orjson.dumps)
+    assert error is None
+    assert chunk == b"id: e1-1\ndata: 1\n\nid: e1-2\ndata: 2\n\n"
