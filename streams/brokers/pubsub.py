@@ -57,6 +57,7 @@ class PubSubFeed:
         self._lock = asyncio.Lock()
         self._pubsub: Any = None
         self._chores: set[asyncio.Task[None]] = set()
+        self._heard = False  # the last connection worked (so the next failure is news)
 
     async def attach(
         self, channel: str, key: str, live_name: bytes, subscriber: Subscriber
@@ -115,13 +116,14 @@ class PubSubFeed:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("channel broker lost Redis Pub/Sub (%r); reconnecting", exc)
-            else:
-                delay = BACKOFF_FIRST
+                # Warn once per outage; the retries that follow are debug noise.
+                log = logger.warning if self._heard or first else logger.debug
+                log("channel broker lost Redis Pub/Sub (%r); reconnecting", exc)
             first = False
             await self._drop_pubsub()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, BACKOFF_MAX)
+            delay = BACKOFF_FIRST if self._heard else min(delay * 2, BACKOFF_MAX)
+            self._heard = False
 
     async def _drop_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
@@ -138,6 +140,7 @@ class PubSubFeed:
                 self._pubsub = pubsub
                 if self._lives:
                     await pubsub.subscribe(*self._lives)
+            self._heard = True
             await self._read_messages(pubsub, refill=refill)
         finally:
             if self._pubsub is pubsub:

@@ -138,3 +138,34 @@ async def test_channel_1000_events_across_reconnects_to_alternating_workers_no_g
     offsets = [parse_position(position) for position, _ in received]
     assert [o[1] for o in offsets if o] == list(range(1, total + 1))  # 0 gaps, 0 duplicates
     assert sorted(n for _, n in received) == list(range(total))
+
+
+async def test_channel_stream_stays_open_through_a_redis_restart_and_resets(
+    redis_server: RedisServer, two_workers: tuple[ServerHandle, ServerHandle]
+) -> None:
+    first, second = two_workers
+    async with httpx.AsyncClient(timeout=30) as client:
+        start = await _position(client, first.base_url)
+        with anyio.fail_after(WATCHDOG):
+            async with _stream(client, first.base_url, start) as response:
+                seen = frames(response)
+                await _post(client, second.base_url, 1)
+                frame = await anext(seen)
+                while "data" not in frame:
+                    frame = await anext(seen)
+                old = frame["id"]
+                redis_server.restart()  # without persistence: the history is gone
+                posted = await _post(client, second.base_url, 2)
+                old_at, posted_at = parse_position(old), parse_position(posted)
+                assert old_at is not None
+                assert posted_at is not None
+                assert posted_at[0] != old_at[0]  # a new epoch
+                kinds: list[str] = []
+                async for frame in seen:  # the same response: it never ended
+                    if "data" not in frame:
+                        continue
+                    kinds.append(frame.get("event", "message"))
+                    if frame["id"] == posted:
+                        break
+                assert kinds[0] == EVENT_RESET
+                assert kinds[1:] in ([], ["message"])  # the reset may already cover it
