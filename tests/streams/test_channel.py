@@ -162,6 +162,21 @@ async def test_channel_foreign_or_junk_id_resets_to_the_top(
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+async def test_channel_resume_after_the_ttl_expired_resets(broker: Broker) -> None:
+    channel: Channel[Note] = Channel(Note, name="brief", history=100, ttl=0.05)
+    channel.bind(broker)
+    positions = [await channel.publish("lobby", Note(n=n)) for n in range(3)]
+    await anyio.sleep(0.3)  # waiting for the clock itself: the log's ttl must pass
+    stream = channel.subscribe("lobby", last_event_id=positions[0])
+    [reset] = await take(stream, 1)
+    assert isinstance(reset, Reset)  # to the top, or to a new epoch if the meta expired too
+    await channel.publish("lobby", Note(n=9))
+    [item] = await take(stream, 1)
+    assert isinstance(item, Delivery)
+    assert item.offset == offset_of(reset.position) + 1
+    await stream.aclose()  # type: ignore[attr-defined]
+
+
 async def test_channel_position_ahead_of_the_top_resets(broker: Broker) -> None:
     channel = make_channel(broker)
     top = await channel.publish("lobby", Note(n=1))
