@@ -8,6 +8,8 @@ by a blank line), so a framing change shows up as a test failure here.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterator
+
 Frame = dict[str, str]
 
 
@@ -35,3 +37,21 @@ def parse_frames(body: bytes) -> list[Frame]:
     if rest:
         raise ValueError(f"SSE body ends inside a frame: {rest!r}")
     return frames
+
+
+async def iter_frames(chunks: AsyncIterator[bytes]) -> AsyncGenerator[Frame, None]:
+    """Each frame as soon as it is complete, from a body arriving in chunks (e.g. httpx's).
+
+    Close it (``contextlib.aclosing``) when leaving early: it closes ``chunks`` too,
+    so no generator is left for the garbage collector (trio warns about those).
+    """
+    buffer = b""
+    try:
+        async for chunk in chunks:
+            frames, buffer = split_frames(buffer + chunk)
+            for frame in frames:
+                yield frame
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
