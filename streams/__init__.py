@@ -16,6 +16,7 @@ from streams.framing import (
     frame_error,
     frame_event,
 )
+from streams.logtext import escape_control, log_exception
 from streams.registry import StreamLease, StreamRegistry
 from streams.response import EventStream
 from streams.settings import ErrorPayload, StreamSettings
@@ -42,11 +43,13 @@ __all__ = [
     "StreamRegistry",
     "StreamSettings",
     "TrackedItem",
+    "escape_control",
     "frame_comment",
     "frame_data",
     "frame_error",
     "frame_event",
     "is_last_event_id",
+    "log_exception",
     "read_last_event_id",
     "shutdown_trigger",
     "tracked",
