@@ -78,7 +78,7 @@ def log_exception(
         path,
         line,
         escape_control(message),
-        None,
+        (),
         (type(exc), exc, exc.__traceback__),
         function,
     )
