@@ -101,7 +101,10 @@ async def test_hardening_fuzz_odd_well_formed_requests_never_fail() -> None:
 
             async def send(number: int) -> None:
                 route = rng.choice(routes)
-                params = [(rng.choice(names), odd_text(rng)) for _ in range(rng.randrange(4))]
+                pairs: list[tuple[str, str | int | float | bool | None]] = [
+                    (rng.choice(names), odd_text(rng)) for _ in range(rng.randrange(4))
+                ]
+                params = httpx.QueryParams(pairs)
                 visible = "".join(c for c in odd_text(rng) if " " <= c <= "~")
                 header = rng.choice(["x-belay-page", "referer", "last-event-id", "origin"])
                 headers = {header: ("/boards/" + visible).strip()}
