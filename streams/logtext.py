@@ -57,10 +57,15 @@ def _chain(summary: traceback.TracebackException, seen: set[int]) -> Iterator[st
     if summary.stack:
         yield "Traceback (most recent call last):\n"
         yield from summary.stack.format()
+    # Notes are written by us: format_exception_only splits them at newlines,
+    # which would leave an injected line indistinguishable from a real one.
+    notes, summary.__notes__ = summary.__notes__, None
     for part in summary.format_exception_only():
-        # Each part is one logical line (the message, a note, a syntax error's
-        # caret line) ending in one newline; anything inside it is escaped.
+        # Each part is one logical line (the message, a syntax error's caret
+        # line) ending in one newline; anything inside it is escaped.
         yield escape_control(part.removesuffix("\n")) + "\n"
+    for note in notes or ():
+        yield escape_control(str(note)) + "\n"
     for member in summary.exceptions or ():
         yield from _chain(member, seen)
 
