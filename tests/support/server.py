@@ -91,7 +91,7 @@ def start_server(app: Any, *, port: int = 0, **config_options: Any) -> ServerHan
     port = sock.getsockname()[1]
     fd = sock.detach()
     config = make_config(fd, **config_options)
-    ready = threading.Event()
+    serving = threading.Event()
     state: dict[str, Any] = {}
 
     def run() -> None:
@@ -99,17 +99,24 @@ def start_server(app: Any, *, port: int = 0, **config_options: Any) -> ServerHan
         asyncio.set_event_loop(loop)
         stop = asyncio.Event()
         state["loop"], state["stop"] = loop, stop
-        ready.set()
+
+        async def shutdown_trigger() -> None:
+            # hypercorn awaits this once its listeners and its own tasks are all up:
+            # from here on the server is in its steady state (tests count its tasks).
+            serving.set()
+            await stop.wait()
+
         try:
-            loop.run_until_complete(serve(app, config, shutdown_trigger=stop.wait))
+            loop.run_until_complete(serve(app, config, shutdown_trigger=shutdown_trigger))
         except BaseException as exc:
             state.setdefault("errors", []).append(exc)
         finally:
+            serving.set()  # a failed start must not keep the caller waiting
             loop.close()
 
     thread = threading.Thread(target=run, name=f"hypercorn-{port}", daemon=True)
     thread.start()
-    ready.wait(10)
+    serving.wait(10)
     return ServerHandle(
         base_url=f"http://127.0.0.1:{port}",
         port=port,
