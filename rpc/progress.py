@@ -229,6 +229,7 @@ class FinishingResponse:
                 if not run.go.is_set():  # refused: the runner has not touched the action
                     tasks.cancel_scope.cancel()
         finally:
+            receiver.close()  # the relay closes it, unless the stream never pulled (refused)
             if run.error is not None and not run.reported:
                 error = run.error
                 logger.error("streaming sideeffect raised after its client left", exc_info=error)

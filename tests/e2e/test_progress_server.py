@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,8 +15,9 @@ import orjson
 import pytest
 
 from tests.e2e.progress_apps import PREFIX, ImportLog, build_import_app
-from tests.streams.peer import parse_events
+from tests.support.polling import poll_until
 from tests.support.server import ServerHandle, running_server, start_server
+from tests.support.sse import Frame, iter_frames, parse_frames
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -29,16 +31,6 @@ def anyio_backend() -> str:
     return "asyncio"  # httpx against a server thread; the server's own loop is asyncio
 
 
-async def poll_until(check: Callable[[], object], what: str) -> None:
-    """Await until ``check()`` is truthy (state on the server's thread has no event to await)."""
-    try:
-        with anyio.fail_after(WATCHDOG):
-            while not check():  # noqa: ASYNC110 - nothing to await: another thread's state
-                await anyio.sleep(0.01)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
-
-
 @asynccontextmanager
 async def served(
     log: ImportLog | None = None, *, max_streams: int | None = None
@@ -49,23 +41,26 @@ async def served(
             yield server, (http, controller, app)
 
 
-def frames(response: httpx.Response) -> list[dict[str, str]]:
-    return [f for f in parse_events(response.content) if "comment" not in f]
+def frames(response: httpx.Response) -> list[Frame]:
+    return events(response.content)
 
 
-def body(frame: dict[str, str]) -> Any:
+def events(raw: bytes) -> list[Frame]:
+    """The frames of a whole SSE body, pings left out."""
+    return [f for f in parse_frames(raw) if "comment" not in f]
+
+
+def body(frame: Frame) -> Any:
     return orjson.loads(frame["data"])
 
 
-async def read_first_frame(response: httpx.Response) -> dict[str, str]:
+async def read_first_frame(response: httpx.Response) -> Frame:
     """The first data frame; the rest of the response is dropped (the client leaves)."""
-    buffer = b""
-    async for chunk in response.aiter_bytes():
-        buffer += chunk
-        found = [f for f in parse_events(buffer.partition(b"\n\n")[0] + b"\n\n") if "data" in f]
-        if b"\n\n" in buffer and found:
-            return found[0]
-    raise AssertionError(f"stream ended before a frame: {buffer!r}")
+    async with contextlib.aclosing(iter_frames(response.aiter_bytes())) as frames:
+        async for frame in frames:
+            if "data" in frame:
+                return frame
+    raise AssertionError("the stream ended before a data frame")
 
 
 async def test_progress_items_then_state_then_end() -> None:
@@ -137,7 +132,7 @@ async def test_progress_error_after_headers_without_items_still_sends_the_state(
             assert response.status_code == 200
             log.gate("lobby").set()
             raw = b"".join([chunk async for chunk in response.aiter_bytes()])
-    got = [f for f in parse_events(raw) if "comment" not in f]
+    got = events(raw)
     assert [f.get("event") for f in got] == ["state", "error"]
     assert body(got[0])["sideeffect"]["imported"] == 1
     assert body(got[1])["status"] == 409
@@ -163,10 +158,14 @@ async def test_progress_finish_runs_to_the_end_after_the_client_leaves() -> None
         async with http.stream("POST", f"{PREFIX}/held", params=params, headers=PAGE) as response:
             assert body(await read_first_frame(response)) == {"done": 1, "total": 3}
         # the client is gone (its stream closed on the server) while the action is held
-        await poll_until(lambda: app.stream_registry.open_count == 0, "the stream to close")
+        await poll_until(
+            lambda: app.stream_registry.open_count == 0, within=WATCHDOG, what="the stream to close"
+        )
         assert log.sessions["lobby"] == []
         log.gate("lobby").set()
-        await poll_until(lambda: "cleanup" in log.sessions["lobby"], "the request cleanup")
+        await poll_until(
+            lambda: "cleanup" in log.sessions["lobby"], within=WATCHDOG, what="the request cleanup"
+        )
         assert log.sessions["lobby"] == ["generator finished", "generator closed", "cleanup"]
         assert controller.rows == {"lobby": 3}
         # the server is fine afterwards
@@ -191,7 +190,11 @@ async def test_progress_refused_stream_never_runs_the_action(action: str) -> Non
             assert refused.status_code == 503
             assert "max_streams=1" in refused.json()["detail"]
             log.gate("held").set()
-        await poll_until(lambda: "cleanup" in log.sessions["held"], "the held run's cleanup")
+        await poll_until(
+            lambda: "cleanup" in log.sessions["held"],
+            within=WATCHDOG,
+            what="the held run's cleanup",
+        )
     assert "lobby" not in controller.rows  # neither the finish nor the thread path ran
     assert log.thread_ids == []
 
@@ -203,7 +206,9 @@ async def test_progress_cancel_closes_the_generator_when_the_client_leaves() -> 
         url = f"{PREFIX}/held_cancel"
         async with http.stream("POST", url, params=params, headers=PAGE) as response:
             assert body(await read_first_frame(response)) == {"done": 1, "total": 3}
-        await poll_until(lambda: "cleanup" in log.sessions["lobby"], "the request cleanup")
+        await poll_until(
+            lambda: "cleanup" in log.sessions["lobby"], within=WATCHDOG, what="the request cleanup"
+        )
         # closed inside its wait, before the gate opened: the rest never ran
         assert log.sessions["lobby"] == ["generator closed", "cleanup"]
         assert controller.rows == {"lobby": 1}
@@ -220,13 +225,15 @@ async def test_progress_sync_generator_runs_in_a_worker_thread_loop_stays_respon
             while b"\n\n" not in buffer:
                 buffer += await chunks.__anext__()
             # the generator now blocks its thread on the gate: the loop still answers
-            await poll_until(lambda: len(log.thread_ids) == 2, "the second step to start")
+            await poll_until(
+                lambda: len(log.thread_ids) == 2, within=WATCHDOG, what="the second step to start"
+            )
             rendered = await http.get(f"{PREFIX}/render", headers=PAGE)
             assert rendered.json()["imported"] == 1
             log.gate("lobby").set()
             async for chunk in chunks:
                 buffer += chunk
-        got = [f for f in parse_events(buffer) if "comment" not in f]
+        got = events(buffer)
         assert [f.get("event") for f in got] == [None, None, None, "state", "end"]
         assert body(got[3])["sideeffect"]["imported"] == 3
         assert controller.rows == {"lobby": 3}
@@ -255,7 +262,11 @@ async def test_progress_finish_run_completes_within_a_graceful_shutdown() -> Non
                 while b"\n\n" not in raw:
                     raw += await chunks.__anext__()
                 stopper.start()  # hypercorn stops listening, then waits for open requests
-                await poll_until(lambda: refuses_connections(server.port), "the shutdown to start")
+                await poll_until(
+                    lambda: refuses_connections(server.port),
+                    within=WATCHDOG,
+                    what="the shutdown to start",
+                )
                 log.gate("lobby").set()
                 raw += b"".join([chunk async for chunk in chunks])
     finally:
@@ -263,7 +274,7 @@ async def test_progress_finish_run_completes_within_a_graceful_shutdown() -> Non
         if stopper.ident is None:
             stopper.start()
         await anyio.to_thread.run_sync(stopper.join)
-    got = [f for f in parse_events(raw) if "comment" not in f]
+    got = events(raw)
     assert [f.get("event") for f in got] == [None, None, None, "state", "end"]
     assert body(got[3])["sideeffect"]["imported"] == 3
     assert log.sessions["lobby"] == ["generator finished", "generator closed", "cleanup"]
@@ -283,7 +294,7 @@ async def test_progress_many_concurrent_runs_half_abandoned_all_finish() -> None
                     await read_first_frame(response)  # and leave
                     return
                 raw = b"".join([chunk async for chunk in response.aiter_bytes()])
-            got = [f for f in parse_events(raw) if "comment" not in f]
+            got = events(raw)
             assert [f.get("event") for f in got[-2:]] == ["state", "end"]
             assert body(got[-2])["sideeffect"]["imported"] == rows
 
@@ -292,5 +303,11 @@ async def test_progress_many_concurrent_runs_half_abandoned_all_finish() -> None
                 for n in range(clients):
                     tasks.start_soon(one, n)
         expected = {f"r{n}": rows for n in range(clients)}
-        await poll_until(lambda: controller.rows == expected, "every run to finish")
-        await poll_until(lambda: app.stream_registry.open_count == 0, "every stream to close")
+        await poll_until(
+            lambda: controller.rows == expected, within=WATCHDOG, what="every run to finish"
+        )
+        await poll_until(
+            lambda: app.stream_registry.open_count == 0,
+            within=WATCHDOG,
+            what="every stream to close",
+        )
