@@ -141,7 +141,7 @@ function main(): void {
   window.addEventListener("belay:reload", (event) => {
     // A Python edit: re-fetch the page state instead of reloading the page.
     event.preventDefault();
-    void server.load().catch(() => undefined);
+    void server.load();
   });
 
   void follow();
