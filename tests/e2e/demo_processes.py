@@ -29,14 +29,20 @@ API = "/internal/api/RoomController"
 BUILD_LOCK = threading.Lock()
 
 
-def build_frontend() -> None:
-    """Generate the client and bundle the page into the checkout, as scripts/demo does."""
+def generate_demo_client() -> None:
+    """Generate the demo's TS client into ``frontend/generated`` (as ``belay codegen`` does)."""
     from codegen import generate_client
     from examples.rooms.app import api
     from rpc.description import describe_app
 
     with BUILD_LOCK:
         generate_client(describe_app(api), DEMO / "frontend" / "generated")
+
+
+def build_frontend() -> None:
+    """Generate the client and bundle the page into the checkout, as scripts/demo does."""
+    generate_demo_client()
+    with BUILD_LOCK:
         esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
         subprocess.run(
             [
