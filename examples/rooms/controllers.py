@@ -44,6 +44,11 @@ class Preview(BaseModel):
     length: int
 
 
+class ImportProgress(BaseModel):
+    done: int
+    total: int
+
+
 class RoomController(ControllerBase):
     """A room everyone on ``/rooms/{room}`` shares, on any worker."""
 
@@ -96,6 +101,23 @@ class RoomController(ControllerBase):
         """
         async for item in room_events.subscribe(room, last_event_id=last_event_id or after):
             yield item
+
+    @sideeffect(reload=(RoomState.messages,))
+    async def import_messages(
+        self, room: str, count: Annotated[int, Field(ge=1, le=500)] = 100
+    ) -> AsyncIterator[ImportProgress]:
+        """Import ``count`` sample messages, reporting progress as each one is stored.
+
+        A streaming sideeffect: the page gets the progress as it runs, then its
+        new messages. Each message is published like a posted one, so other
+        tabs see them arrive. If the tab closes mid-way the import still
+        finishes (``on_disconnect="finish"``, the default).
+        """
+        for done in range(1, count + 1):
+            text = f"imported message {done} of {count}"
+            message = await self.store.add_message(room, "importer", text)
+            await room_events.publish(room, RoomEvent(kind="message", message=message))
+            yield ImportProgress(done=done, total=count)
 
 
 def _check_length(text: str) -> None:
