@@ -7,7 +7,6 @@ drives the system browser: nothing is downloaded.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -15,30 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import launch_chromium, playwright_or_skip
 from tests.support.server import ServerHandle, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "rooms"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package (browser extra) is not installed"
-)
-if CHROMIUM is None:
-    pytest.skip(
-        "no chromium on PATH: install Debian's chromium (scripts/test does as root)",
-        allow_module_level=True,
-    )
+playwright_api = playwright_or_skip()
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -79,7 +61,7 @@ def test_demo_two_tabs_share_counter_messages_and_errors(demo_server: ServerHand
     url = f"{demo_server.base_url}/rooms/{room}"
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             first, second = browser.new_page(), browser.new_page()
             for page in (first, second):
