@@ -120,20 +120,25 @@ def test_layers_slicing_imports_no_server_machinery() -> None:
     assert violations == []
 
 
+def fresh_python(code: str) -> str:
+    """What a fresh interpreter (in the repo, so its packages import) prints running ``code``."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
 def test_layers_import_rpc_does_not_load_slicing() -> None:
     code = (
         "import sys, rpc\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith('rpc.slicing'))))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert result.stdout.strip() == ""
+    assert fresh_python(code).strip() == ""
 
 
 def test_layers_slicing_checker_sees_lazy_imports(tmp_path: Path) -> None:
@@ -145,15 +150,7 @@ def test_layers_slicing_checker_sees_lazy_imports(tmp_path: Path) -> None:
 def loaded_packages(code: str) -> set[str]:
     """Top-level packages in ``sys.modules`` after a fresh interpreter runs ``code``."""
     probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=True,
-    )
-    return set(done.stdout.split())
+    return set(fresh_python(probe).split())
 
 
 @pytest.mark.parametrize("module", sorted(NOT_LOADED))
