@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.interpreter import fresh_python
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("streams", "rpcmeta", "rpc", "codegen", "devserver")
 # What each package may import of ours (itself included).
@@ -118,19 +120,6 @@ def test_layers_slicing_imports_no_server_machinery() -> None:
         )
     ]
     assert violations == []
-
-
-def fresh_python(code: str) -> str:
-    """What a fresh interpreter (in the repo, so its packages import) prints running ``code``."""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout
 
 
 def test_layers_import_rpc_does_not_load_slicing() -> None:
