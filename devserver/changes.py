@@ -1,7 +1,7 @@
 """File changes: where they come from, and which of them deserve a reload.
 
 The reload logic takes any :class:`ChangeSource`; :class:`WatchfilesSource` is
-the real one (watchfiles ``awatch`` with an editor-sized debounce), tests pass
+the real one (watchfiles via :mod:`devserver.notifier`, editor-sized debounce), tests pass
 a list. :class:`ChangeFilter` keeps only ``.py`` files whose bytes really
 changed, checks their syntax with ``compile()`` before anything is reloaded,
 and holds changes back while any watched file is broken.
