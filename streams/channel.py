@@ -122,8 +122,10 @@ class Channel(Generic[T]):
         broker = self.broker
         subscriber = Subscriber()
         # Subscribe first, then read the log, then drain: the other order loses events.
-        await broker.attach(self.name, key, subscriber)
         try:
+            # Inside the try: a client that leaves while Redis has not confirmed yet
+            # must still be detached, or its subscriber and the key stay forever.
+            await broker.attach(self.name, key, subscriber)
             start = parse_position(last_event_id)
             if start is None:
                 epoch, top = await broker.position(self.name, key)

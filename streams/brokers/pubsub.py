@@ -64,8 +64,10 @@ class PubSubFeed:
     ) -> None:
         """Add ``subscriber`` to the key's topic; return once Redis confirmed the subscription."""
         live = self._lives.get(live_name)
+        # Counted before the first await, so that ``detach`` after a cancellation finds it.
         if live is None:
             live = self._lives[live_name] = _Live(channel, key)
+            live.topic.subscribers.add(subscriber)
             await self._subscribe(live_name)
         live.topic.subscribers.add(subscriber)
         await live.confirmed.wait()

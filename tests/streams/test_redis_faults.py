@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import pytest
 
 from streams import Reset
@@ -17,6 +18,7 @@ from tests.streams.channels import (
     make_channel,
     offset_of,
     take,
+    until,
 )
 from tests.support.redis import RedisServer, require_redis, running_redis
 
@@ -160,3 +162,24 @@ def _command_calls(server: RedisServer) -> dict[str, int]:
             name, _, stats = line[len("cmdstat_") :].partition(":")
             calls[name] = int(stats.split(",")[0].partition("=")[2])
     return calls
+
+
+async def test_redis_subscription_cancelled_while_redis_is_down_leaves_no_subscriber(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    broker = open_broker(redis_server.url(protocol=protocol))
+    channel = make_channel(broker)
+    try:
+        await channel.position("lobby")  # the broker is up and running
+        redis_server.stop()
+        stream = channel.subscribe("lobby")
+        async with anyio.create_task_group() as tasks:
+            # The subscription waits for Redis to confirm it; the client leaves meanwhile.
+            tasks.start_soon(stream.__anext__)
+            await until(lambda: broker.subscriber_count("notes", "lobby") == 1, "attached")
+            tasks.cancel_scope.cancel()
+        await stream.aclose()  # type: ignore[attr-defined]
+        assert broker.subscriber_count("notes", "lobby") == 0
+        assert broker.topic("notes", "lobby") is None  # nor is the key kept subscribed
+    finally:
+        await broker.aclose()
