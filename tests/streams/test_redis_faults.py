@@ -173,9 +173,13 @@ async def test_redis_subscription_cancelled_while_redis_is_down_leaves_no_subscr
         await channel.position("lobby")  # the broker is up and running
         redis_server.stop()
         stream = channel.subscribe("lobby")
+
+        async def first_item() -> None:
+            await stream.__anext__()
+
         async with anyio.create_task_group() as tasks:
             # The subscription waits for Redis to confirm it; the client leaves meanwhile.
-            tasks.start_soon(stream.__anext__)
+            tasks.start_soon(first_item)
             await until(lambda: broker.subscriber_count("notes", "lobby") == 1, "attached")
             tasks.cancel_scope.cancel()
         await stream.aclose()  # type: ignore[attr-defined]
