@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+
 import anyio
 import pytest
 from pydantic import ValidationError
 
 from streams import Channel, Reset
-from streams.brokers import Broker
+from streams.brokers import Broker, MemoryBroker
 from streams.channel import ChannelNotBoundError
 from streams.positions import Delivery, format_position
 from tests.streams.channels import (
@@ -288,3 +291,33 @@ async def test_channel_used_before_binding_is_a_clear_error() -> None:
 def test_channel_rejects_bad_options(options: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Channel(Note, **options)  # type: ignore[arg-type]
+
+
+async def test_channel_memory_broker_forgets_expired_keys_nobody_watches() -> None:
+    broker = MemoryBroker()
+    rooms: Channel[Note] = Channel(Note, name="rooms", history=20, ttl=0.05)
+    rooms.bind(broker)
+    big = "x" * 10_000
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        old = {}
+        for index in range(100):  # keys that come and go: one event each, then silence
+            old[index] = await rooms.publish(f"room-{index}", Note(n=index, by=big))
+        held = tracemalloc.get_traced_memory()[0] - baseline
+        await anyio.sleep(0.2)  # waiting for the clock itself: their ttl must pass
+        for n in range(100):  # one busy key keeps publishing
+            await rooms.publish("busy", Note(n=n))
+        gc.collect()
+        left = tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+    assert held > 1_000_000  # 100 events of 10 kB were held
+    assert left < held / 4, (held, left)  # and their keys were let go
+    # A forgotten key starts again from offset 1 under another epoch: a resume from
+    # before is a Reset, never a silent skip of the new events.
+    again = await rooms.publish("room-7", Note(n=1))
+    assert epoch_of(again) != epoch_of(old[7])
+    stream = rooms.subscribe("room-7", last_event_id=old[7])
+    assert await take(stream, 1) == [Reset(again)]
+    await stream.aclose()  # type: ignore[attr-defined]
