@@ -18,6 +18,7 @@ T = TypeVar("T")
 PAGE = 200  # log entries read per round trip while a subscriber catches up
 RUN = 256  # most events handed on as one DeliveryRun
 MAX_KEY_LENGTH = 512
+MAX_TTL = 1e9  # seconds (~31 years): finite, and small enough for a Redis expiry in ms
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
@@ -53,8 +54,11 @@ class Channel(Generic[T]):
             raise ValueError(f"channel name must be 1-100 of [A-Za-z0-9_.-], got {name!r}")
         if isinstance(history, bool) or not isinstance(history, int) or history < 1:
             raise ValueError(f"channel {name!r}: history must be an int >= 1, got {history!r}")
-        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
-            raise ValueError(f"channel {name!r}: ttl must be a positive number, got {ttl!r}")
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl <= MAX_TTL:
+            raise ValueError(
+                f"channel {name!r}: ttl must be a number of seconds in (0, {MAX_TTL:.0e}], "
+                f"got {ttl!r}"
+            )
         self.model = model
         self.name = name
         self.history = history

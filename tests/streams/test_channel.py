@@ -286,6 +286,9 @@ async def test_channel_used_before_binding_is_a_clear_error() -> None:
         ({"name": "a:b"}, "channel name"),
         ({"name": "ok", "history": 0}, "history"),
         ({"name": "ok", "ttl": -1}, "ttl"),
+        ({"name": "ok", "ttl": float("nan")}, "ttl"),
+        ({"name": "ok", "ttl": float("inf")}, "ttl"),
+        ({"name": "ok", "ttl": 1e16}, "ttl"),  # past what a Redis expiry can hold
     ],
 )
 def test_channel_rejects_bad_options(options: dict[str, object], message: str) -> None:
