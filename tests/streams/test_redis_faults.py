@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import pytest
+from redis.exceptions import RedisError
 
 from streams import Reset
 from streams.brokers import Broker, open_broker
+from streams.brokers import redis as redis_broker
 from streams.positions import Delivery
 from tests.streams.channels import (
     Note,
@@ -185,5 +189,40 @@ async def test_redis_subscription_cancelled_while_redis_is_down_leaves_no_subscr
         await stream.aclose()  # type: ignore[attr-defined]
         assert broker.subscriber_count("notes", "lobby") == 0
         assert broker.topic("notes", "lobby") is None  # nor is the key kept subscribed
+    finally:
+        await broker.aclose()
+
+
+async def test_redis_publish_that_times_out_is_never_logged_twice(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Redis busy past the command timeout (a slow command, a fork) runs the
+    # script late; sending it again on another connection would log the event twice.
+    monkeypatch.setattr(redis_broker, "COMMAND_TIMEOUT", 0.5)
+    broker = open_broker(redis_server.url())
+    channel = make_channel(broker)
+    process = redis_server.process
+    assert process is not None
+    try:
+        await channel.publish("lobby", Note(n=0))  # connected, the script loaded
+        outcome: list[object] = []
+
+        async def publish() -> None:
+            try:
+                outcome.append(await channel.publish("lobby", Note(n=1)))
+            except RedisError as exc:  # a timeout is an honest "maybe"
+                outcome.append(exc)
+
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(publish)
+                await anyio.sleep(1.0)  # waiting for the clock itself: the timeout must pass
+                os.kill(process.pid, signal.SIGCONT)
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+        read = await broker.read("notes", "lobby", after=0, limit=10)
+        assert [offset for offset, _ in read.entries] == [1, 2], outcome
+        assert read.top == 2
     finally:
         await broker.aclose()
