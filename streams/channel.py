@@ -26,6 +26,10 @@ class ChannelNotBoundError(RuntimeError):
     """A channel was used before an app bound it to a broker."""
 
 
+class ChannelKeyError(ValueError):
+    """A channel key that cannot be used; an RPCApp answers it with 400 (keys are request input)."""
+
+
 class _Cursor:
     """Where one subscriber stands: the last offset it was given, in which epoch."""
 
@@ -190,5 +194,13 @@ class Channel(Generic[T]):
 
 def _check_key(key: str) -> str:
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-        raise ValueError(f"a channel key is a non-empty str of <= {MAX_KEY_LENGTH} chars: {key!r}")
+        shown = repr(key) if len(repr(key)) <= 60 else f"{repr(key)[:50]}... ({len(key)} chars)"
+        raise ChannelKeyError(
+            f"a channel key is a non-empty str of <= {MAX_KEY_LENGTH} chars, got {shown}"
+        )
+    if not key.isascii():
+        try:
+            key.encode()
+        except UnicodeEncodeError:  # a lone surrogate: no broker outside memory can name it
+            raise ChannelKeyError(f"a channel key must be valid Unicode, got {key!r}") from None
     return key

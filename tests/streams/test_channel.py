@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from streams import Channel, Reset
 from streams.brokers import Broker, MemoryBroker
-from streams.channel import ChannelNotBoundError
+from streams.channel import ChannelKeyError, ChannelNotBoundError
 from streams.positions import Delivery, format_position
 from tests.streams.channels import (
     WATCHDOG,
@@ -269,6 +269,11 @@ async def test_channel_publish_validates_items(broker: Broker) -> None:
         await channel.publish("lobby", {"n": "not a number"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="channel key"):
         await channel.publish("", Note(n=1))
+    # The same keys work on every broker: one Redis cannot name is refused on all.
+    with pytest.raises(ChannelKeyError, match="valid Unicode"):
+        await channel.publish("room-\ud800", Note(n=1))
+    for odd in ("a:b", "*", "a\nb", "\x00", "é", " ", "{tag}", "k" * 512):
+        assert offset_of(await channel.publish(odd, Note(n=1))) == 1
     assert offset_of(await channel.position("lobby")) == 0
 
 
