@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar, cast
 import orjson
 from pydantic import TypeAdapter
 
-from streams.brokers.base import CATCH_UP, Broker, Subscriber
+from streams.brokers.base import CATCH_UP, DETACHED, Broker, Subscriber
 from streams.positions import Delivery, DeliveryRun, Reset, format_position, parse_position
 
 T = TypeVar("T")
@@ -147,6 +147,14 @@ class Channel(Generic[T]):
                         yield item
             while True:
                 news = await subscriber.next()
+                if news is DETACHED:
+                    # The broker was closed under this subscription (its app's
+                    # registry drained while this stream opened): attach again,
+                    # which starts it again, and read what was missed from the log.
+                    broker.detach(self.name, key, subscriber)
+                    broker, subscriber = self.broker, Subscriber()
+                    await broker.attach(self.name, key, subscriber)
+                    news = CATCH_UP
                 if news is CATCH_UP or not isinstance(news, Delivery):
                     async with aclosing(self._catch_up(broker, key, cursor)) as replay:
                         async for item in replay:

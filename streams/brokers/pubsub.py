@@ -103,6 +103,14 @@ class PubSubFeed:
             with contextlib.suppress(RedisError, OSError):  # a lost connection drops it anyway
                 await self._pubsub.unsubscribe(live_name)
 
+    def close(self) -> None:
+        """Let go of every subscriber (they attach again, to a restarted feed)."""
+        lives, self._lives = self._lives, {}
+        for live in lives.values():
+            for subscriber in live.topic.subscribers:
+                subscriber.detach()
+            live.confirmed.set()  # an attach still waiting returns, and finds it detached
+
     def topic(self, live_name: bytes) -> Topic | None:
         """The key's topic on this worker, if anything subscribes to it."""
         live = self._lives.get(live_name)

@@ -95,6 +95,8 @@ class RedisBroker(Broker):
         return self._redis(Retry(NoBackoff(), 0))
 
     def _forget(self) -> None:
+        if self._feed is not None:
+            self._feed.close()  # open subscriptions attach again, to the next client
         if self._reader is not None:
             self._reader.cancel()
         self._client = self._reader = self._feed = None

@@ -20,6 +20,7 @@ from tests.streams.channels import (
     assert_contiguous,
     epoch_of,
     make_channel,
+    note_of,
     offset_of,
     take,
     until,
@@ -225,4 +226,27 @@ async def test_redis_publish_that_times_out_is_never_logged_twice(
         assert [offset for offset, _ in read.entries] == [1, 2], outcome
         assert read.top == 2
     finally:
+        await broker.aclose()
+
+
+async def test_redis_subscription_outlives_a_broker_close(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    # A stream opened while its app's registry drains (a client reconnecting at
+    # once) sees the broker closed under it; it must not sit "live" and deaf.
+    broker = open_broker(redis_server.url(protocol=protocol))
+    channel = make_channel(broker)
+    stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
+    try:
+        await channel.publish("lobby", Note(n=1))
+        items = await take(stream, 1)
+        await broker.aclose()
+        for n in range(2, 5):  # the broker starts again on this use
+            await channel.publish("lobby", Note(n=n))
+        items += await take(stream, 3)
+        assert_contiguous(items, 1)
+        assert [note_of(item).n for item in items] == [1, 2, 3, 4]
+        assert broker.subscriber_count("notes", "lobby") == 1
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
         await broker.aclose()
