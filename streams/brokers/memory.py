@@ -59,7 +59,9 @@ class MemoryBroker(Broker):
     async def publish(
         self, channel: str, key: str, data: bytes, *, history: int, ttl: float
     ) -> tuple[str, int]:
-        logs = self._logs.setdefault(channel, OrderedDict())
+        logs = self._logs.get(channel)
+        if logs is None:
+            logs = self._logs[channel] = OrderedDict()
         now = time.monotonic()
         log = logs.get(key)
         if log is None or log.entries.maxlen != history:
