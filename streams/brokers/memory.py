@@ -11,7 +11,8 @@ A key nobody watches is forgotten altogether once its ``ttl`` has passed, so
 keys that come and go (one per room, per user) do not pile up. Its offsets
 would then start again from 1, so a forgotten key comes back under another
 epoch: each key's epoch is the broker's token plus a generation counter of the
-key's hash slot, bumped whenever a key of that slot is forgotten.
+key's hash slot, bumped whenever a key of that slot is forgotten (a watched
+key that has no log yet keeps the epoch it was watched under).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class MemoryBroker(Broker):
         self._logs: dict[str, OrderedDict[str, _KeyLog]] = {}
         self._topics: dict[tuple[str, str], Topic] = {}
         self._generations = [0] * SLOTS
+        # The epoch a watched key without a log was read under, kept while it is watched.
+        self._pinned: dict[tuple[str, str], str] = {}
 
     @property
     def key_count(self) -> int:
@@ -67,6 +70,7 @@ class MemoryBroker(Broker):
         if log is None or log.entries.maxlen != history:
             old = log
             epoch = old.epoch if old else self._fresh_epoch(channel, key)
+            self._pinned.pop((channel, key), None)  # the log holds it from now on
             log = _KeyLog(epoch, deque(old.entries if old else (), maxlen=history), ttl)
             log.top = old.top if old else 0
             logs[key] = log
@@ -97,6 +101,9 @@ class MemoryBroker(Broker):
 
     def _fresh_epoch(self, channel: str, key: str) -> str:
         """The epoch a key that has no log starts under."""
+        pinned = self._pinned.get((channel, key))
+        if pinned is not None:
+            return pinned
         return f"{self.epoch}{self._generations[hash((channel, key)) % SLOTS]:x}"
 
     def _sweep(self, channel: str, logs: OrderedDict[str, _KeyLog], now: float) -> None:
@@ -118,6 +125,11 @@ class MemoryBroker(Broker):
         topic = self._topics.get((channel, key))
         if topic is None:
             topic = self._topics[channel, key] = Topic()
+            logs = self._logs.get(channel)
+            if logs is None or key not in logs:
+                # Its subscribers read this epoch next: a neighbour forgotten
+                # before its first publish must not change it under them.
+                self._pinned[channel, key] = self._fresh_epoch(channel, key)
         topic.subscribers.add(subscriber)
 
     def detach(self, channel: str, key: str, subscriber: Subscriber) -> None:
@@ -126,6 +138,7 @@ class MemoryBroker(Broker):
             topic.subscribers.discard(subscriber)
             if not topic.subscribers:
                 del self._topics[channel, key]
+                self._pinned.pop((channel, key), None)
 
     def topic(self, channel: str, key: str) -> Topic | None:
         return self._topics.get((channel, key))

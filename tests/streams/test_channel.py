@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from streams import Channel, Reset
 from streams.brokers import Broker, MemoryBroker
+from streams.brokers import memory as memory_broker
 from streams.channel import ChannelKeyError, ChannelNotBoundError
 from streams.positions import Delivery, format_position
 from tests.streams.channels import (
@@ -328,4 +329,34 @@ async def test_channel_memory_broker_forgets_expired_keys_nobody_watches() -> No
     assert epoch_of(again) != epoch_of(old[7])
     stream = rooms.subscribe("room-7", last_event_id=old[7])
     assert await take(stream, 1) == [Reset(again)]
+    await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_channel_memory_broker_watched_new_key_survives_a_forgotten_neighbour() -> None:
+    broker = MemoryBroker()
+    rooms: Channel[Note] = Channel(Note, name="rooms", history=20, ttl=0.05)
+    rooms.bind(broker)
+    slot = hash(("rooms", "lobby")) % memory_broker.SLOTS
+    neighbour = next(
+        key
+        for key in (f"room-{index}" for index in range(1_000_000))
+        if hash(("rooms", key)) % memory_broker.SLOTS == slot
+    )
+    stream = rooms.subscribe("lobby", last_event_id=await rooms.position("lobby"))
+    got: list[object] = []
+
+    async def first_item() -> None:
+        got.append(await stream.__anext__())
+
+    with anyio.fail_after(WATCHDOG):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(first_item)
+            await wait_attached(broker, "rooms", "lobby")  # watched before its first event
+            await rooms.publish(neighbour, Note(n=0))
+            await anyio.sleep(0.2)  # waiting for the clock itself: the neighbour's ttl must pass
+            await rooms.publish("other", Note(n=0))  # sweeps: the neighbour is forgotten
+            await rooms.publish("lobby", Note(n=1))
+    [item] = got
+    assert isinstance(item, Delivery), item  # continuity is provable: no Reset
+    assert (item.offset, note_of(item).n) == (1, 1)
     await stream.aclose()  # type: ignore[attr-defined]
