@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
 import anyio
 import anyio.lowlevel
+
+from streams.wakeup import Wakeup
 
 PUMP_SLICE = 0.002  # seconds the pump may run without yielding to the loop
 
@@ -28,25 +29,19 @@ class ItemBuffer:
     and reports when ``send`` has accepted it. That makes ``limit`` an exact
     bound on how far the generator runs ahead of the socket.
 
-    The writer parks on ``news()``, which ``put()``, ``finish()`` and
-    ``wake()`` complete: waking it never cancels anything. With thousands of
-    streams woken by one event, what each wake leaves alive until the next
-    one is what the garbage collector ends up scanning, so a wake allocates
-    as little as the backend allows: on asyncio one bare future (an
-    ``anyio.Event`` adds an ``asyncio.Event``, a deque and two coroutines;
-    a cancelled wait adds an exception and its traceback), elsewhere an
-    ``anyio.Event``. ``take()`` swaps two lists instead of making a new one.
-    Must be created in the event loop that uses it.
+    The writer parks on ``news()`` (a ``Wakeup``), which ``put()``, ``finish()``
+    and ``wake()`` complete: waking it never cancels anything. ``take()`` swaps
+    two lists instead of making a new one, for the same reason ``Wakeup`` is
+    small: what a wake-up leaves alive is what the garbage collector scans.
     """
 
     __slots__ = (
         "_items",
         "_limit",
-        "_loop",
         "_outstanding",
         "_room",
         "_spare",
-        "_waiter",
+        "_writer",
         "finished",
     )
 
@@ -56,8 +51,7 @@ class ItemBuffer:
         self._limit = limit
         self._outstanding = 0
         self._room: anyio.Event | None = None
-        self._waiter: asyncio.Future[None] | anyio.Event | None = None
-        self._loop = _running_asyncio_loop()
+        self._writer = Wakeup()
         self.finished: Finished | None = None
 
     def full(self) -> bool:
@@ -86,29 +80,12 @@ class ItemBuffer:
         return bool(self._items) or self.finished is not None
 
     def news(self) -> Awaitable[object]:
-        """Writer side, once ``has_news()`` is False: await this until news or ``wake()``.
-
-        A plain method returning the awaitable, so parking creates no coroutine.
-        """
-        if self._loop is not None:
-            future: asyncio.Future[None] = self._loop.create_future()
-            self._waiter = future
-            return future
-        event = anyio.Event()
-        self._waiter = event
-        return event.wait()
+        """Writer side, once ``has_news()`` is False: await this until news or ``wake()``."""
+        return self._writer.wait()
 
     def wake(self) -> None:
-        """Complete the writer's ``news()`` wait (no-op unless it waits)."""
-        waiter = self._waiter
-        if waiter is None:
-            return
-        self._waiter = None
-        if isinstance(waiter, asyncio.Future):
-            if not waiter.done():  # cancelled with the writer
-                waiter.set_result(None)
-        else:
-            waiter.set()
+        """Return the writer from its ``news()`` wait (no-op unless it waits)."""
+        self._writer.wake()
 
     def take(self) -> list[object]:
         """Writer side: remove and return every waiting item.
@@ -126,14 +103,6 @@ class ItemBuffer:
         if self._room is not None:
             self._room.set()
             self._room = None
-
-
-def _running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
-    """The running asyncio loop, or None under another backend (trio)."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 async def pump(source: AsyncIterator[object], buffer: ItemBuffer) -> None:
