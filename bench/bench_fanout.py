@@ -50,8 +50,10 @@ class Subscriber:
 class Broadcaster:
     """Shared source: ``publish`` appends to every inbox and wakes its reader."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected: int) -> None:
         self.subscribers: list[Subscriber] = []
+        self.expected = expected
+        self.all_subscribed = asyncio.Event()
 
     def publish(self, data: bytes) -> None:
         for sub in self.subscribers:
@@ -63,6 +65,8 @@ class Broadcaster:
     async def subscribe(self) -> AsyncIterator[bytes]:
         sub = Subscriber()
         self.subscribers.append(sub)
+        if len(self.subscribers) == self.expected:
+            self.all_subscribed.set()
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -117,7 +121,7 @@ def identity(item: object) -> bytes:
 
 async def measure(kind: str, streams: int, rounds: int) -> list[float]:
     """Run ``rounds`` publishes to ``streams`` subscribers; latencies in ms."""
-    hub = Broadcaster()
+    hub = Broadcaster(streams)
     done = asyncio.Event()
     current = Round(streams)
     peers: list[Peer] = []
@@ -149,8 +153,7 @@ async def measure(kind: str, streams: int, rounds: int) -> list[float]:
             peers.append(peer)
             tasks.append(asyncio.create_task(drain(peer)))
     async with asyncio.timeout(WATCHDOG):
-        while len(hub.subscribers) < streams:
-            await asyncio.sleep(0.05)
+        await hub.all_subscribed.wait()
         await asyncio.sleep(0.3)  # every stream past its open_timeout: headers and ping sent
     latencies: list[float] = []
     for n in range(rounds + 1):  # round 0 warms up
@@ -214,8 +217,10 @@ def main() -> None:
     for name, latencies in results.items():
         p50, p99 = statistics.median(latencies), pct(latencies, 0.99)
         print(f"{name:<24} {p50:>8.1f} {p99:>8.1f} {len(latencies):>7}")
-        rows.append({"benchmark": "fanout", "variant": name, "streams": args.streams,
-                     "rounds": len(latencies), "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)})  # fmt: skip
+        rows.append(
+            {"benchmark": "fanout", "variant": name, "streams": args.streams,
+             "rounds": len(latencies), "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)}
+        )  # fmt: skip
     print("target (issue 11, with the channel layer): p50 <= 150 ms, p99 <= 300 ms")
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

@@ -36,6 +36,7 @@ import contextlib
 import enum
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -147,7 +148,7 @@ class EventStream:
         self._on_close = on_close
         self._headers = tuple(headers)
         self.state = StreamState.NEW
-        self._last_send = 0.0  # when the latest send began (the watcher's clock)
+        self._last_send = 0.0  # time.monotonic() when the latest send began
         self._sending = False  # a send is in flight (the watcher times it)
         self._ping_due = False  # set by the watcher, done by the writer
 
@@ -181,7 +182,7 @@ class EventStream:
 
     async def _serve(self, receive: Receive, send: Send, lease: StreamLease | None) -> None:
         buffer = ItemBuffer(self._settings.max_pending)
-        self._last_send = anyio.current_time()
+        self._last_send = time.monotonic()
         try:
             async with anyio.create_task_group() as tasks:
                 if lease is not None:
@@ -250,7 +251,7 @@ class EventStream:
         send_timeout = settings.send_timeout if settings.send_timeout is not None else math.inf
         opening = min(settings.open_timeout, settings.ping_interval)
         while True:
-            now = anyio.current_time()
+            now = time.monotonic()
             if self._sending:
                 check = self._last_send + send_timeout
                 if now >= check:
@@ -267,7 +268,9 @@ class EventStream:
                     check = now + quiet
                 # A send that starts before the next check must not outlive its timeout.
                 check = min(check, now + send_timeout)
-            with anyio.CancelScope(deadline=check):
+            # The send times are time.monotonic(), cheaper per send than the
+            # backend's clock (which may be offset, as trio's is): convert here.
+            with anyio.CancelScope(deadline=anyio.current_time() + (check - now)):
                 # Inline, not a helper coroutine: every frame here lives as long as
                 # the stream, and idle streams are counted in thousands.
                 while True:
@@ -308,7 +311,7 @@ class EventStream:
 
     async def _send(self, message: dict[str, Any], send: Send) -> None:
         """One ASGI send (timed by the watcher); a failed send ends the stream."""
-        self._last_send = anyio.current_time()
+        self._last_send = time.monotonic()
         self._sending = True
         try:
             await send(message)
