@@ -21,9 +21,10 @@ exceptions, tracebacks and timer handles each wake left behind, alive until
 the next event, made Python's garbage collector the larger part of the cost.
 Now a wake leaves one future (asyncio), the watcher's scope is cancelled once
 per ping interval instead of once per event, and a disconnect is noticed at
-once, even while items flow. The extra task costs memory per idle stream
-(measured in ``bench/bench_streams.py``), the fan-out is measured in
-``bench/bench_fanout.py``.
+once, even while items flow. The price is the third task: ~3 KB more per
+idle stream (an anyio 4.16 child task alone is ~3.7 KB; ``bench/bench_streams.py
+--baseline-root`` measures it side by side), for a fan-out about twice as fast
+(``bench/bench_fanout.py``, and the channel row of ``bench/bench_channels.py``).
 
 Whatever ends the stream, the generator is closed with ``aclose()`` and
 ``on_close`` runs afterwards, exactly once. ``StreamState`` says what the peer

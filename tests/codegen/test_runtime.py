@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from streams import framing
+from streams.positions import EVENT_RESET
 from tests.codegen.node import (
     ROOT,
     TS_TESTS,
@@ -81,6 +82,7 @@ def test_runtime_mirrors_the_python_stream_wire_names(tmp_path: Path) -> None:
         "item": "message",
         "end": framing.EVENT_END,
         "error": framing.EVENT_ERROR,
+        "reset": EVENT_RESET,
     }
     # The ping is a comment to the TS parser: counted, never dispatched as an event.
     assert probe["comments"] == 1
