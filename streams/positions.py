@@ -66,7 +66,7 @@ class Reset:
         """The SSE bytes of this marker."""
         position = check_event_id(self.position)
         data = orjson.dumps({"position": position})
-        # The id: line last, as framing.frame_data puts it (a client may adopt it early).
+        # The id line last, as in every frame (see ``streams.framing.frame_data``).
         head = b"event: " + EVENT_RESET.encode() + b"\ndata: " + data
         return head + b"\nid: " + position.encode() + b"\n\n"
 
@@ -76,7 +76,8 @@ class Delivery:
     """One channel event as it goes out: its position and its finished SSE frame.
 
     ``data`` is the event's JSON, encoded once by the publisher; ``frame`` adds
-    the ``id:`` line, built once per worker and shared by every subscriber.
+    the ``id:`` line (last, as ``frame_data`` does), built once per worker and
+    shared by every subscriber.
     """
 
     epoch: str

@@ -11,8 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from streams import framing
-from streams.positions import EVENT_RESET
+from streams import framing, positions
 from tests.codegen.node import (
     ROOT,
     TS_TESTS,
@@ -82,7 +81,7 @@ def test_runtime_mirrors_the_python_stream_wire_names(tmp_path: Path) -> None:
         "item": "message",
         "end": framing.EVENT_END,
         "error": framing.EVENT_ERROR,
-        "reset": EVENT_RESET,
+        "reset": positions.EVENT_RESET,
     }
     # The ping is a comment to the TS parser: counted, never dispatched as an event.
     assert probe["comments"] == 1

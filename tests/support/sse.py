@@ -8,11 +8,9 @@ by a blank line), so a framing change shows up as a test failure here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator, AsyncIterator
 
 Frame = dict[str, str]
-_LONE_COMMENT = re.compile(rb"^(:[^\n]*)\n(?!\n)", re.MULTILINE)
 
 
 def parse_frame(block: bytes) -> Frame:
@@ -30,11 +28,22 @@ def parse_frame(block: bytes) -> Frame:
 def split_frames(buffer: bytes) -> tuple[list[Frame], bytes]:
     """The complete frames at the start of ``buffer``, and the incomplete rest.
 
-    A ping is a lone comment line (``: ping`` and one LF, no blank line): it is
-    a frame of its own.
+    A ping is written as a lone comment line (no blank line after it, which
+    clients that fire an event per blank line would turn into an empty event),
+    so comment lines at the start of a block are frames of their own.
     """
-    *whole, rest = _LONE_COMMENT.sub(b"\\1\n\n", buffer).split(b"\n\n")
-    return [parse_frame(block) for block in whole if block], rest
+    *whole, rest = buffer.split(b"\n\n")
+    frames: list[Frame] = []
+    for block in whole:
+        lines = block.split(b"\n")
+        while len(lines) > 1 and lines[0].startswith(b":"):
+            frames.append(parse_frame(lines.pop(0)))
+        if lines != [b""]:
+            frames.append(parse_frame(b"\n".join(lines)))
+    while rest.startswith(b":") and b"\n" in rest:  # complete pings before an unfinished frame
+        line, rest = rest.split(b"\n", 1)
+        frames.append(parse_frame(line))
+    return frames, rest
 
 
 def parse_frames(body: bytes) -> list[Frame]:
