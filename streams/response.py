@@ -51,6 +51,8 @@ from streams.logtext import log_exception
 from streams.registry import StreamLease, StreamRegistry
 from streams.settings import ErrorPayload, StreamSettings
 from streams.tracking import frame_items
+from streams.wakeup import running_asyncio_loop
+from streams.watch import PeerWatch, watch_in_task
 
 logger = logging.getLogger("belay.streams")
 
@@ -117,6 +119,7 @@ class EventStream:
     """
 
     __slots__ = (
+        "_buffer",
         "_encode",
         "_headers",
         "_last_send",
@@ -124,6 +127,7 @@ class EventStream:
         "_ping_due",
         "_registry",
         "_render_error",
+        "_scope",
         "_sending",
         "_settings",
         "_source",
@@ -151,7 +155,9 @@ class EventStream:
         self.state = StreamState.NEW
         self._last_send = 0.0  # time.monotonic() when the latest send began
         self._sending = False  # a send is in flight (the watcher times it)
-        self._ping_due = False  # set by the watcher, done by the writer
+        self._ping_due = False  # set by the watch, done by the writer
+        self._buffer: ItemBuffer | None = None  # while serving
+        self._scope: anyio.CancelScope | None = None  # the stream's task group, while serving
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.state is not StreamState.NEW:
@@ -182,14 +188,21 @@ class EventStream:
             self._peer_gone()
 
     async def _serve(self, receive: Receive, send: Send, lease: StreamLease | None) -> None:
-        buffer = ItemBuffer(self._settings.max_pending)
+        buffer = self._buffer = ItemBuffer(self._settings.max_pending)
         self._last_send = time.monotonic()
+        loop = running_asyncio_loop()
+        peer = None
         try:
             async with anyio.create_task_group() as tasks:
+                self._scope = tasks.cancel_scope
                 if lease is not None:
                     lease.attach(tasks.cancel_scope)
                 tasks.start_soon(pump, self._source, buffer)
-                tasks.start_soon(self._watch, receive, buffer, tasks.cancel_scope)
+                if loop is not None:
+                    peer = PeerWatch(loop, receive, self._check_timing, self._disconnected)
+                    peer.start()
+                else:
+                    tasks.start_soon(watch_in_task, receive, self._check_timing, self._disconnected)
                 # The writer, inline (its frame lives as long as the stream): send
                 # what is ready, park until there is more or a ping is due.
                 with contextlib.suppress(_StreamStopError):  # nobody left to write to
@@ -203,11 +216,15 @@ class EventStream:
                                 await self._ping(send)
                 tasks.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            # Only the writer can fail (the pump and the watcher catch everything);
+            # Only the writer can fail (the pump and the watch catch everything);
             # hand the server the bare exception, as Starlette's responses do.
             if len(group.exceptions) == 1:
                 raise group.exceptions[0] from None
             raise
+        finally:
+            if peer is not None:
+                peer.stop()
+            self._scope = self._buffer = None
         self._log_unreported(buffer)
         if lease is not None and lease.stopped and self._state_is_open():
             await self._finish_after_stop(send)
@@ -238,52 +255,46 @@ class EventStream:
             await self._start(send)
         await self._send_body(send, PING_FRAME)
 
-    async def _watch(self, receive: Receive, buffer: ItemBuffer, stream: anyio.CancelScope) -> None:
-        """The watcher task: wait in ``receive()`` for a disconnect; time pings and sends.
+    def _check_timing(self, now: float) -> float | None:
+        """The watch's timing check at ``now`` (time.monotonic()): the next one, or None.
 
-        It sleeps in ``receive()`` until the next timing check: the send in
-        flight times out, or a ping is due (a whole ``ping_interval`` since the
-        last write began; before the headers, ``open_timeout`` if shorter).
-        Those checks are the only cancellations while the stream lives, one
-        per interval, not one per event. A disconnect or a timed-out send
-        cancels ``stream`` (the writer, the pump and this task).
+        A ping is due after a whole ``ping_interval`` since the last write began
+        (before the headers, ``open_timeout`` if shorter): it asks the parked
+        writer for one. A send in flight past ``send_timeout`` stops the stream
+        (None). These checks are the only timers while the stream lives, one per
+        interval, not one per event.
         """
         settings = self._settings
         send_timeout = settings.send_timeout if settings.send_timeout is not None else math.inf
-        opening = min(settings.open_timeout, settings.ping_interval)
-        while True:
-            now = time.monotonic()
-            if self._sending:
-                check = self._last_send + send_timeout
-                if now >= check:
-                    self._peer_gone()
-                    logger.debug("stream send timed out after %ss", settings.send_timeout)
-                    stream.cancel()
-                    return
-            else:
-                quiet = opening if self.state is StreamState.OPENING else settings.ping_interval
-                check = self._last_send + quiet
-                if now >= check:
-                    self._ping_due = True
-                    buffer.wake()
-                    check = now + quiet
-                # A send that starts before the next check must not outlive its timeout.
-                check = min(check, now + send_timeout)
-            # The send times are time.monotonic(), cheaper per send than the
-            # backend's clock (which may be offset, as trio's is): convert here.
-            with anyio.CancelScope(deadline=anyio.current_time() + (check - now)):
-                # Inline, not a helper coroutine: every frame here lives as long as
-                # the stream, and idle streams are counted in thousands.
-                while True:
-                    try:
-                        message = await receive()
-                    except Exception:  # some servers raise once the peer is gone
-                        break
-                    if message.get("type") == "http.disconnect":
-                        break
+        if self._sending:
+            check = self._last_send + send_timeout
+            if now >= check:
                 self._peer_gone()
-                stream.cancel()
-                return
+                logger.debug("stream send timed out after %ss", settings.send_timeout)
+                self._stop_stream()
+                return None
+            return check
+        if self.state is StreamState.OPENING:
+            quiet = min(settings.open_timeout, settings.ping_interval)
+        else:
+            quiet = settings.ping_interval
+        check = self._last_send + quiet
+        if now >= check:
+            self._ping_due = True
+            if self._buffer is not None:
+                self._buffer.wake()
+            check = now + quiet
+        # A send that starts before the next check must not outlive its timeout.
+        return min(check, now + send_timeout)
+
+    def _disconnected(self) -> None:
+        """The watch heard the peer leave (or ``receive()`` failed): stop the stream."""
+        self._peer_gone()
+        self._stop_stream()
+
+    def _stop_stream(self) -> None:
+        if self._scope is not None:
+            self._scope.cancel()
 
     async def _start(self, send: Send) -> None:
         headers = [*SSE_HEADERS, *self._headers] if self._headers else SSE_HEADERS

@@ -33,7 +33,7 @@ class Wakeup:
         """
         loop = self._loop
         if loop is False:
-            loop = self._loop = _running_asyncio_loop()
+            loop = self._loop = running_asyncio_loop()
         if isinstance(loop, asyncio.AbstractEventLoop):
             future: asyncio.Future[None] = loop.create_future()
             self._waiter = future
@@ -55,7 +55,7 @@ class Wakeup:
             waiter.set()
 
 
-def _running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
+def running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
     """The running asyncio loop, or None under another backend (trio)."""
     try:
         return asyncio.get_running_loop()
