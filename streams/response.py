@@ -1,17 +1,19 @@
 """``EventStream``: one user generator served as Server-Sent Events (a plain ASGI app).
 
-Three tasks per stream, each waiting on one thing:
+Three parts per stream, each waiting on one thing:
 
 - the pump (a child task) is the only code that advances the generator; it
   puts items into an ``ItemBuffer``, and nothing cancels it before the end;
 - the writer (the calling task) turns everything ready into one ``send``, then
   parks on ``ItemBuffer.news()``, which the pump completes on news: a plain
   wake-up, no cancellation;
-- the watcher (a child task) waits in ``receive()`` for the client's
-  disconnect, all the time, under a cancel scope whose deadline is the next
-  timing check: a ping is due (it asks the parked writer for one) or the send
-  in flight has run out of ``send_timeout``. A disconnect or a timed-out send
-  cancels the stream.
+- the watch (``streams.watch``) waits in ``receive()`` for the client's
+  disconnect, all the time, and runs the timing checks when due: a ping is due
+  (it asks the parked writer for one) or the send in flight has run out of
+  ``send_timeout``. A disconnect or a timed-out send cancels the stream. On
+  asyncio it is a bare ``asyncio`` task in ``receive()`` and a loop timer, not
+  an anyio child task (~3 KB more per idle stream, over the 30 KB budget); on
+  trio a child task under a cancel scope whose deadline is the next check.
 
 Why not one task waiting in ``receive()`` under a scope the pump cancels on
 news (the previous design, two tasks): a cancelled scope is spent, so every
@@ -19,12 +21,11 @@ event woke every idle stream by raising and catching a cancellation, and
 opened and timed a new scope. With one event fanned out to 10,000 streams the
 exceptions, tracebacks and timer handles each wake left behind, alive until
 the next event, made Python's garbage collector the larger part of the cost.
-Now a wake leaves one future (asyncio), the watcher's scope is cancelled once
-per ping interval instead of once per event, and a disconnect is noticed at
-once, even while items flow. The price is the third task: ~3 KB more per
-idle stream (an anyio 4.16 child task alone is ~3.7 KB; ``bench/bench_streams.py
---baseline-root`` measures it side by side), for a fan-out about twice as fast
-(``bench/bench_fanout.py``, and the channel row of ``bench/bench_channels.py``).
+Now a wake leaves one future (asyncio), the timing checks run once per
+interval instead of once per event, and a disconnect is noticed at once, even
+while items flow: a fan-out about twice as fast (``bench/bench_fanout.py``,
+and the channel row of ``bench/bench_channels.py``) for no more memory per
+idle stream than before (``bench/bench_streams.py --baseline-root``).
 
 Whatever ends the stream, the generator is closed with ``aclose()`` and
 ``on_close`` runs afterwards, exactly once. ``StreamState`` says what the peer
@@ -112,8 +113,8 @@ class EventStream:
       one stopped inside an ``await`` is cancelled there (anyio semantics: its
       ``finally`` runs, awaits in it need ``anyio.CancelScope(shield=True)``).
     - ``receive()`` is awaited while ``send()`` runs in another task, and is
-      cancelled once per ping interval, so it must be cancel-safe, as every
-      server's is (Starlette relies on the same).
+      cancelled when the stream ends (on trio also once per timing check), so
+      it must be cancel-safe, as every server's is (Starlette relies on the same).
 
     ``state`` (a ``StreamState``) tells how far the response has got.
     """
@@ -154,7 +155,7 @@ class EventStream:
         self._headers = tuple(headers)
         self.state = StreamState.NEW
         self._last_send = 0.0  # time.monotonic() when the latest send began
-        self._sending = False  # a send is in flight (the watcher times it)
+        self._sending = False  # a send is in flight (the watch times it)
         self._ping_due = False  # set by the watch, done by the writer
         self._buffer: ItemBuffer | None = None  # while serving
         self._scope: anyio.CancelScope | None = None  # the stream's task group, while serving
@@ -180,7 +181,7 @@ class EventStream:
     async def _reject_full(self, send: Send) -> None:
         limit = self._registry.max_streams if self._registry is not None else None
         detail = f"too many open streams (max_streams={limit}); retry later"
-        # No watcher runs for this answer: it is timed here.
+        # No watch runs for this answer: it is timed here.
         with anyio.move_on_after(self._settings.send_timeout) as timer:
             with contextlib.suppress(_StreamStopError):
                 await self._send_json(send, 503, orjson.dumps({"detail": detail}))
@@ -322,7 +323,7 @@ class EventStream:
         await self._send({"type": "http.response.body", "body": body, "more_body": False}, send)
 
     async def _send(self, message: dict[str, Any], send: Send) -> None:
-        """One ASGI send (timed by the watcher); a failed send ends the stream."""
+        """One ASGI send (timed by the watch); a failed send ends the stream."""
         self._last_send = time.monotonic()
         self._sending = True
         try:
