@@ -145,6 +145,66 @@ def stream_rows(rows_in: list[dict[str, Any]]) -> list[Row]:
     ]
 
 
+def channel_rows(data: dict[str, Any]) -> list[Row]:
+    fan, tp = data["fanout"], data["throughput"]
+    rows = [
+        Row(
+            f"channel: 1 event -> {fan['subscribers']} streams, p50/p99 ms (encodes)",
+            f"{fan['p50_ms']:.0f}/{fan['p99_ms']:.0f} ({fan['encodes']}/{fan['rounds']})",
+            "-",
+            "-",
+            "<= 150/300, 1 encode",
+            fan["p50_ms"] <= 150 and fan["p99_ms"] <= 300 and fan["encodes"] == fan["rounds"],
+        ),
+        Row(
+            f"channel: deliveries/s to {tp['subscribers']} (vs one plain stream's events/s)",
+            f"{tp['aggregate_dps']:.0f}",
+            f"{tp['single_stream_eps']:.0f}",
+            f"{tp['ratio']:.2f}x",
+            ">= 0.6x",
+            tp["ratio"] >= 0.6,
+        ),
+        Row(
+            "channel: resume after 100 missed, first frame p50 ms (memory)",
+            f"{data['resume_memory']['p50_ms']:.1f}",
+            "-",
+            "-",
+            "<= 20",
+            data["resume_memory"]["p50_ms"] <= 20,
+        ),
+    ]
+    if "cross_worker" in data:
+        cross, resume = data["cross_worker"], data["resume_redis"]
+        calls = cross["client_calls"]
+        rows += [
+            Row(
+                f"channel via Redis: publish -> other worker, p50/p99 ms at {cross['rate']:.0f}/s",
+                f"{cross['p50_ms']:.2f}/{cross['p99_ms']:.2f}",
+                "-",
+                "-",
+                "<= 2/10",
+                cross["p50_ms"] <= 2 and cross["p99_ms"] <= 10,
+            ),
+            Row(
+                "channel via Redis: script calls per publish, calls per delivery",
+                f"{cross['evalsha_per_publish']:.2f}, {calls.get('xrange', 0)}",
+                "-",
+                "-",
+                "<= 1, 0",
+                cross["evalsha_per_publish"] <= 1 and calls.get("xrange", 0) == 0,
+            ),
+            Row(
+                "channel via Redis: resume after 100 missed, first frame p50 ms",
+                f"{resume['p50_ms']:.1f}",
+                "-",
+                "-",
+                "<= 20",
+                resume["p50_ms"] <= 20,
+            ),
+        ]
+    return rows
+
+
 def reload_rows(data: dict[str, Any]) -> list[Row]:
     results = data["results"]
     belay = results["belay dev"]["median_ms"]
@@ -281,6 +341,9 @@ def main() -> int:
         rows += codegen_rows(run("bench_codegen.py", out / "c.json"))
         rows += backlog_rows(
             run("bench_backlog.py", out / "b.json", "--rounds", "1" if quick else "3")
+        )
+        rows += channel_rows(
+            run("bench_channels.py", out / "ch.json", *(["--quick"] if quick else []))
         )
     summary = table(rows)
     print("\n" + summary)

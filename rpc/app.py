@@ -9,12 +9,15 @@ import anyio
 from starlette.types import Receive, Scope, Send
 
 from rpc.assembly import ControllerRuntime, build_controller
+from rpc.channels import ChannelBinding
 from rpc.controller import ControllerBase
 from rpc.errors import DeclarationError, HTTPError, qualified_name
 from rpc.handlers import Dispatcher, ServingSettings
 from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
+from streams.brokers import Broker
+from streams.channel import Channel
 from streams.registry import StreamRegistry
 from streams.settings import StreamSettings
 
@@ -42,6 +45,11 @@ class RPCApp:
         send_timeout: seconds a stream write may wait on a client before it is
             considered dead and closed (None: never).
         max_streams: the most concurrently open streams; more get 503.
+        channels: the ``streams.Channel`` objects this app publishes and serves;
+            names must be unique. They are bound to the app's broker here.
+        broker: the channel broker's URL: ``"memory://"`` (one process) or
+            ``"redis://..."``, ``"rediss://..."``, ``"unix://..."`` (many workers);
+            None reads ``$BELAY_BROKER_URL``, else ``"memory://"``.
     """
 
     def __init__(
@@ -55,6 +63,8 @@ class RPCApp:
         ping_interval: float = 15.0,
         send_timeout: float | None = 30.0,
         max_streams: int | None = None,
+        channels: Iterable[Channel[Any]] = (),
+        broker: str | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
@@ -64,6 +74,8 @@ class RPCApp:
         stream_settings = StreamSettings(ping_interval=ping_interval, send_timeout=send_timeout)
         self._settings = ServingSettings(debug=debug, max_body_size=max_body_size)
         self.stream_registry = StreamRegistry(max_streams=max_streams)
+        self._channels = ChannelBinding(channels, broker)
+        self._channels.close_with(self, self.stream_registry)
         self._overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         resolver = self._resolver = DependencyResolver(self._overrides)
         self._controllers = _build_all(list(controllers), resolver, stream_settings)
@@ -90,6 +102,11 @@ class RPCApp:
     @debug.setter
     def debug(self, value: bool) -> None:
         self._settings.debug = value
+
+    @property
+    def broker(self) -> Broker:
+        """The broker of this app's channels (started on first use, closed with the app)."""
+        return self._channels.broker
 
     @property
     def controller_specs(self) -> tuple[ControllerSpec, ...]:
@@ -157,6 +174,8 @@ class RPCApp:
             elif message["type"] == "lifespan.shutdown":
                 with anyio.move_on_after(SHUTDOWN_CLOSE_TIMEOUT):
                     await self.stream_registry.close_all()
+                with anyio.move_on_after(SHUTDOWN_CLOSE_TIMEOUT):
+                    await self._channels.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

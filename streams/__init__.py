@@ -9,7 +9,9 @@ framing) is imported from its submodule by ``rpc``, which builds one
 one stream.
 """
 
+from streams.channel import Channel
+from streams.positions import Reset
 from streams.shutdown import shutdown_trigger
 from streams.tracking import LastEventId, tracked
 
-__all__ = ["LastEventId", "shutdown_trigger", "tracked"]
+__all__ = ["Channel", "LastEventId", "Reset", "shutdown_trigger", "tracked"]
