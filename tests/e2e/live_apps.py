@@ -1,0 +1,109 @@
+"""Apps for the live page state tests: per-viewer renders, shared renders, slices, failures."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from starlette.requests import Request
+
+from rpc import APIException, ControllerBase, Depends, RenderBase, RPCApp, sideeffect
+
+PREFIX = "/internal/api"
+
+
+class ViewerBroken(APIException):
+    status_code = 409
+    detail = "this viewer's render is broken"
+
+
+def viewer_name(request: Request) -> str:
+    """Who is looking: a header, so each viewer's render differs."""
+    return request.headers.get("x-viewer", "anonymous")
+
+
+class Board(RenderBase):
+    room: str
+    count: int
+    notes: list[str]
+    viewer: str
+    secret: str  # per viewer: must never reach another viewer
+
+
+class Note(BaseModel):
+    text: str
+
+
+class RoomStore:
+    """Rooms' data, shared by every app built over it (as a database would be)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.notes: dict[str, list[str]] = {}
+        self.broken: set[str] = set()
+
+
+class BoardController(ControllerBase):
+    url = "/rooms/{room}"
+
+    def __init__(self, store: RoomStore) -> None:
+        self.store = store
+
+    async def render(self, room: str, viewer: str = Depends(viewer_name)) -> Board:
+        if room in self.store.broken and viewer == "boom":
+            raise ViewerBroken()
+        return Board(
+            room=room,
+            count=self.store.counts.get(room, 0),
+            notes=list(self.store.notes.get(room, [])),
+            viewer=viewer,
+            secret=f"secret-of-{viewer}",
+        )
+
+    @sideeffect(broadcast=True)
+    async def add(self, room: str, payload: Note) -> None:
+        self.store.notes.setdefault(room, []).append(payload.text)
+
+    @sideeffect(reload=(Board.count,), broadcast=True)
+    async def bump(self, room: str) -> None:
+        self.store.counts[room] = self.store.counts.get(room, 0) + 1
+
+    @sideeffect
+    async def quiet(self, room: str) -> None:
+        self.store.counts[room] = self.store.counts.get(room, 0) + 100
+
+    @sideeffect(broadcast=True)
+    async def breaks(self, room: str) -> None:
+        self.store.broken.add(room)
+
+
+class Score(RenderBase):
+    name: str
+    points: int
+    level: int
+
+
+class ScoreController(ControllerBase):
+    """A render that reads nothing of the request: shared by every viewer of a page."""
+
+    url = "/scores/{name}"
+
+    def __init__(self) -> None:
+        self.points: dict[str, int] = {}
+        self.renders = 0
+
+    async def render(self, name: str) -> Score:
+        self.renders += 1
+        return Score(name=name, points=self.points.get(name, 0), level=1)
+
+    @sideeffect(reload=(Score.points,), broadcast=True)
+    async def score(self, name: str) -> None:
+        self.points[name] = self.points.get(name, 0) + 1
+
+
+def build_live_app(
+    broker: str = "memory://", store: RoomStore | None = None
+) -> tuple[RPCApp, BoardController, ScoreController]:
+    """A fresh app (own controllers and broker) over ``store`` (shared if given)."""
+    board = BoardController(store or RoomStore())
+    scores = ScoreController()
+    app = RPCApp(controllers=[board, scores], broker=broker, ping_interval=5.0)
+    return app, board, scores

@@ -1,0 +1,215 @@
+"""Live page state through a real hypercorn: per-viewer renders, broadcasts, failures."""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+import httpx
+import pytest
+
+from rpc.broadcast import LIVE_CHANNEL, page_key
+from rpc.controller import LiveNotServedError
+from rpc.errors import HTTPError
+from tests.e2e.live_apps import PREFIX, Board, BoardController, RoomStore, build_live_app
+from tests.e2e.live_viewers import LiveViewer, until
+from tests.support.server import running_server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+WATCHDOG = 60.0
+
+
+async def _post(client: httpx.AsyncClient, base: str, action: str, page: str, **kw: object) -> None:
+    response = await client.post(
+        f"{base}{PREFIX}/BoardController/{action}",
+        params={"room": page.rsplit("/", 1)[-1]},
+        headers={"x-belay-page": page, "x-viewer": "caller"},
+        **kw,  # type: ignore[arg-type]
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_live_viewers_each_get_their_own_rendering_of_a_sideeffect() -> None:
+    app, _, _ = build_live_app()
+    with running_server(app) as server:
+        base = server.base_url
+        alice = LiveViewer(base, "BoardController", "/rooms/lobby", viewer="alice")
+        bob = LiveViewer(base, "BoardController", "/rooms/lobby", viewer="bob")
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                tasks.start_soon(alice.follow, client)
+                tasks.start_soon(bob.follow, client)
+                await until(lambda: bool(alice.frames and bob.frames))
+                assert alice.frames[0]["viewer"] == "alice"
+                assert bob.frames[0]["viewer"] == "bob"
+                assert alice.frames[0]["notes"] == [] and alice.frames[0]["count"] == 0
+
+                await _post(client, base, "add", "/rooms/lobby", json={"text": "hi"})
+                await until(lambda: alice.state["notes"] == ["hi"] and bob.state["notes"] == ["hi"])
+                # The broadcast was rendered for each viewer, with its own request.
+                assert alice.frames[-1]["secret"] == "secret-of-alice"
+                assert bob.frames[-1]["secret"] == "secret-of-bob"
+                seen_by_alice = str(alice.frames)
+                seen_by_bob = str(bob.frames)
+                assert "bob" not in seen_by_alice and "caller" not in seen_by_alice
+                assert "alice" not in seen_by_bob and "caller" not in seen_by_bob
+                tasks.cancel_scope.cancel()
+
+
+async def test_live_reload_fields_arrive_as_partial_states_and_quiet_sideeffects_send_nothing() -> (
+    None
+):
+    app, _, _ = build_live_app()
+    with running_server(app) as server:
+        base = server.base_url
+        viewer = LiveViewer(base, "BoardController", "/rooms/lobby", viewer="carol")
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                tasks.start_soon(viewer.follow, client)
+                await until(lambda: bool(viewer.frames))
+                await _post(client, base, "quiet", "/rooms/lobby")  # not broadcast
+                await _post(client, base, "bump", "/rooms/lobby")
+                await until(lambda: len(viewer.frames) == 2)
+                # quiet sent nothing; bump sent only its reload field, with both changes in it.
+                assert viewer.frames[1] == {"count": 101}
+                assert viewer.state["count"] == 101 and viewer.state["viewer"] == "carol"
+                tasks.cancel_scope.cancel()
+
+
+async def test_live_broadcast_from_a_background_task_reaches_only_that_page() -> None:
+    app, board, _ = build_live_app()
+    with running_server(app) as server:
+        base = server.base_url
+        lobby = LiveViewer(base, "BoardController", "/rooms/lobby", viewer="a")
+        other = LiveViewer(base, "BoardController", "/rooms/other", viewer="b")
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                tasks.start_soon(lobby.follow, client)
+                tasks.start_soon(other.follow, client)
+                await until(lambda: bool(lobby.frames and other.frames))
+                board.store.counts["lobby"] = 7
+                board.store.counts["other"] = 9
+
+                async def background() -> None:
+                    await board.broadcast("/rooms/lobby", reload=(Board.count,))
+
+                asyncio.run_coroutine_threadsafe(background(), server.loop).result(timeout=30)
+                await until(lambda: lobby.state["count"] == 7)
+                assert lobby.frames[-1] == {"count": 7}
+                # Then a full broadcast of the other page: only it re-renders.
+                future = asyncio.run_coroutine_threadsafe(
+                    board.broadcast("/rooms/other?unused=1"), server.loop
+                )
+                future.result(timeout=30)
+                await until(lambda: other.state["count"] == 9)
+                assert other.frames[-1]["viewer"] == "b" and len(other.frames) == 2
+                assert len(lobby.frames) == 2
+                tasks.cancel_scope.cancel()
+
+
+async def test_live_render_error_reaches_only_the_failing_viewer() -> None:
+    app, _, _ = build_live_app()
+    with running_server(app) as server:
+        base = server.base_url
+        boom = LiveViewer(base, "BoardController", "/rooms/lobby", viewer="boom")
+        fine = LiveViewer(base, "BoardController", "/rooms/lobby", viewer="fine")
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                tasks.start_soon(boom.follow, client)
+                tasks.start_soon(fine.follow, client)
+                await until(lambda: bool(boom.frames and fine.frames))
+                await _post(client, base, "breaks", "/rooms/lobby")
+                await until(lambda: boom.ended and len(fine.frames) == 2)
+                assert boom.errors == [
+                    {
+                        "status": 409,
+                        "type": "ViewerBroken",
+                        "body": {"detail": "this viewer's render is broken"},
+                    }
+                ]
+                assert fine.errors == [] and not fine.ended
+                await _post(client, base, "bump", "/rooms/lobby")
+                await until(lambda: fine.state["count"] == 1)
+                tasks.cancel_scope.cancel()
+
+
+async def test_live_page_that_does_not_match_is_a_400_and_bad_values_a_422() -> None:
+    app, _, _ = build_live_app()
+    with running_server(app) as server:
+        async with httpx.AsyncClient(timeout=30) as client:
+            with anyio.fail_after(WATCHDOG):
+                wrong = LiveViewer(server.base_url, "BoardController", "/nowhere/lobby")
+                await wrong.follow(client)
+                assert wrong.status == 400
+                assert "does not match" in wrong.errors[0]["detail"]
+                post = await client.post(
+                    f"{server.base_url}{PREFIX}/BoardController/live",
+                    headers={"x-belay-page": "/rooms/lobby"},
+                )
+                assert post.status_code == 405
+
+
+async def test_live_broadcast_errors_are_clear() -> None:
+    unserved = BoardController(RoomStore())
+    with pytest.raises(LiveNotServedError, match="not served by an RPCApp"):
+        await unserved.broadcast("/rooms/lobby")
+    _, board, _ = build_live_app()
+    with pytest.raises(HTTPError, match="does not match"):
+        await board.broadcast("/elsewhere")
+    with pytest.raises(ValueError, match="not fields of Board"):
+        await board.broadcast("/rooms/lobby", reload=("nope",))
+
+
+async def test_live_render_without_request_is_shared_by_every_viewer() -> None:
+    app, _, scores = build_live_app()
+    with running_server(app) as server:
+        base = server.base_url
+        viewers = [LiveViewer(base, "ScoreController", "/scores/ann") for _ in range(5)]
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                for viewer in viewers:
+                    tasks.start_soon(viewer.follow, client)
+                await until(lambda: all(v.frames for v in viewers))
+                before = scores.renders
+                response = await client.post(
+                    f"{base}{PREFIX}/ScoreController/score",
+                    params={"name": "ann"},
+                    headers={"x-belay-page": "/scores/ann"},
+                )
+                assert response.status_code == 200
+                await until(lambda: all(len(v.frames) == 2 for v in viewers))
+                # One render for the caller's answer, one shared by all five viewers.
+                assert scores.renders - before == 2
+                assert all(v.frames[1] == {"points": 1} for v in viewers)
+                tasks.cancel_scope.cancel()
+
+
+async def test_live_abandoned_viewers_leave_no_subscription_behind() -> None:
+    app, _, _ = build_live_app()
+    key = page_key("BoardController", {"room": "lobby"})
+    request = (
+        b"GET " + PREFIX.encode() + b"/BoardController/live HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+        b"x-belay-page: /rooms/lobby\r\n\r\n"
+    )
+    with running_server(app) as server:
+
+        async def connect_and_abandon() -> None:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(request)
+            await reader.readuntil(b"\n\n")  # the head and the first state have arrived
+            writer.close()
+
+        with anyio.fail_after(WATCHDOG * 2):
+            for _ in range(20):
+                async with anyio.create_task_group() as tasks:
+                    for _ in range(50):
+                        tasks.start_soon(connect_and_abandon)
+            await until(
+                lambda: (
+                    app.stream_registry.open_count == 0
+                    and app.broker.subscriber_count(LIVE_CHANNEL, key) == 0
+                ),
+                watchdog=WATCHDOG,
+            )
+        assert app._dispatcher.live.hub.pages == 0
