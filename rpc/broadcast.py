@@ -66,7 +66,7 @@ def decode_change(data: bytes) -> Reload:
     return frozenset(fields)
 
 
-def reload_names(controller: ControllerRuntime, reload: Iterable[FieldRef | str] | None) -> Reload:
+def reload_names(controller: ControllerRuntime, reload: Iterable[Any] | None) -> Reload:
     """Check ``reload=`` of ``broadcast()`` against the render model, as ``@sideeffect`` does."""
     if reload is None:
         return None
@@ -115,7 +115,7 @@ class Broadcaster:
         self,
         controller: ControllerRuntime,
         page: str,
-        reload: Iterable[FieldRef | str] | None,
+        reload: Iterable[Any] | None,
     ) -> None:
         """``controller.broadcast(page, reload=...)``: locate ``page``, then publish."""
         if not isinstance(page, str):

@@ -53,7 +53,7 @@ class ControllerBase:
 
     url: ClassVar[str] = "/"
 
-    async def broadcast(self, page: str, *, reload: Iterable[FieldRef | str] | None = None) -> None:
+    async def broadcast(self, page: str, *, reload: Iterable[Any] | None = None) -> None:
         """Send every open viewer of ``page`` (``"/rooms/lobby"``) its new state.
 
         For changes made outside an action (a background task, a webhook): each
@@ -76,7 +76,7 @@ class LiveNotServedError(RuntimeError):
 
 
 _BROADCAST_ATTRIBUTE = "_belay_broadcast"
-BroadcastHook = Callable[[str, Iterable[FieldRef | str] | None], Awaitable[None]]
+BroadcastHook = Callable[[str, Iterable[Any] | None], Awaitable[None]]
 
 
 def bind_broadcast(controller: ControllerBase, hook: BroadcastHook) -> None:

@@ -49,5 +49,5 @@ class LiveViewer:
 async def until(condition: Callable[[], bool], *, watchdog: float = 30.0) -> None:
     """Poll ``condition`` until it holds; fail after ``watchdog`` seconds (a hang guard)."""
     with anyio.fail_after(watchdog):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 (state read from another connection)
             await anyio.sleep(POLL)

@@ -43,7 +43,8 @@ async def test_live_viewers_each_get_their_own_rendering_of_a_sideeffect() -> No
                 await until(lambda: bool(alice.frames and bob.frames))
                 assert alice.frames[0]["viewer"] == "alice"
                 assert bob.frames[0]["viewer"] == "bob"
-                assert alice.frames[0]["notes"] == [] and alice.frames[0]["count"] == 0
+                assert alice.frames[0]["notes"] == []
+                assert alice.frames[0]["count"] == 0
 
                 await _post(client, base, "add", "/rooms/lobby", json={"text": "hi"})
                 await until(lambda: alice.state["notes"] == ["hi"] and bob.state["notes"] == ["hi"])
@@ -52,8 +53,10 @@ async def test_live_viewers_each_get_their_own_rendering_of_a_sideeffect() -> No
                 assert bob.frames[-1]["secret"] == "secret-of-bob"
                 seen_by_alice = str(alice.frames)
                 seen_by_bob = str(bob.frames)
-                assert "bob" not in seen_by_alice and "caller" not in seen_by_alice
-                assert "alice" not in seen_by_bob and "caller" not in seen_by_bob
+                assert "bob" not in seen_by_alice
+                assert "caller" not in seen_by_alice
+                assert "alice" not in seen_by_bob
+                assert "caller" not in seen_by_bob
                 tasks.cancel_scope.cancel()
 
 
@@ -73,7 +76,8 @@ async def test_live_reload_fields_arrive_as_partial_states_and_quiet_sideeffects
                 await until(lambda: len(viewer.frames) == 2)
                 # quiet sent nothing; bump sent only its reload field, with both changes in it.
                 assert viewer.frames[1] == {"count": 101}
-                assert viewer.state["count"] == 101 and viewer.state["viewer"] == "carol"
+                assert viewer.state["count"] == 101
+                assert viewer.state["viewer"] == "carol"
                 tasks.cancel_scope.cancel()
 
 
@@ -103,7 +107,8 @@ async def test_live_broadcast_from_a_background_task_reaches_only_that_page() ->
                 )
                 future.result(timeout=30)
                 await until(lambda: other.state["count"] == 9)
-                assert other.frames[-1]["viewer"] == "b" and len(other.frames) == 2
+                assert other.frames[-1]["viewer"] == "b"
+                assert len(other.frames) == 2
                 assert len(lobby.frames) == 2
                 tasks.cancel_scope.cancel()
 
@@ -128,7 +133,8 @@ async def test_live_render_error_reaches_only_the_failing_viewer() -> None:
                         "body": {"detail": "this viewer's render is broken"},
                     }
                 ]
-                assert fine.errors == [] and not fine.ended
+                assert fine.errors == []
+                assert not fine.ended
                 await _post(client, base, "bump", "/rooms/lobby")
                 await until(lambda: fine.state["count"] == 1)
                 tasks.cancel_scope.cancel()
