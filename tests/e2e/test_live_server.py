@@ -11,8 +11,16 @@ import pytest
 from rpc.broadcast import LIVE_CHANNEL, page_key
 from rpc.controller import LiveNotServedError
 from rpc.errors import HTTPError
-from tests.e2e.live_apps import PREFIX, Board, BoardController, RoomStore, build_live_app
+from tests.e2e.live_apps import (
+    LEVEL_CALLS,
+    PREFIX,
+    Board,
+    BoardController,
+    RoomStore,
+    build_live_app,
+)
 from tests.e2e.live_viewers import LiveViewer, until
+from tests.support.redis import RedisServer
 from tests.support.server import running_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
@@ -177,17 +185,40 @@ async def test_live_render_without_request_is_shared_by_every_viewer() -> None:
                 for viewer in viewers:
                     tasks.start_soon(viewer.follow, client)
                 await until(lambda: all(v.frames for v in viewers))
-                before = scores.renders
-                response = await client.post(
-                    f"{base}{PREFIX}/ScoreController/score",
-                    params={"name": "ann"},
-                    headers={"x-belay-page": "/scores/ann"},
+                before = LEVEL_CALLS[0]
+                scores.points["ann"] = 3
+                future = asyncio.run_coroutine_threadsafe(
+                    scores.broadcast("/scores/ann"), server.loop
                 )
-                assert response.status_code == 200
+                future.result(timeout=30)
                 await until(lambda: all(len(v.frames) == 2 for v in viewers))
-                # One render for the caller's answer, one shared by all five viewers.
-                assert scores.renders - before == 2
-                assert all(v.frames[1] == {"points": 1} for v in viewers)
+                # render() ran once for all five viewers of the page on this worker.
+                assert LEVEL_CALLS[0] - before == 1
+                assert all(v.frames[1] == {"name": "ann", "points": 3, "level": 3} for v in viewers)
+                tasks.cancel_scope.cancel()
+
+
+async def test_live_viewers_use_the_render_slice_of_the_reload_fields() -> None:
+    app, _, _ = build_live_app()
+    with running_server(app) as server:
+        base = server.base_url
+        viewers = [LiveViewer(base, "ScoreController", "/scores/bo") for _ in range(3)]
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                for viewer in viewers:
+                    tasks.start_soon(viewer.follow, client)
+                await until(lambda: all(v.frames for v in viewers))
+                before = LEVEL_CALLS[0]
+                response = await client.post(
+                    f"{base}{PREFIX}/ScoreController/score_sliced",
+                    params={"name": "bo"},
+                    headers={"x-belay-page": "/scores/bo"},
+                )
+                assert response.json()["sideeffect"] == {"points": 10}
+                await until(lambda: all(len(v.frames) == 2 for v in viewers))
+                assert all(v.frames[1] == {"points": 10} for v in viewers)
+                # Neither the caller's render nor the viewers' ran the part the slice skips.
+                assert LEVEL_CALLS[0] == before
                 tasks.cancel_scope.cancel()
 
 
@@ -219,3 +250,33 @@ async def test_live_abandoned_viewers_leave_no_subscription_behind() -> None:
                 watchdog=WATCHDOG,
             )
         assert app._dispatcher.live.hub.pages == 0
+
+
+async def test_live_state_crosses_two_servers_sharing_one_redis(redis_server: RedisServer) -> None:
+    store = RoomStore()  # one database behind both servers
+    app_a, _, _ = build_live_app(redis_server.url(), store)
+    app_b, board_b, _ = build_live_app(redis_server.url(), store)
+    with running_server(app_a) as server_a, running_server(app_b) as server_b:
+        on_a = LiveViewer(server_a.base_url, "BoardController", "/rooms/lobby", viewer="ann")
+        on_b = LiveViewer(server_b.base_url, "BoardController", "/rooms/lobby", viewer="ben")
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                tasks.start_soon(on_a.follow, client)
+                tasks.start_soon(on_b.follow, client)
+                await until(lambda: bool(on_a.frames and on_b.frames))
+                # Tab A's sideeffect on server A reaches the viewer on server B.
+                await _post(client, server_a.base_url, "add", "/rooms/lobby", json={"text": "x"})
+                await until(lambda: on_a.state["notes"] == ["x"] and on_b.state["notes"] == ["x"])
+                assert on_b.frames[-1]["secret"] == "secret-of-ben"
+                assert on_a.frames[-1]["secret"] == "secret-of-ann"
+                # broadcast() from a background task on server B reaches both.
+                store.counts["lobby"] = 42
+                future = asyncio.run_coroutine_threadsafe(
+                    board_b.broadcast("/rooms/lobby", reload=(Board.count,)), server_b.loop
+                )
+                future.result(timeout=30)
+                await until(lambda: on_a.state["count"] == 42 and on_b.state["count"] == 42)
+                assert on_a.frames[-1] == {"count": 42}
+                assert "ben" not in str(on_a.frames)
+                assert "ann" not in str(on_b.frames)
+                tasks.cancel_scope.cancel()
