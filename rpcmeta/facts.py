@@ -143,7 +143,8 @@ class ActionFacts:
     sideeffect ``{"sideeffect": <render model, or only the reload fields>,
     "passthrough": <returns>}``; a stream is ``text/event-stream``. ``reload``
     holds wire names of the render fields sent back; ``errors`` names the
-    ``ErrorFacts`` the action declares.
+    ``ErrorFacts`` the action declares. ``broadcast``: a sideeffect whose new
+    state (the reload fields, or all) also reaches every live viewer of the page.
     """
 
     name: str
@@ -159,6 +160,7 @@ class ActionFacts:
     description: str | None = None
     body_schema: JsonSchema | None = None
     returns_schema: JsonSchema = field(default_factory=dict)
+    broadcast: bool = False
 
 
 @dataclass(frozen=True)
