@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import BaseModel
 from starlette.requests import Request
 
-from rpc import APIException, ControllerBase, Depends, RenderBase, RPCApp, sideeffect
+from rpc import APIException, ControllerBase, Depends, RenderBase, RPCApp, passthrough, sideeffect
+from streams.registry import StreamRegistry
 
 PREFIX = "/internal/api"
 
@@ -46,6 +49,8 @@ class BoardController(ControllerBase):
 
     def __init__(self, store: RoomStore) -> None:
         self.store = store
+        self.registry: StreamRegistry | None = None  # set by build_live_app
+        self._background: set[asyncio.Task[None]] = set()
 
     async def render(self, room: str, viewer: str = Depends(viewer_name)) -> Board:
         if room in self.store.broken and viewer == "boom":
@@ -73,6 +78,24 @@ class BoardController(ControllerBase):
     @sideeffect(broadcast=True)
     async def breaks(self, room: str) -> None:
         self.store.broken.add(room)
+
+    @passthrough
+    async def later(self, room: str, count: int) -> None:
+        """Set the count from a background task, which then broadcasts it."""
+
+        async def job() -> None:
+            self.store.counts[room] = count
+            await self.broadcast(f"/rooms/{room}", reload=(Board.count,))
+
+        task = asyncio.get_running_loop().create_task(job())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    @passthrough
+    async def drop(self) -> None:
+        """Cut every open stream without an end event, as a restart would."""
+        if self.registry is not None:
+            self.registry.close_all_nowait()
 
 
 class Score(RenderBase):
@@ -118,4 +141,5 @@ def build_live_app(
     board = BoardController(store or RoomStore())
     scores = ScoreController()
     app = RPCApp(controllers=[board, scores], broker=broker, ping_interval=5.0)
+    board.registry = app.stream_registry
     return app, board, scores
