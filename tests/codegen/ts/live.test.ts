@@ -17,10 +17,13 @@ function clientFor(viewer: string): ReturnType<typeof createClient> {
   });
 }
 
-type Store = ReturnType<typeof createServerState<ReturnType<typeof createClient>["BoardController"]>>;
+/** What `until` needs of a store. */
+interface Watched {
+  onChange(listener: () => void): () => void;
+}
 
 /** Resolve once `check` holds for the store (checked on every change; bounded by a timer). */
-function until(store: Store, check: () => boolean, what: string): Promise<void> {
+function until(store: Watched, check: () => boolean, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
