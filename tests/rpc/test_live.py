@@ -9,7 +9,7 @@ from rpc.broadcast import decode_change, encode_change, page_key
 from rpc.live import _next_change, is_shared
 from streams.brokers.base import CATCH_UP, Subscriber
 from streams.positions import Delivery
-from tests.e2e.live_apps import build_live_app
+from tests.e2e.live_apps import Score, build_live_app
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +79,23 @@ def test_live_render_is_shared_only_without_request_or_dependencies() -> None:
     plans = app._dispatcher.live.plans
     assert is_shared(plans["ScoreController"].full.plan)
     assert not is_shared(plans["BoardController"].full.plan)  # Depends(viewer_name)
+
+
+def test_live_declaration_mistakes_fail_at_import_time() -> None:
+    from rpc import ControllerBase, RPCApp, sideeffect
+    from rpc.errors import DeclarationError
+
+    with pytest.raises(TypeError, match="broadcast= takes True or False"):
+        sideeffect(broadcast="yes")  # type: ignore[call-overload]
+
+    class Taken(ControllerBase):
+        url = "/t"
+
+        async def render(self) -> Score:
+            return Score(name="", points=0, level=0)
+
+        @sideeffect
+        async def live(self) -> None: ...
+
+    with pytest.raises(DeclarationError, match="cannot be named 'live'"):
+        RPCApp(controllers=[Taken()])
