@@ -14,8 +14,8 @@ from rpc.broadcast import Broadcaster
 from rpc.channels import ChannelBinding
 from rpc.controller import ControllerBase, bind_broadcast
 from rpc.errors import DeclarationError, HTTPError, qualified_name
-from rpc.handlers import Dispatcher, LiveRuntime, ServingSettings
-from rpc.live import LiveHub, LivePlans
+from rpc.handlers import Dispatcher, ServingSettings
+from rpc.live import LiveHub, LivePlans, LiveRuntime
 from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec

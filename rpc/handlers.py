@@ -24,9 +24,8 @@ from starlette.types import Message, Receive, Scope, Send
 from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
-from rpc.broadcast import Broadcaster
 from rpc.errors import HTTPError, error_headers, render_error
-from rpc.live import LiveHub, LivePlans, LiveViewer, live_frames
+from rpc.live import LiveRuntime, LiveViewer, live_frames
 from rpc.origin import OriginPolicy, cors_headers
 from rpc.resolution import (
     DependencyResolver,
@@ -52,16 +51,6 @@ class ServingSettings:
 
     debug: bool
     max_body_size: int
-
-
-@dataclass(frozen=True)
-class LiveRuntime:
-    """What live viewers need: the notifications, the shared renders, the stream."""
-
-    broadcaster: Broadcaster
-    hub: LiveHub
-    stream: StreamRuntime
-    plans: dict[str, LivePlans]
 
 
 @dataclass(slots=True)  # not frozen: built on every sideeffect, and frozen init costs more

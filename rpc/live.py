@@ -19,9 +19,9 @@ from typing import Any
 import anyio
 import orjson
 
-from rpc.assembly import ControllerRuntime
+from rpc.assembly import ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
-from rpc.broadcast import LIVE_CHANNEL, Reload, decode_change, page_key
+from rpc.broadcast import LIVE_CHANNEL, Broadcaster, Reload, decode_change, page_key
 from rpc.resolution import RequestCleanup, RequestScope, bind_arguments, call_plan
 from rpc.specs import ParamSource
 from streams.brokers import Broker
@@ -69,6 +69,16 @@ def is_shared(plan: CallPlan) -> bool:
     through the request, or through state that middleware set for this request.
     """
     return not plan.dependencies and all(p.source not in _PER_REQUEST for p in plan.params)
+
+
+@dataclass(frozen=True)
+class LiveRuntime:
+    """One app's live machinery: notifications, shared renders, the stream, render plans."""
+
+    broadcaster: Broadcaster
+    hub: LiveHub
+    stream: StreamRuntime
+    plans: dict[str, LivePlans]
 
 
 class _SharedFrame:
