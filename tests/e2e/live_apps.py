@@ -143,3 +143,29 @@ def build_live_app(
     app = RPCApp(controllers=[board, scores], broker=broker, ping_interval=5.0)
     board.registry = app.stream_registry
     return app, board, scores
+
+
+class Gauges(RenderBase):
+    a: int
+    b: int
+    c: int
+
+
+class GaugeController(ControllerBase):
+    """A render that can be held open, to pile up changes while a viewer renders."""
+
+    url = "/gauges"
+
+    def __init__(self) -> None:
+        self.values = {"a": 0, "b": 0, "c": 0}
+        self.renders = 0
+        self.held = 0  # renders waiting at the gate
+        self.gate: asyncio.Event | None = None
+
+    async def render(self, request: Request) -> Gauges:
+        self.renders += 1
+        gate = self.gate
+        if gate is not None:
+            self.held += 1
+            await gate.wait()
+        return Gauges(**self.values)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import anyio
 import httpx
 import pytest
 
+from rpc import RPCApp
 from rpc.broadcast import LIVE_CHANNEL, page_key
 from rpc.controller import LiveNotServedError
 from rpc.errors import HTTPError
@@ -16,6 +19,7 @@ from tests.e2e.live_apps import (
     PREFIX,
     Board,
     BoardController,
+    GaugeController,
     RoomStore,
     build_live_app,
 )
@@ -279,4 +283,40 @@ async def test_live_state_crosses_two_servers_sharing_one_redis(redis_server: Re
                 assert on_a.frames[-1] == {"count": 42}
                 assert "ben" not in str(on_a.frames)
                 assert "ann" not in str(on_b.frames)
+                tasks.cancel_scope.cancel()
+
+
+async def test_live_changes_during_a_render_coalesce_into_one_more_render() -> None:
+    gauges = GaugeController()
+    app = RPCApp(controllers=[gauges])
+    with running_server(app) as server:
+        viewer = LiveViewer(server.base_url, "GaugeController", "/gauges")
+
+        def on_server(coroutine: Coroutine[Any, Any, None]) -> None:
+            asyncio.run_coroutine_threadsafe(coroutine, server.loop).result(timeout=30)
+
+        async def hold() -> None:
+            gauges.gate = asyncio.Event()
+
+        async def release() -> None:
+            assert gauges.gate is not None
+            gate, gauges.gate = gauges.gate, None
+            gate.set()
+
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                tasks.start_soon(viewer.follow, client)
+                await until(lambda: bool(viewer.frames))
+                on_server(hold())
+                gauges.values["a"] = 1
+                on_server(gauges.broadcast("/gauges", reload=("a",)))
+                await until(lambda: gauges.held == 1)  # the viewer is rendering "a"
+                for name, value in (("b", 2), ("c", 3), ("b", 4)):
+                    gauges.values[name] = value
+                    on_server(gauges.broadcast("/gauges", reload=(name,)))
+                renders = gauges.renders
+                on_server(release())
+                await until(lambda: len(viewer.frames) == 3)
+                assert viewer.frames[1:] == [{"a": 1}, {"b": 4, "c": 3}]
+                assert gauges.renders == renders + 1  # three changes, one render
                 tasks.cancel_scope.cancel()
