@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 
 import anyio
 import httpx
@@ -48,7 +49,7 @@ async def _position(client: httpx.AsyncClient, base: str, room: str = "lobby") -
 
 def _stream(
     client: httpx.AsyncClient, base: str, last: str | None, room: str = "lobby"
-) -> httpx._client._StreamContextManager:  # type: ignore[name-defined]
+) -> AbstractAsyncContextManager[httpx.Response]:
     headers = {} if last is None else {"last-event-id": last}
     return client.stream("POST", f"{base}{PREFIX}/events", params={"room": room}, headers=headers)
 

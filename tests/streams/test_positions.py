@@ -44,7 +44,7 @@ def test_delivery_is_framed_once_and_sent_as_is() -> None:
 
     chunk, error = frame_items([delivery, Reset("e1-3"), tracked(9, {"x": 1})], encode)
     assert error is None
-    assert chunk == delivery.frame + Reset("e1-3").frame() + b'id: 9\ndata: {"x":1}\n\n'
+    assert chunk == delivery.frame + Reset("e1-3").frame() + b'data: {"x":1}\nid: 9\n\n'
     assert calls == [{"x": 1}]  # the delivery and the reset were not encoded again
 
 
