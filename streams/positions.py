@@ -66,8 +66,9 @@ class Reset:
         """The SSE bytes of this marker."""
         position = check_event_id(self.position)
         data = orjson.dumps({"position": position})
-        head = b"id: " + position.encode() + b"\nevent: " + EVENT_RESET.encode()
-        return head + b"\ndata: " + data + b"\n\n"
+        # The id line last, as in every frame (see ``streams.framing.frame_data``).
+        head = b"event: " + EVENT_RESET.encode() + b"\ndata: " + data
+        return head + b"\nid: " + position.encode() + b"\n\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,8 @@ class Delivery:
     """One channel event as it goes out: its position and its finished SSE frame.
 
     ``data`` is the event's JSON, encoded once by the publisher; ``frame`` adds
-    the ``id:`` line, built once per worker and shared by every subscriber.
+    the ``id:`` line (last, as ``frame_data`` does), built once per worker and
+    shared by every subscriber.
     """
 
     epoch: str
@@ -89,7 +91,7 @@ class Delivery:
         event_id = format_position(epoch, offset).encode()
         if b"\n" in data or b"\r" in data:
             raise ValueError("channel event data must be one line of JSON")
-        return cls(epoch, offset, data, b"id: " + event_id + b"\ndata: " + data + b"\n\n")
+        return cls(epoch, offset, data, b"data: " + data + b"\nid: " + event_id + b"\n\n")
 
     @property
     def position(self) -> str:

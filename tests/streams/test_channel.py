@@ -46,7 +46,7 @@ async def test_channel_subscribe_from_position_zero_gets_the_first_event(broker:
     [item] = await take(stream, 1)
     assert note_of(item).n == 1
     assert isinstance(item, Delivery)
-    assert item.frame == f"id: {item.position}\ndata: {item.data.decode()}\n\n".encode()
+    assert item.frame == f"data: {item.data.decode()}\nid: {item.position}\n\n".encode()
     await stream.aclose()  # type: ignore[attr-defined]
 
 

@@ -23,8 +23,8 @@ def test_positions_refuse_junk_without_raising(text: str | None) -> None:
 
 def test_reset_frames_as_a_reset_event_with_its_position_as_id() -> None:
     frame = Reset("e1-7").frame()
-    assert frame == b'id: e1-7\nevent: reset\ndata: {"position":"e1-7"}\n\n'
-    assert orjson.loads(frame.split(b"data: ")[1]) == {"position": "e1-7"}
+    assert frame == b'event: reset\ndata: {"position":"e1-7"}\nid: e1-7\n\n'
+    assert orjson.loads(frame.split(b"data: ")[1].split(b"\n")[0]) == {"position": "e1-7"}
 
 
 def test_reset_refuses_a_position_that_would_break_the_frame() -> None:
@@ -34,7 +34,7 @@ def test_reset_refuses_a_position_that_would_break_the_frame() -> None:
 
 def test_delivery_is_framed_once_and_sent_as_is() -> None:
     delivery = Delivery.build("e1", 3, b'{"n":1}')
-    assert delivery.frame == b'id: e1-3\ndata: {"n":1}\n\n'
+    assert delivery.frame == b'data: {"n":1}\nid: e1-3\n\n'
     assert delivery.position == "e1-3"
     calls: list[object] = []
 
@@ -57,4 +57,4 @@ def test_delivery_run_frames_its_events_in_order() -> None:
     first, second = Delivery.build("e1", 1, b"1"), Delivery.build("e1", 2, b"2")
     chunk, error = frame_items([DeliveryRun((first, second))], orjson.dumps)
     assert error is None
-    assert chunk == b"id: e1-1\ndata: 1\n\nid: e1-2\ndata: 2\n\n"
+    assert chunk == b"data: 1\nid: e1-1\n\ndata: 2\nid: e1-2\n\n"
