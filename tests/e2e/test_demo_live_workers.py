@@ -33,6 +33,12 @@ CHANGES = 12
 WATCHDOG = 90.0  # seconds: a hang guard for the whole scenario, never a timing assertion
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: one backend is enough to drive two real server processes over HTTP.
+    return "asyncio"
+
+
 class Viewer:
     """One tab's live state on its own connection."""
 

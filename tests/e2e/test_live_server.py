@@ -32,6 +32,13 @@ pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 WATCHDOG = 60.0
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the tests reach into the in-thread hypercorn's asyncio loop
+    # (run_coroutine_threadsafe) and abandon connections with asyncio streams.
+    return "asyncio"
+
+
 async def _post(client: httpx.AsyncClient, base: str, action: str, page: str, **kw: object) -> None:
     response = await client.post(
         f"{base}{PREFIX}/BoardController/{action}",
