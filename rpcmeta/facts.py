@@ -204,6 +204,15 @@ def render_path(app: AppDescription, controller: ControllerFacts) -> str:
     return f"{app.prefix}/{controller.id}/render"
 
 
+def live_path(app: AppDescription, controller: ControllerFacts) -> str:
+    """Where a served controller's live state is followed (``RENDER_METHOD``, SSE).
+
+    The first ``data:`` frame is the full state, each later one a partial state
+    (a broadcast's reload fields, or all) to merge.
+    """
+    return f"{app.prefix}/{controller.id}/live"
+
+
 def action_path(app: AppDescription, controller: ControllerFacts, action: ActionFacts) -> str:
     """Where ``action`` is called on ``controller`` (with ``ACTION_METHOD``)."""
     return f"{app.prefix}/{controller.id}/{action.name}"

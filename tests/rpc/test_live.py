@@ -99,3 +99,16 @@ def test_live_declaration_mistakes_fail_at_import_time() -> None:
 
     with pytest.raises(DeclarationError, match="cannot be named 'live'"):
         RPCApp(controllers=[Taken()])
+
+
+def test_live_path_and_broadcast_flag_are_in_the_description() -> None:
+    from rpc.description import describe_app
+    from rpcmeta import live_path
+
+    app, _, _ = build_live_app()
+    description = describe_app(app)
+    board = next(c for c in description.controllers if c.id == "BoardController")
+    assert live_path(description, board) == "/internal/api/BoardController/live"
+    flags = {a.name: a.broadcast for a in board.actions}
+    assert flags["bump"] is True
+    assert flags["quiet"] is False
