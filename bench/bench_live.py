@@ -25,6 +25,7 @@ import json
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -159,12 +160,37 @@ async def measure(*, shared: bool, viewers: int, rounds: int) -> dict[str, Any]:
     }
 
 
+async def idle_heap(viewers: int) -> float:
+    """Python heap (KB) one idle live viewer holds: its request, stream, subscription, generator.
+
+    Traced with tracemalloc (so on its own, not during the timed rounds); the
+    ASGI scope and the test peer are included, the server's socket buffers not.
+    """
+    app = build_app(shared=False)
+    path = f"{PREFIX}/PerViewerController/live"
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    peers = [Viewer(path, n) for n in range(viewers)]
+    tasks = [asyncio.create_task(app(p.scope, p.receive, p.send)) for p in peers]
+    async with asyncio.timeout(WATCHDOG):
+        while not all(p.frames for p in peers):  # noqa: ASYNC110 (counters set by send)
+            await asyncio.sleep(0.02)
+    per_viewer = (tracemalloc.get_traced_memory()[0] - before) / viewers / 1024
+    tracemalloc.stop()
+    for peer in peers:
+        peer.done.set()
+    async with asyncio.timeout(WATCHDOG):
+        await asyncio.gather(*tasks)
+    return per_viewer
+
+
 async def main_async(viewers: int, rounds: int) -> dict[str, Any]:
     per_viewer = await measure(shared=False, viewers=viewers, rounds=rounds)
     shared = await measure(shared=True, viewers=viewers, rounds=rounds)
     return {
         "per_viewer": per_viewer,
         "shared": shared,
+        "idle_kb_per_viewer": await idle_heap(viewers),
         "cpu_ratio": per_viewer["cpu_us_per_viewer"] / max(shared["cpu_us_per_viewer"], 1e-9),
     }
 
@@ -184,6 +210,7 @@ def main() -> int:
             f"CPU {row['cpu_us_per_viewer']:.0f} us per viewer update"
         )
     print(f"per-viewer render costs {data['cpu_ratio']:.1f}x the shared render's CPU per viewer")
+    print(f"an idle live viewer holds {data['idle_kb_per_viewer']:.1f} KB of Python heap")
     if args.json:
         args.json.write_text(json.dumps(data, indent=2))
     return 0

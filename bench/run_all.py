@@ -165,6 +165,14 @@ def live_rows(data: dict[str, Any]) -> list[Row]:
             "shared >= 2x cheaper",
             data["cpu_ratio"] >= 2,
         ),
+        Row(
+            "live: KB of Python heap per idle viewer (tracemalloc, ASGI level)",
+            f"{data['idle_kb_per_viewer']:.1f}",
+            "-",
+            "-",
+            "<= 30 (the idle stream budget)",
+            data["idle_kb_per_viewer"] <= 30,
+        ),
     ]
 
 
