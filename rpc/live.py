@@ -212,9 +212,12 @@ async def live_frames(viewer: LiveViewer, broker: Broker, hub: LiveHub) -> Async
         yield await viewer.full_frame()
         last: tuple[str, int] | None = None
         while True:
-            reload, last = await _next_change(subscriber, last)
+            reload, last, exact = await _next_change(subscriber, last)
+            # Viewers share a render only for the same last change; after an
+            # overflow nothing names the state, so this viewer renders its own.
+            token = last if exact else object()
             if reload != frozenset():  # reload=() changes no field: nothing to send
-                yield await viewer.partial_frame(reload, hub, last)
+                yield await viewer.partial_frame(reload, hub, token)
     finally:
         hub.leave(viewer.key)
         broker.detach(LIVE_CHANNEL, viewer.key, subscriber)
@@ -222,16 +225,19 @@ async def live_frames(viewer: LiveViewer, broker: Broker, hub: LiveHub) -> Async
 
 async def _next_change(
     subscriber: Subscriber, last: tuple[str, int] | None
-) -> tuple[Reload, tuple[str, int] | None]:
+) -> tuple[Reload, tuple[str, int] | None, bool]:
     """Wait for a change, then fold in every one already queued: one render for a burst.
 
-    A gap in the offsets (missed notifications) or an overflow means "everything".
+    Returns the fields, the last notification's ``(epoch, offset)``, and whether
+    that position names the change exactly (not after an overflow). A gap in the
+    offsets (missed notifications) or an overflow means "everything".
     """
     reload: Reload = frozenset()
+    exact = True
     item = await subscriber.next()
     while True:
         if item is CATCH_UP or not isinstance(item, Delivery):
-            reload = None
+            reload, exact = None, False
         elif last is None or item.epoch != last[0] or item.offset > last[1]:
             if last is not None and (item.epoch != last[0] or item.offset > last[1] + 1):
                 reload = None  # notifications were missed: their fields are unknown
@@ -239,5 +245,5 @@ async def _next_change(
             fields = decode_change(item.data)
             reload = None if reload is None or fields is None else reload | fields
         if not subscriber.queued:
-            return reload, last
+            return reload, last, exact
         item = await subscriber.next()

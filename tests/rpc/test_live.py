@@ -23,9 +23,10 @@ async def test_live_burst_of_changes_coalesces_into_one_union() -> None:
     for offset, fields in enumerate(({"count"}, {"notes"}, {"count"}), start=1):
         subscriber.push(_change(offset, frozenset(fields)))
     with anyio.fail_after(5):
-        reload, last = await _next_change(subscriber, None)
+        reload, last, exact = await _next_change(subscriber, None)
     assert reload == frozenset({"count", "notes"})
     assert last == ("e1", 3)
+    assert exact
     assert subscriber.queued == 0
 
 
@@ -35,7 +36,7 @@ async def test_live_all_wins_over_fields_in_a_burst() -> None:
     subscriber.push(_change(2, None))
     subscriber.push(_change(3, frozenset({"notes"})))
     with anyio.fail_after(5):
-        reload, _ = await _next_change(subscriber, None)
+        reload, _, _ = await _next_change(subscriber, None)
     assert reload is None
 
 
@@ -47,14 +48,17 @@ async def test_live_gap_epoch_change_or_overflow_means_everything() -> None:
         subscriber.push(_change(1, frozenset({"count"}), epoch="e2"))
         assert (await _next_change(subscriber, ("e1", 5)))[0] is None
         subscriber.push(CATCH_UP)
-        assert (await _next_change(subscriber, ("e2", 1)))[0] is None
+        reload, last, exact = await _next_change(subscriber, ("e2", 1))
+    assert reload is None
+    assert last == ("e2", 1)
+    assert not exact  # an overflow: the position does not name the state
 
 
 async def test_live_duplicate_notifications_change_nothing() -> None:
     subscriber = Subscriber()
     subscriber.push(_change(2, frozenset({"count"})))
     with anyio.fail_after(5):
-        reload, last = await _next_change(subscriber, ("e1", 2))
+        reload, last, _ = await _next_change(subscriber, ("e1", 2))
     assert reload == frozenset()
     assert last == ("e1", 2)
 
