@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,13 +20,14 @@ from rpc.live import LiveHub, LivePlans, LiveRuntime
 from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
+from streams import Channel
 from streams.brokers import Broker
-from streams.channel import Channel
 from streams.registry import StreamRegistry
 from streams.settings import StreamSettings
 
 LIVE_ROUTE = "live"
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0
 SHUTDOWN_CLOSE_TIMEOUT = 5.0  # seconds open streams get to run their cleanup at shutdown
 
 
@@ -43,6 +45,8 @@ class RPCApp:
         debug: include tracebacks in 500 bodies, and answer browser GETs that fail
             with an HTML traceback page. Never enable in production.
         max_body_size: the largest accepted action body in bytes (413 past it).
+        body_timeout: seconds an action body may take to arrive in full; a client
+            that stalls mid-body gets 408 and its connection is closed (None: no limit).
         allowed_origins: other sites (``"https://app.example.com"``) whose browsers
             may call actions; they also get CORS headers and preflight answers.
         ping_interval: seconds of stream silence before a ``: ping`` comment.
@@ -63,6 +67,7 @@ class RPCApp:
         prefix: str = "/internal/api",
         debug: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
         allowed_origins: Iterable[str] = (),
         ping_interval: float = 15.0,
         send_timeout: float | None = 30.0,
@@ -74,9 +79,13 @@ class RPCApp:
             raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
         if max_body_size <= 0:
             raise ValueError(f"max_body_size must be positive, got {max_body_size!r}")
+        if body_timeout is not None and not 0 < body_timeout < math.inf:
+            raise ValueError(f"body_timeout must be > 0 or None, got {body_timeout!r}")
         self.prefix = prefix
         stream_settings = StreamSettings(ping_interval=ping_interval, send_timeout=send_timeout)
-        self._settings = ServingSettings(debug=debug, max_body_size=max_body_size)
+        self._settings = ServingSettings(
+            debug=debug, max_body_size=max_body_size, body_timeout=body_timeout
+        )
         self.stream_registry = StreamRegistry(max_streams=max_streams)
         self._channels = ChannelBinding(channels, broker)
         self._channels.close_with(self, self.stream_registry)

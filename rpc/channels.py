@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from rpc.errors import DeclarationError
+from streams import Channel
 from streams.brokers import Broker, open_broker
-from streams.channel import Channel
 from streams.registry import StreamRegistry
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any, Generic, TypeVar, cast
 
 import orjson
@@ -116,6 +117,8 @@ class Channel(Generic[T]):
     async def _subscription(
         self, key: str, last_event_id: str | None
     ) -> AsyncIterator[Delivery | DeliveryRun | Reset]:
+        # Each replay is closed with aclosing: a client leaving mid-replay closes this
+        # generator, and an inner one left open would be finalised by the GC (trio warns).
         broker = self.broker
         subscriber = Subscriber()
         # Subscribe first, then read the log, then drain: the other order loses events.
@@ -129,17 +132,20 @@ class Channel(Generic[T]):
                     yield Reset(format_position(epoch, top))
             else:
                 cursor = _Cursor(*start)
-                async for item in self._catch_up(broker, key, cursor):
-                    yield item
+                async with aclosing(self._catch_up(broker, key, cursor)) as replay:
+                    async for item in replay:
+                        yield item
             while True:
                 news = await subscriber.next()
                 if news is CATCH_UP or not isinstance(news, Delivery):
-                    async for item in self._catch_up(broker, key, cursor):
-                        yield item
+                    async with aclosing(self._catch_up(broker, key, cursor)) as replay:
+                        async for item in replay:
+                            yield item
                     continue
                 if news.epoch != cursor.epoch or news.offset > cursor.last + 1:
-                    async for item in self._catch_up(broker, key, cursor):
-                        yield item
+                    async with aclosing(self._catch_up(broker, key, cursor)) as replay:
+                        async for item in replay:
+                            yield item
                 if news.epoch == cursor.epoch and news.offset == cursor.last + 1:
                     cursor.last = news.offset
                     more = subscriber.take_run(cursor.epoch, cursor.last, RUN)
@@ -153,7 +159,7 @@ class Channel(Generic[T]):
 
     async def _catch_up(
         self, broker: Broker, key: str, cursor: _Cursor
-    ) -> AsyncIterator[Delivery | DeliveryRun | Reset]:
+    ) -> AsyncGenerator[Delivery | DeliveryRun | Reset, None]:
         """Replay the log after ``cursor``, or ``Reset`` where it cannot prove continuity."""
         while True:
             read = await broker.read(self.name, key, after=cursor.last, limit=PAGE)

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
-logger = logging.getLogger("streams")
+from streams.logtext import log_exception
+
+logger = logging.getLogger("belay.streams")
 
 
 class StreamLease:
@@ -90,8 +92,8 @@ class StreamRegistry:
         for hook in self._close_hooks:
             try:
                 await hook()
-            except Exception:
-                logger.exception("a stream registry close hook failed")
+            except Exception as exc:
+                log_exception(logger, "a stream registry close hook failed", exc)
 
     def _release(self, lease: StreamLease) -> None:
         self._open.discard(lease)

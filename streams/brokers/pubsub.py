@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 from streams.brokers.base import CATCH_UP, LogRead, Subscriber, Topic
 from streams.positions import Delivery
 
-logger = logging.getLogger("streams.channels")
+logger = logging.getLogger("belay.streams")
 
 IDLE_PING = 5.0  # seconds of Pub/Sub silence before a PING checks the connection
 DEAD_AFTER = 15.0  # seconds without any Pub/Sub reply before the connection counts as lost

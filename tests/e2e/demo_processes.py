@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.devserver.devproc import wait_until
+from tests.support.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "rooms"

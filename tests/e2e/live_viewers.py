@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ import anyio
 import httpx
 import orjson
 
-from tests.e2e.sse_frames import frames
+from tests.support.sse import iter_frames
 
 POLL = 0.01  # seconds between checks of a polled condition (never a timing assertion)
 
@@ -36,13 +37,14 @@ class LiveViewer:
                 self.errors.append(orjson.loads(await response.aread()))
                 self.ended = True
                 return
-            async for frame in frames(response):
-                if frame.get("event") == "error":
-                    self.errors.append(orjson.loads(frame["data"]))
-                elif "data" in frame and "event" not in frame:
-                    data = orjson.loads(frame["data"])
-                    self.state = data if not self.frames else {**self.state, **data}
-                    self.frames.append(data)
+            async with contextlib.aclosing(iter_frames(response.aiter_bytes())) as frames:
+                async for frame in frames:
+                    if frame.get("event") == "error":
+                        self.errors.append(orjson.loads(frame["data"]))
+                    elif "data" in frame and "event" not in frame:
+                        data = orjson.loads(frame["data"])
+                        self.state = data if not self.frames else {**self.state, **data}
+                        self.frames.append(data)
         self.ended = True
 
 

@@ -8,6 +8,7 @@ stored count and messages.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,9 @@ import orjson
 import pytest
 
 from tests.e2e.demo_processes import API, BelayServe
-from tests.e2e.sse_frames import frames
 from tests.e2e.test_demo_workers import pubsub_connections, served
 from tests.support.redis import RedisServer
+from tests.support.sse import iter_frames
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e, pytest.mark.slow]
 
@@ -52,10 +53,11 @@ class Viewer:
             client.stream("GET", f"{API}/live", headers=PAGE) as response,
         ):
             assert response.status_code == 200
-            async for frame in frames(response):
-                if "data" in frame and "event" not in frame:
-                    self.state = {**self.state, **orjson.loads(frame["data"])}
-                    self.opened.set()
+            async with contextlib.aclosing(iter_frames(response.aiter_bytes())) as frames:
+                async for frame in frames:
+                    if "data" in frame and "event" not in frame:
+                        self.state = {**self.state, **orjson.loads(frame["data"])}
+                        self.opened.set()
 
 
 async def change(base_url: str, job: int) -> None:

@@ -15,6 +15,12 @@ from tests.e2e.channel_apps import Note, build_channel_app
 from tests.support.redis import RedisServer, count_clients, wait_clients
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the Redis broker is built on redis-py's asyncio client.
+    return "asyncio"
+
+
 class Other(BaseModel):
     text: str
 

@@ -6,14 +6,16 @@ import anyio
 import pytest
 from pydantic import ValidationError
 
+from streams import Channel, Reset
 from streams.brokers import Broker
-from streams.channel import Channel, ChannelNotBoundError
-from streams.positions import Delivery, Reset, format_position
+from streams.channel import ChannelNotBoundError
+from streams.positions import Delivery, format_position
 from tests.streams.channels import (
     WATCHDOG,
     Note,
     assert_contiguous,
     epoch_of,
+    every_broker,
     make_channel,
     note_of,
     offset_of,
@@ -26,6 +28,7 @@ from tests.streams.channels import (
 pytestmark = pytest.mark.anyio
 
 
+@every_broker
 async def test_channel_position_before_publish_is_offset_zero_of_the_epoch_publish_keeps(
     broker: Broker,
 ) -> None:
@@ -38,6 +41,7 @@ async def test_channel_position_before_publish_is_offset_zero_of_the_epoch_publi
     assert offset_of(await channel.position("other")) == 0
 
 
+@every_broker
 async def test_channel_subscribe_from_position_zero_gets_the_first_event(broker: Broker) -> None:
     channel = make_channel(broker)
     start = await channel.position("lobby")
@@ -50,6 +54,7 @@ async def test_channel_subscribe_from_position_zero_gets_the_first_event(broker:
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_concurrent_publishers_give_contiguous_ordered_offsets(
     broker: Broker,
 ) -> None:
@@ -72,6 +77,7 @@ async def test_channel_concurrent_publishers_give_contiguous_ordered_offsets(
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_subscribe_without_id_starts_from_now(broker: Broker) -> None:
     channel = make_channel(broker)
     await channel.publish("lobby", Note(n=1))
@@ -97,6 +103,7 @@ async def test_channel_subscribe_without_id_starts_from_now(broker: Broker) -> N
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_resume_from_the_middle_replays_then_goes_live(broker: Broker) -> None:
     channel = make_channel(broker)
     positions = [await channel.publish("lobby", Note(n=n)) for n in range(1, 11)]
@@ -109,6 +116,7 @@ async def test_channel_resume_from_the_middle_replays_then_goes_live(broker: Bro
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_resume_while_publishing_has_no_gap_and_no_duplicate(
     broker: Broker,
 ) -> None:
@@ -130,6 +138,7 @@ async def test_channel_resume_while_publishing_has_no_gap_and_no_duplicate(
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_resume_after_trim_resets_then_continues(broker: Broker) -> None:
     channel = make_channel(broker, history=5)
     positions = [await channel.publish("lobby", Note(n=n)) for n in range(1, 21)]
@@ -143,6 +152,7 @@ async def test_channel_resume_after_trim_resets_then_continues(broker: Broker) -
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 @pytest.mark.parametrize(
     "last_event_id",
     ["zz99zz-3", "garbage", "12", "-4", "a-b", "a--1", "a-01", "x" * 500, "é-1", "a-1-2"],
@@ -164,6 +174,7 @@ async def test_channel_foreign_or_junk_id_resets_to_the_top(
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_resume_after_the_ttl_expired_resets(broker: Broker) -> None:
     channel: Channel[Note] = Channel(Note, name="brief", history=100, ttl=0.05)
     channel.bind(broker)
@@ -179,6 +190,7 @@ async def test_channel_resume_after_the_ttl_expired_resets(broker: Broker) -> No
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_position_ahead_of_the_top_resets(broker: Broker) -> None:
     channel = make_channel(broker)
     top = await channel.publish("lobby", Note(n=1))
@@ -188,6 +200,7 @@ async def test_channel_position_ahead_of_the_top_resets(broker: Broker) -> None:
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_duplicate_deliveries_are_dropped(broker: Broker) -> None:
     channel = make_channel(broker)
     start = await channel.position("lobby")
@@ -206,6 +219,7 @@ async def test_channel_duplicate_deliveries_are_dropped(broker: Broker) -> None:
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_paused_consumer_stays_bounded_then_catches_up(broker: Broker) -> None:
     channel = make_channel(broker, history=5000)
     stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
@@ -215,7 +229,8 @@ async def test_channel_paused_consumer_stays_bounded_then_catches_up(broker: Bro
         await channel.publish("lobby", Note(n=n))
     topic = broker.topic("notes", "lobby")
     assert topic is not None
-    await until(lambda: topic_last(broker, "notes", "lobby") >= 3001)  # Redis: via Pub/Sub
+    # Redis: the worker learns of each publish via Pub/Sub
+    await until(lambda: topic_last(broker, "notes", "lobby") >= 3001, "offset 3001 here")
     [subscriber] = topic.subscribers
     assert subscriber.queued <= 1024  # the lag held in memory is bounded
     items = await take(stream, 3000)
@@ -224,6 +239,7 @@ async def test_channel_paused_consumer_stays_bounded_then_catches_up(broker: Bro
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_consumer_that_falls_out_of_a_tiny_history_resets(broker: Broker) -> None:
     channel = make_channel(broker, history=3)
     stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
@@ -234,7 +250,7 @@ async def test_channel_consumer_that_falls_out_of_a_tiny_history_resets(broker: 
         top = await channel.publish("lobby", Note(n=n))
     topic = broker.topic("notes", "lobby")
     assert topic is not None
-    await until(lambda: topic_last(broker, "notes", "lobby") >= offset_of(top))
+    await until(lambda: topic_last(broker, "notes", "lobby") >= offset_of(top), "the top offset")
     items = await take(stream, 1025)  # the bounded queue, then what it missed
     resets = [i for i in items if isinstance(i, Reset)]
     assert resets == [Reset(top)]
@@ -243,6 +259,7 @@ async def test_channel_consumer_that_falls_out_of_a_tiny_history_resets(broker: 
     await stream.aclose()  # type: ignore[attr-defined]
 
 
+@every_broker
 async def test_channel_publish_validates_items(broker: Broker) -> None:
     channel = make_channel(broker)
     with pytest.raises(ValidationError):

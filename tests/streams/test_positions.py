@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from streams.positions import Delivery, DeliveryRun, Reset, format_position, parse_position
+from streams import Reset
+from streams.positions import Delivery, DeliveryRun, format_position, parse_position
 from streams.tracking import frame_items, tracked
 
 

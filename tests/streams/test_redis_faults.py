@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from streams import Reset
 from streams.brokers import Broker, open_broker
-from streams.positions import Delivery, Reset
+from streams.positions import Delivery
 from tests.streams.channels import (
     Note,
     assert_contiguous,
@@ -20,6 +21,12 @@ from tests.streams.channels import (
 from tests.support.redis import RedisServer, require_redis, running_redis
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the Redis broker is built on redis-py's asyncio client.
+    return "asyncio"
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])

@@ -11,14 +11,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import anyio
 import pytest
 
+from tests.support.polling import poll_until, wait_until
 from tests.support.processes import terminate
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -63,13 +62,14 @@ class RedisServer:
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
         )
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._answers():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not answer within {START_TIMEOUT}s")
-            time.sleep(0.01)
+        process = self.process
+
+        def answers() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {process.returncode}")
+            return self._answers()
+
+        wait_until(answers, START_TIMEOUT, "redis-server to answer")
 
     def stop(self) -> None:
         """SIGTERM by PID and wait for the exit."""
@@ -125,11 +125,9 @@ def redis_server() -> Iterator[RedisServer]:
 
 async def wait_clients(server: RedisServer, count: int) -> None:
     """Poll until Redis counts ``count`` clients (it notices closed sockets a bit later)."""
-    with anyio.fail_after(20):
-        while True:
-            if count_clients(server) == count:
-                return
-            await anyio.sleep(0.01)
+    await poll_until(
+        lambda: count_clients(server) == count, within=20, what=f"{count} Redis clients"
+    )
 
 
 def count_clients(server: RedisServer) -> int:
