@@ -9,9 +9,9 @@ counter every tab ends with must be the stored one.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Iterator
+from contextlib import aclosing
 from pathlib import Path
 
 import anyio
@@ -21,17 +21,9 @@ import pytest
 
 from tests.e2e.demo_processes import API, ROOT, BelayServe
 from tests.support.redis import RedisServer
-from tests.support.sse import iter_frames
+from tests.support.sse import Frame, iter_frames
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    # asyncio only: leaving a live httpx stream early leaves httpx's inner async
-    # generators to the GC, which trio reports (a warning, so an error here).
-    return "asyncio"
-
 
 ROOM = "workers"
 PAGE = {"x-belay-page": f"/rooms/{ROOM}"}
@@ -42,6 +34,13 @@ STREAMS_PER_ROUND = 6
 ROUNDS = 5  # rounds of new streams until both workers serve some
 DELIVERY_WAIT = 30.0  # seconds for the last events to arrive (a hang guard)
 WATCHDOG = 90.0  # seconds: a hang guard for the whole scenario, never a timing assertion
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: leaving a live httpx stream early leaves httpx's inner async
+    # generators to the GC, which trio reports (a warning, so an error here).
+    return "asyncio"
 
 
 @pytest.fixture
@@ -65,7 +64,7 @@ async def read_stream(
     base_url: str,
     after: str,
     want: int,
-    into: list[dict[str, str]],
+    into: list[Frame],
     *,
     opened: anyio.Event,
     finished: anyio.Event,
@@ -76,7 +75,7 @@ async def read_stream(
         async with client.stream("POST", f"{API}/events", params=params) as response:
             assert response.status_code == 200
             opened.set()
-            async with contextlib.aclosing(iter_frames(response.aiter_bytes())) as stream:
+            async with aclosing(iter_frames(response.aiter_bytes())) as stream:
                 async for frame in stream:
                     if "data" in frame:
                         into.append(frame)
@@ -108,7 +107,7 @@ async def test_demo_two_workers_on_redis_deliver_every_event_in_order_to_every_t
 ) -> None:
     base = served.url
     total = INCREMENTS + MESSAGES
-    streams: list[list[dict[str, str]]] = []
+    streams: list[list[Frame]] = []
     finishes: list[anyio.Event] = []
     with anyio.fail_after(WATCHDOG):
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -117,7 +116,7 @@ async def test_demo_two_workers_on_redis_deliver_every_event_in_order_to_every_t
         async with anyio.create_task_group() as tasks:
             for _ in range(ROUNDS):
                 for _ in range(STREAMS_PER_ROUND):
-                    into: list[dict[str, str]] = []
+                    into: list[Frame] = []
                     streams.append(into)
                     opened, finished = anyio.Event(), anyio.Event()
                     finishes.append(finished)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
+from contextlib import aclosing
 from pathlib import Path
 
 import anyio
@@ -16,9 +16,13 @@ from examples.rooms.controllers import RoomController
 from examples.rooms.store import RoomStore
 from rpc import RPCApp
 from tests.support.server import ServerHandle, running_server
-from tests.support.sse import iter_frames
+from tests.support.sse import Frame, iter_frames
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+API = "/internal/api/RoomController"
+PAGE = {"x-belay-page": "/rooms/r"}
+WATCHDOG = 30.0  # seconds: a hang guard, never a timing assertion
 
 
 @pytest.fixture
@@ -26,11 +30,6 @@ def anyio_backend() -> str:
     # asyncio only: leaving a live httpx stream early leaves httpx's inner async
     # generators to the GC, which trio reports (a warning, so an error here).
     return "asyncio"
-
-
-API = "/internal/api/RoomController"
-PAGE = {"x-belay-page": "/rooms/r"}
-WATCHDOG = 30.0  # seconds: a hang guard, never a timing assertion
 
 
 def build_api(database: Path) -> RPCApp:
@@ -68,14 +67,14 @@ async def post(client: httpx.AsyncClient, text: str) -> None:
 
 async def data_frames(
     client: httpx.AsyncClient, count: int, *, after: str | None = None, last: str | None = None
-) -> list[dict[str, str]]:
+) -> list[Frame]:
     """The first ``count`` frames with data (items and resets) of the room's stream."""
     params = {"room": "r"} | ({} if after is None else {"after": after})
     headers = {} if last is None else {"last-event-id": last}
-    seen: list[dict[str, str]] = []
+    seen: list[Frame] = []
     async with client.stream("POST", f"{API}/events", params=params, headers=headers) as response:
         assert response.status_code == 200
-        async with contextlib.aclosing(iter_frames(response.aiter_bytes())) as stream:
+        async with aclosing(iter_frames(response.aiter_bytes())) as stream:
             async for frame in stream:
                 if "data" in frame:
                     seen.append(frame)
