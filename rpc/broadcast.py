@@ -20,8 +20,8 @@ from starlette.datastructures import Headers
 
 from rpc.assembly import ActionRuntime, ControllerRuntime
 from rpc.controller import FieldRef
-from rpc.page import PAGE_HEADER
 from rpc.resolution import validate_page_values
+from rpcmeta import PAGE_HEADER
 from streams.brokers import Broker
 
 logger = logging.getLogger("belay.rpc")
