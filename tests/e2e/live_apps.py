@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
 
+import anyio
 from pydantic import BaseModel
 from starlette.requests import Request
 
@@ -169,3 +172,39 @@ class GaugeController(ControllerBase):
             self.held += 1
             await gate.wait()
         return Gauges(**self.values)
+
+
+class Ledger(RenderBase):
+    total: int
+
+
+class Book:
+    """A tiny database: writes are pending until their transaction commits."""
+
+    def __init__(self) -> None:
+        self.committed = 0
+        self.pending = 0
+
+
+BOOK = Book()  # the ledger tests' database (reset by each test)
+
+
+async def transaction() -> AsyncIterator[Book]:
+    """Commit on exit, which for a request is after its response was sent."""
+    yield BOOK
+    await anyio.sleep(0.05)  # a commit takes a moment (I/O); viewers must not render before it
+    BOOK.committed += BOOK.pending
+    BOOK.pending = 0
+
+
+class LedgerController(ControllerBase):
+    """A sideeffect whose write is committed by a ``yield`` dependency after the answer."""
+
+    url = "/ledger"
+
+    async def render(self) -> Ledger:
+        return Ledger(total=BOOK.committed)
+
+    @sideeffect(broadcast=True)
+    async def add(self, amount: int, book: Annotated[Book, Depends(transaction)]) -> None:
+        book.pending += amount

@@ -15,11 +15,13 @@ from rpc.broadcast import LIVE_CHANNEL, page_key
 from rpc.controller import LiveNotServedError
 from rpc.errors import HTTPError
 from tests.e2e.live_apps import (
+    BOOK,
     LEVEL_CALLS,
     PREFIX,
     Board,
     BoardController,
     GaugeController,
+    LedgerController,
     RoomStore,
     build_live_app,
 )
@@ -326,4 +328,32 @@ async def test_live_changes_during_a_render_coalesce_into_one_more_render() -> N
                 await until(lambda: len(viewer.frames) == 3)
                 assert viewer.frames[1:] == [{"a": 1}, {"b": 4, "c": 3}]
                 assert gauges.renders == renders + 1  # three changes, one render
+                tasks.cancel_scope.cancel()
+
+
+async def test_live_viewers_see_what_a_yield_dependency_committed_after_the_answer() -> None:
+    BOOK.committed = BOOK.pending = 0
+    app = RPCApp(controllers=[LedgerController()])
+    with running_server(app) as server:
+        viewer = LiveViewer(server.base_url, "LedgerController", "/ledger")
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                tasks.start_soon(viewer.follow, client)
+                await until(lambda: bool(viewer.frames))
+
+                async def add(amount: int, committed: int) -> None:
+                    response = await client.post(
+                        f"{server.base_url}{PREFIX}/LedgerController/add",
+                        params={"amount": amount},
+                    )
+                    # The caller's own re-render ran before the commit...
+                    assert response.json()["sideeffect"] == {"total": committed - amount}
+                    # ...but the broadcast went out after it: the viewer's render sees it
+                    # (a render before the commit would show the old total, and no
+                    # later notification would ever correct it).
+                    await until(lambda: viewer.state.get("total") == committed)
+
+                await add(5, 5)
+                await add(7, 12)
+                assert [frame["total"] for frame in viewer.frames] == [0, 5, 12]
                 tasks.cancel_scope.cancel()
