@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from streams.channel import ChannelKeyError
 from streams.logtext import log_exception
 from streams.settings import ErrorPayload
 
@@ -132,6 +133,9 @@ def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
         )
     if isinstance(exc, RequestValidationError):
         return ErrorPayload(422, orjson.dumps({"detail": exc.errors}))
+    if isinstance(exc, ChannelKeyError):
+        # A channel key is request input (a room name) nearly always: the client's to fix.
+        return ErrorPayload(400, orjson.dumps({"detail": str(exc)}))
     log_exception(logger, "unhandled error in a Belay action", exc)
     body: dict[str, Any] = {"detail": "Internal Server Error"}
     if debug:
