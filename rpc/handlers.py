@@ -171,7 +171,7 @@ class Dispatcher:
             page_scope = request_scope.for_page(page.query, page.path)
             values = validate_values(controller.render.plan, page_scope)
             viewer = LiveViewer(live.plans[controller.spec.id], page_scope, values)
-            source = live_frames(viewer, live.broadcaster.broker, live.hub)
+            source = live_frames(viewer, live.broadcaster, live.hub)
             return self._event_stream(live.stream, source, cleanup, cors)
 
         return await self._attempt(run, cleanup, scope, send, cors)

@@ -24,8 +24,7 @@ from rpc.binding import CallPlan
 from rpc.broadcast import LIVE_CHANNEL, Broadcaster, Reload, decode_change, page_key
 from rpc.resolution import RequestCleanup, RequestScope, bind_arguments, call_plan
 from rpc.specs import ParamSource
-from streams.brokers import Broker
-from streams.brokers.base import CATCH_UP, Subscriber
+from streams.brokers.base import CATCH_UP, DETACHED, Subscriber
 from streams.positions import Delivery
 
 _PER_REQUEST = (ParamSource.REQUEST, ParamSource.LAST_EVENT_ID, ParamSource.DEPENDS)
@@ -202,17 +201,27 @@ class LiveViewer:
         return await self.render_frame(choice, reload)
 
 
-async def live_frames(viewer: LiveViewer, broker: Broker, hub: LiveHub) -> AsyncIterator[bytes]:
+async def live_frames(
+    viewer: LiveViewer, broadcaster: Broadcaster, hub: LiveHub
+) -> AsyncIterator[bytes]:
     """The frames of one live stream: the full state, then one partial state per change."""
-    subscriber = Subscriber()
-    # Subscribe before the first render: a change made in between is then a notification.
-    await broker.attach(LIVE_CHANNEL, viewer.key, subscriber)
+    broker, subscriber = broadcaster.broker, Subscriber()
     hub.join(viewer.key)
     try:
+        # Subscribe before the first render: a change made in between is then a
+        # notification. Inside the try: a viewer that leaves while the broker has
+        # not confirmed yet must still be detached.
+        await broker.attach(LIVE_CHANNEL, viewer.key, subscriber)
         yield await viewer.full_frame()
         last: tuple[str, int] | None = None
         while True:
             reload, last, exact = await _next_change(subscriber, last)
+            if subscriber.detached:
+                # The broker was closed under this viewer (its app's streams were
+                # drained while it opened): attach to the current one, then render all.
+                broker.detach(LIVE_CHANNEL, viewer.key, subscriber)
+                broker, subscriber = broadcaster.broker, Subscriber()
+                await broker.attach(LIVE_CHANNEL, viewer.key, subscriber)
             # Viewers share a render only for the same last change; after an
             # overflow nothing names the state, so this viewer renders its own.
             token = last if exact else object()
@@ -236,6 +245,8 @@ async def _next_change(
     exact = True
     item = await subscriber.next()
     while True:
+        if item is DETACHED:
+            return None, last, False
         if item is CATCH_UP or not isinstance(item, Delivery):
             reload, exact = None, False
         elif last is None or item.epoch != last[0] or item.offset > last[1]:

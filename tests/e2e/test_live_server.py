@@ -357,3 +357,27 @@ async def test_live_viewers_see_what_a_yield_dependency_committed_after_the_answ
                 await add(7, 12)
                 assert [frame["total"] for frame in viewer.frames] == [0, 5, 12]
                 tasks.cancel_scope.cancel()
+
+
+async def test_live_viewer_attaches_again_when_the_broker_closes_under_it(
+    redis_server: RedisServer,
+) -> None:
+    app, _, _ = build_live_app(redis_server.url())
+    with running_server(app) as server:
+        viewer = LiveViewer(server.base_url, "BoardController", "/rooms/lobby", viewer="eve")
+        key = page_key("BoardController", {"room": "lobby"})
+        async with httpx.AsyncClient(timeout=30) as client, anyio.create_task_group() as tasks:
+            with anyio.fail_after(WATCHDOG):
+                tasks.start_soon(viewer.follow, client)
+                await until(lambda: bool(viewer.frames))
+                # What a drained registry's close hook does: the broker lets go of
+                # every subscriber; the viewer attaches again and renders everything.
+                asyncio.run_coroutine_threadsafe(app.broker.aclose(), server.loop).result(30)
+                await until(lambda: len(viewer.frames) >= 2)
+                assert viewer.frames[1]["viewer"] == "eve"  # a full state
+                await until(lambda: app.broker.subscriber_count(LIVE_CHANNEL, key) == 1)
+                await _post(client, server.base_url, "bump", "/rooms/lobby")
+                await until(lambda: len(viewer.frames) >= 3)
+                assert viewer.frames[2:] == [{"count": 1}]
+                assert not viewer.ended
+                tasks.cancel_scope.cancel()

@@ -116,3 +116,15 @@ def test_live_path_and_broadcast_flag_are_in_the_description() -> None:
     flags = {a.name: a.broadcast for a in board.actions}
     assert flags["bump"] is True
     assert flags["quiet"] is False
+
+
+async def test_live_detached_subscriber_means_everything_and_stops_folding() -> None:
+    subscriber = Subscriber()
+    subscriber.push(_change(1, frozenset({"count"})))
+    subscriber.detach()  # the broker let go: queued news is dropped with it
+    with anyio.fail_after(5):
+        reload, last, exact = await _next_change(subscriber, ("e1", 0))
+    assert reload is None
+    assert last == ("e1", 0)
+    assert not exact
+    assert subscriber.detached
