@@ -38,6 +38,7 @@ class ActionOptions:
     ping_interval: float | None = None
     send_timeout: float | None = None
     on_disconnect: OnDisconnect | None = None  # None: not given ("finish" for a stream)
+    broadcast: bool = False
 
 
 def action_options(function: Any) -> ActionOptions | None:
@@ -55,6 +56,7 @@ def sideeffect(
     experimental_render_reload: bool = False,
     exception_models: Iterable[type[APIException]] = (),
     on_disconnect: OnDisconnect | None = None,
+    broadcast: bool = False,
 ) -> Callable[[F], F]: ...
 def sideeffect(
     function: Any = None,
@@ -64,12 +66,15 @@ def sideeffect(
     experimental_render_reload: bool = False,
     exception_models: Iterable[type[APIException]] = (),
     on_disconnect: OnDisconnect | None = None,
+    broadcast: bool = False,
 ) -> Any:
     """Mark a mutation: after it runs, ``render()`` runs again and its state is sent back.
 
     ``reload=(Model.field, ...)`` (or field-name strings) sends only those fields;
     ``experimental_render_reload=True`` re-runs only the part of ``render()``
-    those fields need.
+    those fields need. ``broadcast=True`` also sends the new state (the same
+    fields) to every open viewer of the page (``GET .../live``), rendered for
+    each viewer.
 
     A generator (``async def`` annotated ``-> AsyncIterator[Item]``, or a plain
     ``def`` annotated ``-> Iterator[Item]``, run in a worker thread) streams its
@@ -77,6 +82,8 @@ def sideeffect(
     it does when its client leaves mid-way: ``"finish"`` (the default) runs it
     to its end and still re-renders; ``"cancel"`` closes it as a stream is closed.
     """
+    if not isinstance(broadcast, bool):
+        raise TypeError(f"broadcast= takes True or False, got {broadcast!r}")
     reload_fields = _check_reload(reload)
     if experimental_render_reload and reload_fields is None:
         raise TypeError("experimental_render_reload=True needs reload=(Model.field, ...)")
@@ -88,6 +95,7 @@ def sideeffect(
         experimental_render_reload=experimental_render_reload,
         exception_models=_check_exception_models(exception_models),
         on_disconnect=on_disconnect,
+        broadcast=broadcast,
     )
     return _attach(function, options)
 

@@ -38,7 +38,7 @@ _SYNC_STREAM_ORIGINS = (
     collections.abc.Generator,
     collections.abc.Iterable,
 )
-RESERVED_ACTION_NAMES = frozenset({"render"})
+RESERVED_ACTION_NAMES = frozenset({"render", "live"})
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,7 @@ def _build_action(
         reload_fields=reload_names,
         exception_models=options.exception_models,
         on_disconnect=_on_disconnect(options, stream_item),
+        broadcast=options.broadcast,
     )
     return ActionRuntime(
         spec=spec,

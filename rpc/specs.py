@@ -62,6 +62,7 @@ class ActionSpec:
     reload_fields: tuple[str, ...] | None
     exception_models: tuple[type[Exception], ...]
     on_disconnect: str | None = None  # a streaming sideeffect's: "finish" or "cancel"
+    broadcast: bool = False
 
     @property
     def is_stream(self) -> bool:

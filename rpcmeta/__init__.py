@@ -29,6 +29,7 @@ from rpcmeta.facts import (
     TypeRef,
     action_path,
     dump_description,
+    live_path,
     load_description,
     render_path,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "TypeRef",
     "action_path",
     "dump_description",
+    "live_path",
     "load_description",
     "render_path",
 ]

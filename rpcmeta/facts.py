@@ -150,9 +150,10 @@ class ActionFacts:
     streaming sideeffect (``kind`` "sideeffect" and ``stream``) ends its items
     with an ``event: state`` frame carrying that sideeffect envelope. ``reload``
     holds wire names of the render fields sent back; ``errors`` names the
-    ``ErrorFacts`` the action declares. ``on_disconnect`` (streaming
-    sideeffects only) says what the server does when the client leaves:
-    "finish" the action anyway, or "cancel" it.
+    ``ErrorFacts`` the action declares. ``broadcast``: a sideeffect whose new
+    state (the reload fields, or all) also reaches every live viewer of the
+    page. ``on_disconnect`` (streaming sideeffects only) says what the server
+    does when the client leaves: "finish" the action anyway, or "cancel" it.
     """
 
     name: str
@@ -169,6 +170,7 @@ class ActionFacts:
     body_schema: JsonSchema | None = None
     returns_schema: JsonSchema = field(default_factory=dict)
     on_disconnect: Literal["finish", "cancel"] | None = None
+    broadcast: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,15 @@ class AppDescription:
 def render_path(app: AppDescription, controller: ControllerFacts) -> str:
     """Where a served controller's state is read (with ``RENDER_METHOD``)."""
     return f"{app.prefix}/{controller.id}/render"
+
+
+def live_path(app: AppDescription, controller: ControllerFacts) -> str:
+    """Where a served controller's live state is followed (``RENDER_METHOD``, SSE).
+
+    The first ``data:`` frame is the full state, each later one a partial state
+    (a broadcast's reload fields, or all) to merge.
+    """
+    return f"{app.prefix}/{controller.id}/live"
 
 
 def action_path(app: AppDescription, controller: ControllerFacts, action: ActionFacts) -> str:

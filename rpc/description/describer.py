@@ -164,6 +164,7 @@ class AppDescriber:
             body_schema=body_schema,
             returns_schema=returns_schema,
             on_disconnect=_on_disconnect(action),
+            broadcast=action.broadcast,
         )
 
     def _returns(self, action: ActionSpec, where: str) -> tuple[TypeRef, JsonSchema]:

@@ -150,6 +150,16 @@ class ImportController(ControllerBase):
         finally:
             session.append("generator closed")
 
+    @sideeffect(reload=(ImportState.imported,), broadcast=True)
+    async def import_shared(self, room: str, count: int) -> AsyncIterator[Progress]:
+        """One row, then (once the gate opens) the rest; live viewers hear of the change."""
+        self._import_one(room)
+        yield Progress(done=1, total=count)
+        await _wait_gate(self.log.gate(room))
+        for n in range(2, count + 1):
+            self._import_one(room)
+            yield Progress(done=n, total=count)
+
     @sideeffect(exception_models=[ImportRefused])
     async def quiet_fail(self, room: str) -> AsyncIterator[Progress]:
         """One row, no progress, then (once the gate opens) a refusal."""
