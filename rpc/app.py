@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.types import Receive, Scope, Send
@@ -17,6 +17,9 @@ from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
 from streams.registry import StreamRegistry
 from streams.settings import StreamSettings
+
+if TYPE_CHECKING:
+    from rpc.openapi.endpoint import OpenAPIEndpoint
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 SHUTDOWN_CLOSE_TIMEOUT = 5.0  # seconds open streams get to run their cleanup at shutdown
@@ -42,6 +45,8 @@ class RPCApp:
         send_timeout: seconds a stream write may wait on a client before it is
             considered dead and closed (None: never).
         max_streams: the most concurrently open streams; more get 503.
+        openapi_url: where to serve the app's OpenAPI 3.1 document (e.g.
+            ``"/openapi.json"``, relative to where the app is mounted); None: nowhere.
     """
 
     def __init__(
@@ -55,12 +60,17 @@ class RPCApp:
         ping_interval: float = 15.0,
         send_timeout: float | None = 30.0,
         max_streams: int | None = None,
+        openapi_url: str | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
         if max_body_size <= 0:
             raise ValueError(f"max_body_size must be positive, got {max_body_size!r}")
+        if openapi_url is not None and not openapi_url.startswith("/"):
+            raise ValueError(f"openapi_url must start with '/', got {openapi_url!r}")
         self.prefix = prefix
+        self.openapi_url = openapi_url
+        self._openapi = None if openapi_url is None else _openapi_endpoint(self)
         stream_settings = StreamSettings(ping_interval=ping_interval, send_timeout=send_timeout)
         self._settings = ServingSettings(debug=debug, max_body_size=max_body_size)
         self.stream_registry = StreamRegistry(max_streams=max_streams)
@@ -108,6 +118,9 @@ class RPCApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         dispatcher = self._dispatcher
         try:
+            if self._openapi is not None and _app_path(scope) == self.openapi_url:
+                await self._openapi(scope, send)
+                return
             controller, action = self._route(scope)
             method = scope["method"]
             if method == "OPTIONS":
@@ -136,10 +149,7 @@ class RPCApp:
             await dispatcher.send_error(exc, scope, send)  # with CORS headers for listed origins
 
     def _route(self, scope: Scope) -> tuple[ControllerRuntime, str | None]:
-        path: str = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
+        path = _app_path(scope)
         rest = path[len(self.prefix) + 1 :] if path.startswith(self.prefix + "/") else None
         parts = rest.split("/") if rest else []
         if len(parts) != 2 or not all(parts):
@@ -159,6 +169,22 @@ class RPCApp:
                     await self.stream_registry.close_all()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _app_path(scope: Scope) -> str:
+    """The request path below the app's mount point (``root_path``)."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :]
+    return path
+
+
+def _openapi_endpoint(app: RPCApp) -> OpenAPIEndpoint:
+    from rpc.openapi import openapi_document
+    from rpc.openapi.endpoint import OpenAPIEndpoint
+
+    return OpenAPIEndpoint(lambda: openapi_document(app))
 
 
 def _build_all(
