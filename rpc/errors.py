@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rpc.encoding import dump_json
 from streams.settings import ErrorPayload
 
 logger = logging.getLogger("belay.rpc")
@@ -119,12 +120,10 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict[str, Any
 def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
     """Status and JSON body for any exception; unexpected ones are logged once."""
     if isinstance(exc, APIException):
-        return ErrorPayload(exc.status_code, orjson.dumps(exc.body(), default=_jsonable))
+        return ErrorPayload(exc.status_code, dump_json(exc.body(), default=_jsonable))
     if isinstance(exc, HTTPError | StarletteHTTPException):
         # Starlette's (and FastAPI's) HTTPException is honoured too: users raise it out of habit.
-        return ErrorPayload(
-            exc.status_code, orjson.dumps({"detail": exc.detail}, default=_jsonable)
-        )
+        return ErrorPayload(exc.status_code, dump_json({"detail": exc.detail}, default=_jsonable))
     if isinstance(exc, RequestValidationError):
         return ErrorPayload(422, orjson.dumps({"detail": exc.errors}))
     logger.error("unhandled error in a Belay action", exc_info=exc)

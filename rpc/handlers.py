@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import anyio
-import orjson
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
@@ -24,6 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
+from rpc.encoding import dump_json
 from rpc.errors import HTTPError, error_headers, render_error
 from rpc.origin import OriginPolicy, cors_headers
 from rpc.resolution import (
@@ -94,7 +94,7 @@ class Dispatcher:
             request_scope = self._request_scope(scope, receive, cleanup, b"")
             page = controller.render.pattern.locate(headers)
             page_scope = request_scope.for_page(page.query, page.path)
-            return orjson.dumps(await self._render_state(controller, page_scope, None))
+            return dump_json(await self._render_state(controller, page_scope, None))
 
         await self._answer(run, cleanup, scope, send, cors)
 
@@ -118,9 +118,9 @@ class Dispatcher:
             result = await call_plan(action.plan, kwargs)
             passthrough = self._dump_result(action, result)
             if page is None:
-                return orjson.dumps({"passthrough": passthrough})
+                return dump_json({"passthrough": passthrough})
             state = await self._render_state(controller, page.scope, action, page.values)
-            return orjson.dumps({"sideeffect": state, "passthrough": passthrough})
+            return dump_json({"sideeffect": state, "passthrough": passthrough})
 
         await self._answer(run, cleanup, scope, send, cors)
 
