@@ -218,6 +218,11 @@ def test_layers_openapi_document_reads_only_the_description() -> None:
 def test_layers_import_rpc_does_not_load_openapi() -> None:
     code = "import sys, rpc\nprint(sorted(m for m in sys.modules if m.startswith('rpc.openapi')))"
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60, cwd=ROOT
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert result.stdout.strip() == "[]"

@@ -138,7 +138,7 @@ class AppDescriber:
         source: typing.Literal["query", "path"] = (
             "path" if param.source is ParamSource.PATH else "query"
         )
-        schema = self.types.json_schema(param.annotation, at)
+        schema = self.types.json_schema(param.annotation, at, "validation")
         return ParamFacts(param.name, ptype, param.required, source, schema)
 
     def _action(self, spec: ControllerSpec, action: ActionSpec) -> ActionFacts:
@@ -148,7 +148,8 @@ class AppDescriber:
         returns, returns_schema = self._returns(action, where)
         body_schema: JsonSchema | None = None
         if body is not None:
-            body_schema = self.types.json_schema(body.annotation, f"{where}({body.name})")
+            at = f"{where}({body.name})"
+            body_schema = self.types.json_schema(body.annotation, at, "validation")
         return ActionFacts(
             name=action.name,
             python_name=where,

@@ -31,6 +31,8 @@ from rpcmeta import (
 )
 
 OPENAPI_VERSION = "3.1.0"
+# pydantic's suffixes for a model's two definitions when its request and response schemas differ
+_INPUT, _OUTPUT = "-Input", "-Output"
 
 
 def build_document(
@@ -48,6 +50,7 @@ def build_document(
         renames.get(name, name): schema for name, schema in description.json_schema_defs.items()
     }
     _add_enum_names(description, defs)
+    _require_tags(description, defs)
     for error in description.errors:
         defs[f"{error.name}Body"] = error.body_schema
     clashes = sorted(set(defs) & set(fw.FRAMEWORK_SCHEMA_NAMES))
@@ -123,12 +126,28 @@ def _check_schemas(description: AppDescription) -> None:
 
 
 def _def_renames(description: AppDescription) -> dict[str, str]:
-    """pydantic's definition names (``Page_Address_``) to the described names (``PageAddress``)."""
+    """pydantic's definition names to the described ones: ``Page_Address_`` to ``PageAddress``.
+
+    A model whose request schema differs from its response schema has two
+    definitions, ``Catalog-Output`` (named ``Catalog``, as its TS type) and
+    ``Catalog-Input`` (``CatalogInput``).
+    """
     renames: dict[str, str] = {}
     for model in description.models:
         target = model.json_schema.get("$ref", "")
         if isinstance(target, str) and target.startswith(SCHEMA_REF_PREFIX):
-            renames[target.removeprefix(SCHEMA_REF_PREFIX)] = model.name
+            name = target.removeprefix(SCHEMA_REF_PREFIX)
+            renames[name] = model.name
+            if name.endswith(_OUTPUT):
+                renames[name.removesuffix(_OUTPUT) + _INPUT] = model.name + "Input"
+    taken: dict[str, str] = {}
+    for old in description.json_schema_defs:
+        new = renames.get(old, old)
+        if taken.setdefault(new, old) != old:
+            raise DescriptionError(
+                f"two schemas would both be named {new!r} in the OpenAPI document "
+                f"({taken[new]} and {old}); rename one of the types"
+            )
     return renames
 
 
@@ -137,6 +156,30 @@ def _add_enum_names(description: AppDescription, defs: dict[str, JsonSchema]) ->
         schema = defs.get(enum.name)
         if schema is not None and "enum" in schema:
             defs[enum.name] = {**schema, "x-enum-varnames": [m.name for m in enum.members]}
+
+
+def _require_tags(description: AppDescription, defs: dict[str, JsonSchema]) -> None:
+    """Mark required what the facts (and so the TS types) call required.
+
+    pydantic's serialization schema leaves out a field with a default, but a
+    single-literal field is a union tag, always sent and needed to pick the
+    union member; the facts mark it required, and so does the document.
+    """
+    models = {model.name: model for model in description.models}
+
+    def required(name: str) -> set[str]:
+        model = models[name]
+        own = {f.name for f in model.fields if f.required}
+        return own.union(*(required(base) for base in model.bases if base in models))
+
+    for name, schema_name in [(n, n + suffix) for n in models for suffix in ("", "Input")]:
+        schema = defs.get(schema_name)
+        if schema is None or not isinstance(schema.get("properties"), dict):
+            continue
+        present = list(schema.get("required", []))
+        missing = [f for f in schema["properties"] if f in required(name) and f not in present]
+        if missing:
+            defs[schema_name] = {**schema, "required": present + missing}
 
 
 def _renamed_refs(node: Any, renames: dict[str, str]) -> Any:

@@ -7,10 +7,19 @@ Pure functions of ``rpcmeta`` facts: the schemas come from the description
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rpc.openapi import framework as fw
 from rpcmeta import PAGE_HEADER, ActionFacts, ControllerFacts, ErrorFacts, JsonSchema, ParamFacts
+
+
+_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
+# Escaped for ECMA-262 (JSON Schema's regex dialect): only syntax characters; Python's
+# re.escape also escapes "-" and "/", which unicode-mode ECMA regexes refuse.
+# A URL's host part, ASCII without brackets (the server refuses an unbalanced one).
+_HOST = "[A-Za-z0-9._~%!$&'()*+,;=:@-]*"
+_REGEX_SPECIAL = re.compile(r"[\\^$.*+?()[\]{}|]")
 
 
 @dataclass(frozen=True)
@@ -216,9 +225,12 @@ def _request_body(action: ActionFacts) -> JsonSchema:
             "required": False,
             "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0}}},
         }
+    schema = action.body_schema
+    if not action.body_required:  # no body, or null, gives the parameter's default
+        schema = {"anyOf": [schema, {"type": "null"}]}
     return {
         "required": action.body_required,
-        "content": {"application/json": {"schema": action.body_schema}},
+        "content": {"application/json": {"schema": schema}},
     }
 
 
@@ -233,16 +245,30 @@ def _query(param: ParamFacts) -> JsonSchema:
 
 def _page_header(controller: ControllerFacts) -> JsonSchema:
     names = ", ".join(p.name for p in controller.render_params) or "none"
+    has_path = any(p.source == "path" for p in controller.render_params)
     return {
         "name": PAGE_HEADER,
         "in": "header",
-        "required": False,
+        # Referer works too, but a client that sends neither gets a 400 for such a url.
+        "required": has_path,
         "description": f"The page the browser is on (a path with optional query, or a full "
-        f"URL) matching {controller.url}; else the Referer, else {controller.url} itself. "
-        f"The page parameters ({names}) come from it: see x-belay-page.",
-        "schema": {"type": "string"},
+        f"URL) matching {controller.url}; else the Referer"
+        + ("" if has_path else f", else {controller.url} itself")
+        + f". The page parameters ({names}) come from it: see x-belay-page.",
+        "schema": {"type": "string", "pattern": page_pattern(controller.url or "/")},
         "example": _example_page(controller),
     }
+
+
+def page_pattern(url: str) -> str:
+    """A regex for the page locations matching ``url``: an optional scheme and host, the
+    path (each ``{param}`` one non-empty segment part), an optional query or fragment."""
+    parts = _PARAM.split(url.rstrip("/"))
+    body = "".join(
+        "[^/?#]+" if index % 2 else _REGEX_SPECIAL.sub(r"\\\g<0>", part)
+        for index, part in enumerate(parts)
+    )
+    return "^(?:[A-Za-z][A-Za-z0-9+.-]*://" + _HOST + ")?" + body + "/?(?:[?#].*)?$"
 
 
 def _page_extension(controller: ControllerFacts) -> JsonSchema:

@@ -105,7 +105,9 @@ class StoreController(Counting):
             raise SoldOut(left=len(ids))
         if -1 in ids:
             raise Forbidden(reason="negative")
-        items = [Item(name=f"{color.value} {shelf.value if shelf else ''}", quantity=i) for i in ids]
+        items = [
+            Item(name=f"{color.value} {shelf.value if shelf else ''}", quantity=i) for i in ids
+        ]
         return Page[Item](items=items[:limit], total=len(ids))
 
     @passthrough
