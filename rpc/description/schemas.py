@@ -14,7 +14,6 @@ from pydantic import TypeAdapter
 
 from rpcmeta import SCHEMA_REF_PREFIX, DescriptionError, JsonSchema
 
-
 SchemaMode = Literal["validation", "serialization"]
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from rpc.openapi import framework as fw
 from rpcmeta import PAGE_HEADER, ActionFacts, ControllerFacts, ErrorFacts, JsonSchema, ParamFacts
 
-
 _PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 # Escaped for ECMA-262 (JSON Schema's regex dialect): only syntax characters; Python's
 # re.escape also escapes "-" and "/", which unicode-mode ECMA regexes refuse.
