@@ -15,6 +15,7 @@ from pathlib import Path
 
 from codegen.errors import CodegenError
 from codegen.files import render_files
+from codegen.hooks import react_files
 from codegen.writer import GenerationReport, write_files
 from rpcmeta import AppDescription
 
@@ -26,9 +27,10 @@ __all__ = [
 ]
 
 
-def generate_client(app: AppDescription, out_dir: Path) -> GenerationReport:
+def generate_client(app: AppDescription, out_dir: Path, *, react: bool = False) -> GenerationReport:
     """Write the TS client for the described ``app`` to ``out_dir``.
 
+    ``react`` also writes ``react.ts`` (``useServerState``, ``useStream``).
     Raises ``CodegenError`` for input that has no valid TypeScript form, before
     any file is written.
     """
@@ -37,4 +39,7 @@ def generate_client(app: AppDescription, out_dir: Path) -> GenerationReport:
             f"codegen needs an rpcmeta.AppDescription (rpc.description.describe_app(app)), "
             f"got {app!r}"
         )
-    return write_files(Path(out_dir), render_files(app))
+    files = render_files(app)
+    if react:
+        files |= react_files()
+    return write_files(Path(out_dir), files)

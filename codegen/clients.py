@@ -22,7 +22,8 @@ def action_signature(action: ActionFacts, state: str, *, generic: bool, writer: 
     params = _params_type(action, writer)
     optional = "?" if _all_optional(action) else ""
     returns = _result_type(action, state, generic=generic, writer=writer)
-    args = [f"params{optional}: {params}", "options?: ActionOptions"]
+    kind = "StreamOptions" if action.stream else "ActionOptions"
+    args = [f"params{optional}: {params}", f"options?: {kind}"]
     line = f"  {action.name}({', '.join(args)}): Promise<{returns}>;"
     if len(line) <= 100:
         return line
@@ -40,7 +41,11 @@ def action_endpoint(action: ActionFacts, path: str) -> tuple[str, set[str]]:
         else "passthroughEndpoint"
     )
     errors = ", ".join(action.errors)
-    text = f"  {action.name}: {factory}({json.dumps(path)}, [{errors}]),"
+    args = ["client", json.dumps(path), f"[{errors}]"]
+    text = f"    {action.name}: {factory}({', '.join(args)}),"
+    if len(text) > 100:  # wrapped as a formatter would
+        inner = "".join(f"      {arg},\n" for arg in args)
+        text = f"    {action.name}: {factory}(\n{inner}    ),"
     return text, {factory, *action.errors}
 
 
@@ -147,24 +152,45 @@ class ControllerDeclarations:
         return f"Omit<{ref}, {keys}>", redeclared
 
     def _client(self, controller: ControllerFacts) -> Declaration:
-        lines = [f"export const {controller.id}: {controller.id} = {{"]
-        lines.append(f"  render: renderEndpoint({json.dumps(render_path(self.app, controller))}),")
-        uses = {controller.id, "renderEndpoint"}
+        bind = f"bind{controller.id}"
+        lines = [f"function {bind}(client: ClientContext): {controller.id} {{", "  return {"]
+        render = json.dumps(render_path(self.app, controller))
+        lines.append(f"    render: renderEndpoint(client, {render}),")
+        uses = {controller.id, "renderEndpoint", "ClientContext", "defaultClient"}
         for action in self.visible_actions(controller):
             text, names = action_endpoint(action, action_path(self.app, controller, action))
             lines.append(text)
             uses |= names
-        lines.append("};")
+        lines += ["  };", "}", ""]
+        lines.append(f"export const {controller.id}: {controller.id} = {bind}(defaultClient);")
         return Declaration(f"{controller.id}$client", "\n".join(lines), uses)
+
+
+def client_factory(app: AppDescription) -> Declaration:
+    """``ApiClient`` (every served controller) and ``createClient(options)`` binding them anew."""
+    served = [c.id for c in app.controllers if c.served]
+    lines = ["/** Every served controller, bound to one client configuration. */"]
+    lines.append("export interface ApiClient {")
+    lines += [f"  {name}: {name};" for name in served]
+    lines += ["}", ""]
+    lines += [
+        "/** The controllers bound to their own configuration (base URL, headers, fetch...). */",
+        "export function createClient(options: ClientOptions = {}): ApiClient {",
+        "  const client = newClient(options);",
+    ]
+    lines += ["  return {", *(f"    {name}: bind{name}(client)," for name in served), "  };", "}"]
+    uses = {"ClientOptions", "newClient", *served}
+    return Declaration("createClient", "\n".join(lines), uses)
 
 
 def _runtime_types(controller: ControllerFacts, redeclared: list[ActionFacts]) -> set[str]:
     actions = [*controller.actions, *redeclared]
     uses: set[str] = {"RenderOptions"} if controller.served else set()
-    if actions:
+    if any(not a.stream for a in actions):
         uses.add("ActionOptions")
     for action in actions:
         if action.stream:
+            uses.add("StreamOptions")
             continue
         uses.add("SideeffectResult" if action.kind == "sideeffect" else "PassthroughResult")
     return uses

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from importlib import resources
 
-from codegen.clients import STATE_PARAM, ControllerDeclarations
+from codegen.clients import STATE_PARAM, ControllerDeclarations, client_factory
 from codegen.errors import CodegenError
 from codegen.interfaces import (
     Declaration,
@@ -30,22 +30,30 @@ RUNTIME_VALUES = {
     "passthroughEndpoint": "./runtime/api.js",
     "streamEndpoint": "./runtime/stream.js",
     "BelayAPIError": "./runtime/errors.js",
+    "defaultClient": "./runtime/api.js",
+    "newClient": "./runtime/api.js",
 }
 RUNTIME_TYPES = {
     "ActionOptions": "./runtime/api.js",
     "RenderOptions": "./runtime/api.js",
     "SideeffectResult": "./runtime/api.js",
     "PassthroughResult": "./runtime/api.js",
+    "ClientContext": "./runtime/api.js",
+    "ClientOptions": "./runtime/api.js",
+    "StreamOptions": "./runtime/api.js",
 }
 INDEX_RUNTIME = {
     "./runtime/api.js": (
         "configure",
         "type ActionOptions",
         "type ClientConfig",
+        "type ClientOptions",
+        "type ConnectionStatus",
         "type PassthroughResult",
         "type ReconnectPolicy",
         "type RenderOptions",
         "type SideeffectResult",
+        "type StreamOptions",
     ),
     "./runtime/errors.js": (
         "BelayAPIError",
@@ -69,10 +77,14 @@ RESERVED_NAMES = frozenset(
     | set(RUNTIME_TYPES)
     # globals the generated declarations use, which an export of that name would shadow
     | {STATE_PARAM, "AsyncGenerator", "Extract", "Omit", "Pick", "Promise", "Record"}
+    | {"ApiClient", "createClient"}
 )
 RESERVED_PARAMS = frozenset({"requestBody", "signal"})
 # Names the generated controller object or createServerState's store already use.
-RESERVED_ACTIONS = frozenset({"render", "load", "state", "loaded", "subscribe", "__proto__"})
+RESERVED_ACTIONS = frozenset(
+    {"render", "load", "state", "loaded", "status", "error", "close", "subscribe", "onChange"}
+    | {"__proto__"}
+)
 
 
 def render_files(app: AppDescription) -> dict[str, bytes]:
@@ -90,6 +102,7 @@ def render_files(app: AppDescription) -> dict[str, bytes]:
         c for c in app.controllers if c.served
     ]
     controllers = [decl for c in ordered for decl in builder.build(c)]
+    controllers.append(client_factory(app))
     homes: dict[str, str] = {d.name: "./models.js" for d in models}
     homes |= {d.name: "./errors.js" for d in errors}
     values = {e.name for e in app.errors}
@@ -133,6 +146,8 @@ def check_names(app: AppDescription) -> None:
     named += [(e.name, e.python_name) for e in app.errors]
     named += [(f"{e.name}Body", f"{e.python_name} (its body type)") for e in app.errors]
     named += [(c.id, c.python_name) for c in app.controllers]
+    # Not exported, but controllers.ts imports models and errors next to it.
+    named += [(f"bind{c.id}", f"{c.python_name} (its binder)") for c in app.controllers if c.served]
     for name, python_name in named:
         if name in RESERVED_NAMES:
             raise CodegenError(

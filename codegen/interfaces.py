@@ -40,7 +40,7 @@ class TypeWriter:
             return ref.name
         if kind == "enum_member":
             self.uses.add(ref.name)
-            return f"{ref.name}.{ref.value}"
+            return f"typeof {ref.name}.{ref.value}"
         if kind == "literal":
             return literal(ref.value)
         if kind == "array":
@@ -104,11 +104,17 @@ def model_declaration(model: ModelFacts) -> Declaration:
 
 
 def enum_declaration(facts: EnumFacts) -> Declaration:
-    """``export enum Color { RED = "red" }`` with the Python member names."""
-    lines = [*doc_comment(facts.description), f"export enum {facts.name} {{"]
-    lines += [f"  {m.name} = {literal(m.value)}," for m in facts.members]
-    lines.append("}")
-    return Declaration(facts.name, "\n".join(lines))
+    """An erasable enum: ``export const Color = { RED: "red" } as const;`` plus its union type.
+
+    No TypeScript ``enum``: ``erasableSyntaxOnly`` (create-vite's template) and
+    Node's type stripping reject it. Member names are the Python ones.
+    """
+    name = facts.name
+    lines = [*doc_comment(facts.description), f"export const {name} = {{"]
+    lines += [f"  {m.name}: {literal(m.value)}," for m in facts.members]
+    lines.append("} as const;")
+    lines += ["", f"export type {name} = (typeof {name})[keyof typeof {name}];"]
+    return Declaration(name, "\n".join(lines))
 
 
 def error_declarations(error: ErrorFacts) -> list[Declaration]:
@@ -125,6 +131,8 @@ def error_declarations(error: ErrorFacts) -> list[Declaration]:
     class_lines = [
         f"/** {error.python_name}: HTTP {error.status}. */",
         f"export class {error.name} extends BelayAPIError<{body_name}> {{",
+        # The class name is what the server sends as the error's type.
+        f"  static readonly type = {json.dumps(error.name)};",
         f"  static readonly status = {error.status};",
         f"  static readonly detail = {literal(error.detail)};",
         f"  static readonly fields = [{keys}] as const;",

@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also save the app's description as JSON, to generate from later",
     )
+    codegen.add_argument(
+        "--react", action="store_true", help="also write react.ts (useServerState, useStream)"
+    )
 
     openapi = verbs.add_parser(
         "openapi",
@@ -191,10 +194,13 @@ def run_codegen_verb(args: argparse.Namespace) -> int:
         return fail("--save-description needs MODULE:ATTR, not a saved description")
     app = None if from_file else import_target(Target.parse(args.app))
     try:
+        out = str(Path(args.out))
         if app is None:
-            written = run_codegen_from_file(args.app, str(Path(args.out)))
+            written = run_codegen_from_file(args.app, out, react=args.react)
         else:
-            written = run_codegen(app, str(Path(args.out)), save_description=args.save_description)
+            written = run_codegen(
+                app, out, save_description=args.save_description, react=args.react
+            )
     except Exception as exc:  # a CodegenError names the offending model or action
         message = str(exc) if isinstance(exc, RuntimeError | OSError) else describe_error(exc)
         print(f"belay: error: codegen failed: {message}", file=sys.stderr, flush=True)

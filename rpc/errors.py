@@ -23,6 +23,9 @@ from streams.settings import ErrorPayload
 
 logger = logging.getLogger("belay.rpc")
 
+ERROR_TYPE_HEADER = "x-belay-error-type"
+"""Response header naming the ``APIException`` subclass of an error answer."""
+
 _RESERVED = frozenset({"status_code", "detail", "headers"})
 
 
@@ -120,7 +123,8 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict[str, Any
 def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
     """Status and JSON body for any exception; unexpected ones are logged once."""
     if isinstance(exc, APIException):
-        return ErrorPayload(exc.status_code, dump_json(exc.body(), default=_jsonable))
+        data = dump_json(exc.body(), default=_jsonable)
+        return ErrorPayload(exc.status_code, data, type=type(exc).__name__)
     if isinstance(exc, HTTPError | StarletteHTTPException):
         # Starlette's (and FastAPI's) HTTPException is honoured too: users raise it out of habit.
         return ErrorPayload(exc.status_code, dump_json({"detail": exc.detail}, default=_jsonable))
@@ -142,6 +146,9 @@ def error_headers(exc: BaseException) -> dict[str, str]:
     """Extra response headers an error asks for (e.g. ``Allow`` on a 405)."""
     if isinstance(exc, StarletteHTTPException):
         return dict(exc.headers or {})
-    if isinstance(exc, APIException | HTTPError):
+    if isinstance(exc, APIException):
+        # Names the class for typed clients: two classes may share a status.
+        return {**exc.headers, ERROR_TYPE_HEADER: type(exc).__name__}
+    if isinstance(exc, HTTPError):
         return dict(exc.headers)
     return {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -313,7 +313,11 @@ class Dispatcher:
         )
 
     def _render_stream_error(self, exc: BaseException) -> ErrorPayload:
-        return render_error(exc, debug=self.settings.debug)
+        payload = render_error(exc, debug=self.settings.debug)
+        # Raised before the first item, the error is a status answer: with the
+        # headers of any other error answer (the error's type, its own headers).
+        extra = tuple(encode_headers(error_headers(exc)))
+        return replace(payload, headers=extra) if extra else payload
 
     async def _send_error(
         self, exc: BaseException, scope: Scope, send: Send, cors: str | None

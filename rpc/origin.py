@@ -64,6 +64,7 @@ def cors_headers(origin: str | None) -> list[tuple[bytes, bytes]]:
     return [
         (b"access-control-allow-origin", origin.encode("latin-1")),
         (b"access-control-allow-credentials", b"true"),
+        (b"access-control-expose-headers", b"x-belay-error-type"),
         (b"vary", b"Origin"),
     ]
 

@@ -110,7 +110,12 @@ class EnumFacts:
 
 @dataclass(frozen=True)
 class ErrorFacts:
-    """An ``APIException`` subclass: status, default detail, body fields (detail first)."""
+    """An ``APIException`` subclass: status, default detail, body fields (detail first).
+
+    ``name`` is the class name, which is also the error's type on the wire:
+    the server sends it in the ``X-Belay-Error-Type`` header and as ``type``
+    in a stream's ``event: error`` data, so a client picks the class by it.
+    """
 
     name: str
     python_name: str

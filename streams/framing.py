@@ -42,14 +42,16 @@ def _data_lines(data: bytes) -> bytes:
 
 
 def frame_data(data: bytes, *, event_id: str | None = None) -> bytes:
-    """Frame one message: an optional ``id:`` line, ``data:`` line(s), a blank line.
+    """Frame one message: ``data:`` line(s), then an optional ``id:`` line, a blank line.
 
     Data containing line breaks is split into one ``data:`` line per line, as the
-    SSE spec requires (the client joins them back with ``\\n``).
+    SSE spec requires (the client joins them back with ``\\n``). The ``id:`` line
+    comes last: some clients adopt an id as soon as they read its line, and a
+    connection lost before the data would make them resume past an unseen event.
     """
     if event_id is None:
         return _data_lines(data) + b"\n"
-    return b"id: " + check_event_id(event_id).encode() + b"\n" + _data_lines(data) + b"\n"
+    return _data_lines(data) + b"id: " + check_event_id(event_id).encode() + b"\n\n"
 
 
 def frame_event(event: str, data: bytes) -> bytes:
@@ -65,8 +67,13 @@ def frame_comment(text: str) -> bytes:
     return b"".join(b": " + line + b"\n" for line in lines) + b"\n"
 
 
-PING_FRAME = PING_COMMENT.encode() + b"\n\n"
-"""The bytes of one keep-alive ping."""
+PING_FRAME = PING_COMMENT.encode() + b"\n"
+"""The bytes of one keep-alive ping: a lone comment line, no blank line after it.
+
+Conforming parsers ignore it either way; without the blank line, clients that
+dispatch an empty event for every blank line (fetch-event-source, httpx-sse)
+see nothing. Pings are only sent between frames, so it never splits one.
+"""
 
 END_FRAME = frame_event(EVENT_END, END_DATA)
 """The bytes of the clean-end frame."""

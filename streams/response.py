@@ -218,7 +218,7 @@ class EventStream:
             if self.state is StreamState.OPENING:
                 if error is not None and not chunk:
                     payload = self._render_error(error)
-                    await self._send_json(send, payload.status, payload.body)
+                    await self._send_json(send, payload.status, payload.body, extra=payload.headers)
                     return True
                 await self._start(send)
             if error is not None or finished is not None:
@@ -275,13 +275,16 @@ class EventStream:
         await self._send({"type": "http.response.body", "body": body, "more_body": True}, send)
 
     async def _send_last(self, send: Send, chunk: bytes, error: Exception | None) -> None:
-        tail = END_FRAME if error is None else frame_error(self._render_error(error).body)
+        tail = END_FRAME if error is None else frame_error(self._render_error(error).event_data)
         message = {"type": "http.response.body", "body": chunk + tail, "more_body": False}
         self.state = StreamState.CLOSED  # first: a last send cut short is never followed
         await self._send(message, send)
 
-    async def _send_json(self, send: Send, status: int, body: bytes) -> None:
-        headers = [JSON_TYPE, (b"content-length", str(len(body)).encode()), *self._headers]
+    async def _send_json(
+        self, send: Send, status: int, body: bytes, *, extra: tuple[tuple[bytes, bytes], ...] = ()
+    ) -> None:
+        length = (b"content-length", str(len(body)).encode())
+        headers = [JSON_TYPE, length, *extra, *self._headers]
         self.state = StreamState.CLOSED  # first: an answer cut short is never followed
         await self._send(
             {"type": "http.response.start", "status": status, "headers": headers}, send

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -11,11 +12,22 @@ class ErrorPayload:
     """What an error becomes on the wire: an HTTP status and a JSON body.
 
     Before the first byte the stream answers ``status`` with ``body``; after it,
-    ``body`` is the data of an ``event: error`` frame.
+    ``event_data`` is the data of an ``event: error`` frame. ``type`` names the
+    error's class for typed clients (an ``APIException`` subclass), else None.
+    ``headers`` go with the status answer only (an event carries none).
     """
 
     status: int
     body: bytes
+    type: str | None = None
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+    @property
+    def event_data(self) -> bytes:
+        """``{"status": <int>, "type": <name or null>, "body": <body>}`` as JSON bytes."""
+        # json.dumps of the name: a class name is ASCII-safe and needs no orjson here.
+        kind = b"null" if self.type is None else json.dumps(self.type).encode()
+        return b'{"status":%d,"type":%s,"body":%s}' % (self.status, kind, self.body)
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,8 @@ def test_readme_commands_exist_and_parse() -> None:
             assert any("belay" in word for word in words[2:]), line
         elif words[1:] == ["--version"]:
             assert words[0] == "belay", line
+        elif words[0] in NODE_TOOLS:
+            assert line in node_block_lines(), line  # run by the Node 20 test below
         else:
             assert words[0] == "belay", line
             parsed = parser.parse_args(words[1:])
@@ -182,6 +184,80 @@ def test_readme_tour_client_runs_against_a_live_server(readme_dir: Path) -> None
         "tick 2",
         "409 room is full 10",
     ]
+
+
+NODE_TOOLS = ("npm", "npx", "node")
+
+
+def node_block_lines() -> list[str]:
+    (block,) = [b for b in blocks("sh") if b.startswith("npm init")]
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_node20_commands_run_the_tour_client(tmp_path: Path) -> None:
+    """The README's Node commands, run as written (npm install is replaced by the
+    repo's own node_modules, which hold the same typescript and @types/node@20)."""
+    require_tools()
+    for name in ("tour.py",):
+        (tmp_path / name).write_text(named_blocks("python", "# ")[name])
+    (tmp_path / "client.ts").write_text(named_blocks("ts", "// ")["client.ts"])
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    belay = Path(sys.executable).parent / "belay"
+    generated = subprocess.run(
+        [str(belay), "codegen", "tour:app", "--out", "generated"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert generated.returncode == 0, generated.stderr
+    lines = node_block_lines()
+    assert lines[2] == "npm install --save-dev typescript @types/node@20"
+    sys.path.insert(0, str(tmp_path))
+    sys.modules.pop("tour", None)  # a fresh app: its counts start at 0
+    try:
+        tour = importlib.import_module("tour")
+        with running_server(tour.app) as server:
+            env = {**os.environ, "BELAY_URL": server.base_url}
+            outputs = [
+                subprocess.run(
+                    shlex.split(line),
+                    cwd=tmp_path,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+                for line in lines[:2] + lines[3:]
+            ]
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("tour", None)
+    for line, done in zip(lines[:2] + lines[3:], outputs, strict=True):
+        assert done.returncode == 0, f"{line}: {done.stdout}{done.stderr}"
+    assert outputs[-1].stdout.splitlines() == [
+        "0 -> 2",
+        "tick 0",
+        "tick 1",
+        "tick 2",
+        "409 room is full 10",
+    ]
+
+
+def test_readme_react_example_type_checks_with_the_generated_hooks(
+    readme_dir: Path, tmp_path: Path
+) -> None:
+    from tests.codegen.frontend import frontend_dir
+
+    modules = frontend_dir() / "node_modules"
+    tour = importlib.import_module("tour")
+    generate_client(describe_app(tour.app), tmp_path / "generated", react=True)
+    (tmp_path / "Counter.tsx").write_text(named_blocks("ts", "// ")["Counter.tsx"])
+    (tmp_path / "node_modules").symlink_to(modules)
+    flags = ("--jsx", "react-jsx", "--lib", "es2022,dom,dom.iterable")
+    assert run_tsc([tmp_path / "Counter.tsx"], out_dir=None, extra=flags, node_types=False) == ""
 
 
 def free_port() -> int:

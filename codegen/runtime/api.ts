@@ -2,7 +2,8 @@
 //
 // Client configuration and the request path shared by every generated
 // controller: URL and query building, the X-Belay-Page header, JSON calls and
-// their typed errors. Streams live in stream.ts.
+// their typed errors. Every endpoint is bound to a ClientContext: the default
+// one (`configure`) or one made by `createClient`. Streams live in stream.ts.
 
 import { BelayNetworkError, errorFromResponse, parseJson, type APIErrorClass } from "./errors.js";
 
@@ -18,15 +19,26 @@ export interface ReconnectPolicy {
   maxDelayMs: number;
 }
 
-/** The client's global settings; see `configure`. */
+/** A client's settings; see `configure` and `createClient`. */
 export interface ClientConfig {
   /** Prepended to every route, e.g. "http://127.0.0.1:8000"; "" (same origin) in a browser. */
   baseUrl: string;
-  /** Sent with every request; a function is called per request (e.g. for a fresh token). */
+  /**
+   * Sent with every request; a function (sync or async) is called for every
+   * request and every stream (re)connect, so a refreshed token is used on resume.
+   */
   headers: HeaderMap | (() => HeaderMap | Promise<HeaderMap>);
   /** The fetch implementation; defaults to the global `fetch`. */
   fetch: (input: string, init: RequestInit) => Promise<Response>;
   reconnect: ReconnectPolicy;
+}
+
+/** Options of `configure` and `createClient`: unset keys keep their current (default) values. */
+export type ClientOptions = Partial<Omit<ClientConfig, "reconnect">> & { reconnect?: Partial<ReconnectPolicy> };
+
+/** One client configuration; generated controllers are bound to one (`createClient`). */
+export interface ClientContext {
+  readonly config: ClientConfig;
 }
 
 /** Per-call options, the second argument of every action and of `render`. */
@@ -39,6 +51,21 @@ export interface ActionOptions {
 
 /** The options of `render`. */
 export type RenderOptions = ActionOptions;
+
+/** A stream's connection: "reconnecting" while a dropped connection is retried. */
+export type ConnectionStatus = "open" | "reconnecting" | "closed";
+
+/** Per-call options of a streaming action. */
+export interface StreamOptions extends ActionOptions {
+  /** Called when the connection opens, starts retrying, or closes for good (once per change). */
+  onStatus?: (status: ConnectionStatus) => void;
+  /**
+   * Called on `event: reset`: the server could not prove continuity (history
+   * lost or trimmed) and continues from `position`; reload what you derived
+   * from earlier items. The iteration goes on.
+   */
+  onReset?: (position: string) => void;
+}
 
 /** What a sideeffect answers: the (possibly reload-filtered) page state and the return value. */
 export interface SideeffectResult<State, Return> {
@@ -59,31 +86,52 @@ export type Endpoint<Params, Result> = ((params: Params, options?: ActionOptions
   readonly belayKind: EndpointKind;
 };
 
-const defaults: ClientConfig = {
-  baseUrl: "",
-  headers: {},
-  fetch: (input, init) => globalThis.fetch(input, init),
-  reconnect: { retries: 5, delayMs: 500, maxDelayMs: 5000 },
+/** A controller's `render`, tagged with its route and client (for `/live`). */
+export type RenderEndpoint<State> = ((options?: RenderOptions) => Promise<State>) & {
+  readonly belayKind: "render";
+  readonly belayPath: string;
+  readonly belayClient: ClientContext;
 };
 
-const config: ClientConfig = { ...defaults, reconnect: { ...defaults.reconnect } };
+function defaults(): ClientConfig {
+  return {
+    baseUrl: "",
+    headers: {},
+    fetch: (input, init) => globalThis.fetch(input, init),
+    reconnect: { retries: 5, delayMs: 500, maxDelayMs: 5000 },
+  };
+}
 
-/** Set global client options; unset keys keep their current values. */
-export function configure(options: Partial<Omit<ClientConfig, "reconnect">> & { reconnect?: Partial<ReconnectPolicy> }): void {
+function apply(config: ClientConfig, options: ClientOptions): void {
   const { reconnect, ...rest } = options;
   Object.assign(config, rest);
   if (reconnect !== undefined) config.reconnect = { ...config.reconnect, ...reconnect };
 }
 
-/** The current settings (read-only view). */
+/** The client the top-level controller exports use; `configure` changes it. */
+export const defaultClient: ClientContext = { config: defaults() };
+
+/** A new client configuration, from the defaults (not from `configure`'s settings). */
+export function newClient(options: ClientOptions = {}): ClientContext {
+  const config = defaults();
+  apply(config, options);
+  return { config };
+}
+
+/** Set the default client's options; unset keys keep their current values. */
+export function configure(options: ClientOptions): void {
+  apply(defaultClient.config, options);
+}
+
+/** The default client's current settings (read-only view). */
 export function currentConfig(): Readonly<ClientConfig> {
-  return config;
+  return defaultClient.config;
 }
 
 type QueryValue = string | number | boolean | null | undefined | readonly (string | number | boolean)[];
 
 /** `path?query` with list values as repeated keys; null and undefined are left out. */
-export function buildUrl(path: string, query: Record<string, unknown>): string {
+export function buildUrl(client: ClientContext, path: string, query: Record<string, unknown>): string {
   const search = new URLSearchParams();
   for (const [key, raw] of Object.entries(query)) {
     const value = raw as QueryValue;
@@ -91,7 +139,7 @@ export function buildUrl(path: string, query: Record<string, unknown>): string {
     for (const item of Array.isArray(value) ? value : [value]) search.append(key, String(item));
   }
   const text = search.toString();
-  return config.baseUrl.replace(/\/+$/, "") + path + (text === "" ? "" : `?${text}`);
+  return client.config.baseUrl.replace(/\/+$/, "") + path + (text === "" ? "" : `?${text}`);
 }
 
 function browserPage(): string | undefined {
@@ -99,17 +147,22 @@ function browserPage(): string | undefined {
   return location === undefined ? undefined : location.pathname + location.search;
 }
 
-/** The headers of one request: global, then page, then per-call. */
-export async function buildHeaders(options: ActionOptions | undefined, extra: HeaderMap): Promise<HeaderMap> {
-  const global = typeof config.headers === "function" ? await config.headers() : config.headers;
+/** The headers of one request: the client's (called now if a function), then page, then per-call. */
+export async function buildHeaders(
+  client: ClientContext,
+  options: ActionOptions | undefined,
+  extra: HeaderMap,
+): Promise<HeaderMap> {
+  const source = client.config.headers;
+  const global = typeof source === "function" ? await source() : source;
   const page = options?.page ?? browserPage();
   return { ...global, ...(page === undefined ? {} : { "X-Belay-Page": page }), ...extra, ...options?.headers };
 }
 
 /** fetch, with a failed connection turned into BelayNetworkError (an abort is rethrown as is). */
-export async function send(url: string, init: RequestInit): Promise<Response> {
+export async function send(client: ClientContext, url: string, init: RequestInit): Promise<Response> {
   try {
-    return await config.fetch(url, init);
+    return await client.config.fetch(url, init);
   } catch (error) {
     if (init.signal?.aborted === true) throw init.signal.reason;
     throw new BelayNetworkError(`could not reach ${url}`, { cause: error });
@@ -123,6 +176,7 @@ function splitParams(params: unknown): { query: Record<string, unknown>; body: u
 
 /** POST an action (or GET render) and return its parsed JSON answer. */
 async function callJson(
+  client: ClientContext,
   method: "GET" | "POST",
   path: string,
   params: unknown,
@@ -131,13 +185,13 @@ async function callJson(
 ): Promise<unknown> {
   const { query, body } = splitParams(params);
   const hasBody = method === "POST" && body !== undefined;
-  const headers = await buildHeaders(options, {
+  const headers = await buildHeaders(client, options, {
     Accept: "application/json",
     ...(hasBody ? { "Content-Type": "application/json" } : {}),
   });
   const init: RequestInit = { method, headers, body: hasBody ? JSON.stringify(body) : null };
   if (options?.signal !== undefined) init.signal = options.signal;
-  const response = await send(buildUrl(path, query), init);
+  const response = await send(client, buildUrl(client, path, query), init);
   if (!response.ok) throw await errorFromResponse(response, errors);
   let text: string;
   try {
@@ -157,21 +211,29 @@ function tag<Params, Result>(
 }
 
 /** `Controller.render(options)`: GET the page state. */
-export function renderEndpoint<State>(path: string): (options?: RenderOptions) => Promise<State> {
-  const fn = (options?: RenderOptions) => callJson("GET", path, undefined, options, []) as Promise<State>;
-  return Object.assign(fn, { belayKind: "render" as EndpointKind });
+export function renderEndpoint<State>(client: ClientContext, path: string): RenderEndpoint<State> {
+  const fn = (options?: RenderOptions) => callJson(client, "GET", path, undefined, options, []) as Promise<State>;
+  return Object.assign(fn, { belayKind: "render" as const, belayPath: path, belayClient: client });
 }
 
 /** A `@sideeffect` action. */
-export function sideeffectEndpoint<Params, Result>(path: string, errors: readonly APIErrorClass[]): Endpoint<Params, Result> {
+export function sideeffectEndpoint<Params, Result>(
+  client: ClientContext,
+  path: string,
+  errors: readonly APIErrorClass[],
+): Endpoint<Params, Result> {
   return tag("sideeffect", (params: Params, options?: ActionOptions) =>
-    callJson("POST", path, params, options, errors) as Promise<Result>,
+    callJson(client, "POST", path, params, options, errors) as Promise<Result>,
   );
 }
 
 /** A `@passthrough` action that answers JSON. */
-export function passthroughEndpoint<Params, Result>(path: string, errors: readonly APIErrorClass[]): Endpoint<Params, Result> {
+export function passthroughEndpoint<Params, Result>(
+  client: ClientContext,
+  path: string,
+  errors: readonly APIErrorClass[],
+): Endpoint<Params, Result> {
   return tag("passthrough", (params: Params, options?: ActionOptions) =>
-    callJson("POST", path, params, options, errors) as Promise<Result>,
+    callJson(client, "POST", path, params, options, errors) as Promise<Result>,
   );
 }

@@ -2,7 +2,9 @@
 //
 // Every failure the client throws is a BelayError. HTTP failures carry the
 // status and the parsed body; APIException subclasses of the server become
-// their own generated classes; a 422 becomes BelayValidationError; a failed or
+// their own generated classes, picked by the class name the server sends
+// (X-Belay-Error-Type, or `type` in a stream's `event: error`); a 422 becomes
+// BelayValidationError; a failed or
 // dropped connection is a BelayNetworkError. An aborted call rethrows the
 // AbortSignal's reason unchanged (usually a DOMException named "AbortError").
 
@@ -58,6 +60,8 @@ export class BelayAPIError<Body extends { detail: unknown } = { detail: unknown 
 /** What the runtime needs to know about a generated error class to pick it. */
 export interface APIErrorClass {
   new (status: number, body: never): BelayAPIError<{ detail: unknown }>;
+  /** The Python class name, as the server names it (`type` of an error event, X-Belay-Error-Type). */
+  readonly type: string;
   /** The class's `status_code`. */
   readonly status: number;
   /** The class's default `detail`. */
@@ -65,6 +69,9 @@ export interface APIErrorClass {
   /** The body's keys (wire names), `detail` included. */
   readonly fields: readonly string[];
 }
+
+/** The response header that names an error answer's APIException class. */
+export const ERROR_TYPE_HEADER = "X-Belay-Error-Type";
 
 function describeFailure(status: number, body: unknown): string {
   if (isRecord(body) && typeof body["detail"] === "string") return `${status}: ${body["detail"]}`;
@@ -79,51 +86,30 @@ function isValidationBody(body: unknown): body is ValidationErrorBody {
   return isRecord(body) && Array.isArray(body["detail"]);
 }
 
-function sameKeys(body: Record<string, unknown>, fields: readonly string[]): boolean {
-  const keys = Object.keys(body);
-  return keys.length === fields.length && fields.every((name) => name in body);
-}
-
 /**
- * The declared class this error body belongs to. With several classes of one
- * status, the one whose default `detail` matches wins, then the one whose
- * fields match the body's keys; no unambiguous match gives undefined.
- *
- * A stream's `event: error` carries no status (`status` undefined): then a
- * class matches on its default `detail`, or on its extra fields, never on a
- * bare `{"detail": ...}` (which every error, including a 500, looks like).
- */
-export function matchErrorClass(
-  status: number | undefined,
-  body: unknown,
-  classes: readonly APIErrorClass[],
-): APIErrorClass | undefined {
-  if (!isRecord(body)) return undefined;
-  const candidates = status === undefined ? classes : classes.filter((c) => c.status === status);
-  const byDetail = candidates.filter((c) => c.detail === body["detail"]);
-  if (byDetail.length === 1) return byDetail[0];
-  const pool = byDetail.length > 1 ? byDetail : candidates;
-  const distinctive = status !== undefined || byDetail.length > 1;
-  const byFields = pool.filter((c) => sameKeys(body, c.fields) && (distinctive || c.fields.length > 1));
-  if (byFields.length === 1) return byFields[0];
-  return status !== undefined && pool.length === 1 ? pool[0] : undefined;
-}
-
-/**
- * The error to throw for an HTTP status and parsed body. A stream's `event: error`
- * has no status: when it matches no declared class it is reported as a 500.
+ * The error to throw for a status, a parsed body and the server's class name
+ * (`type`). A declared class is picked by its name only, never guessed from the
+ * body; an undeclared or unnamed error is a BelayHTTPError (a 422 with the
+ * validation shape a BelayValidationError).
  */
 export function errorFromBody(
-  status: number | undefined,
+  status: number,
   body: unknown,
   classes: readonly APIErrorClass[],
+  type: string | null = null,
 ): BelayHTTPError {
-  if ((status === 422 || status === undefined) && isValidationBody(body)) {
-    return new BelayValidationError(422, body);
-  }
-  const match = matchErrorClass(status, body, classes);
-  if (match !== undefined) return new match(status ?? match.status, body as never);
-  return new BelayHTTPError(status ?? 500, body);
+  const match = type === null ? undefined : classes.find((c) => c.type === type);
+  if (match !== undefined) return new match(status, body as never);
+  if (status === 422 && isValidationBody(body)) return new BelayValidationError(422, body);
+  return new BelayHTTPError(status, body);
+}
+
+/** The error of a stream's `event: error`, whose data is `{"status", "type", "body"}`. */
+export function errorFromEvent(data: string, classes: readonly APIErrorClass[]): BelayHTTPError {
+  const event = parseJson(data);
+  if (!isRecord(event) || typeof event["status"] !== "number") return new BelayHTTPError(500, event);
+  const type = typeof event["type"] === "string" ? event["type"] : null;
+  return errorFromBody(event["status"], event["body"], classes, type);
 }
 
 /** Read a failed response's body (JSON when it parses, else text) into an error. */
@@ -141,7 +127,7 @@ export async function errorFromResponse(
       cause: error,
     });
   }
-  return errorFromBody(response.status, parseJson(text), classes);
+  return errorFromBody(response.status, parseJson(text), classes, response.headers.get(ERROR_TYPE_HEADER));
 }
 
 /** JSON.parse, or the text itself when it is not JSON. */

@@ -13,6 +13,8 @@ export interface SSEEvent {
   readonly data: string;
   /** The stream's last event id when this event was dispatched ("" if none yet). */
   readonly lastEventId: string;
+  /** The event's own `id:` field, or undefined when it had none. */
+  readonly id: string | undefined;
 }
 
 /** Incremental SSE parser: push decoded text, get the complete events back. */
@@ -28,6 +30,7 @@ export class SSEParser {
   private data = "";
   private eventType = "";
   private idBuffer = "";
+  private ownId: string | undefined = undefined;
   private skipLF = false;
 
   /**
@@ -39,6 +42,7 @@ export class SSEParser {
     this.data = "";
     this.eventType = "";
     this.idBuffer = this.lastEventId;
+    this.ownId = undefined;
     this.skipLF = false;
   }
 
@@ -92,7 +96,7 @@ export class SSEParser {
         this.data += value + "\n";
         break;
       case "id":
-        if (!value.includes("\u0000")) this.idBuffer = value;
+        if (!value.includes("\u0000")) this.idBuffer = this.ownId = value;
         break;
       case "retry":
         if (/^[0-9]+$/.test(value)) this.retry = Number.parseInt(value, 10);
@@ -104,12 +108,14 @@ export class SSEParser {
 
   private dispatch(events: SSEEvent[]): void {
     this.lastEventId = this.idBuffer;
+    const id = this.ownId;
+    this.ownId = undefined;
     if (this.data === "") {
       this.eventType = "";
       return;
     }
     const data = this.data.endsWith("\n") ? this.data.slice(0, -1) : this.data;
-    events.push({ type: this.eventType || "message", data, lastEventId: this.lastEventId });
+    events.push({ type: this.eventType || "message", data, lastEventId: this.lastEventId, id });
     this.data = "";
     this.eventType = "";
   }

@@ -5,50 +5,55 @@
 // finishes it, `event: error` throws the typed error inside the loop, and
 // leaving the loop (break, return, throw) or aborting the signal aborts the
 // fetch, which the server sees as a disconnect. A stream whose items carried
-// ids reconnects after a dropped connection with `Last-Event-ID`; any other
-// drop throws BelayNetworkError.
+// ids reconnects after a dropped connection with `Last-Event-ID` (asking the
+// client's `headers` again); any other drop throws BelayNetworkError, and an
+// HTTP error on reconnect (a 401 or 403 after a token expired) ends the stream
+// with its typed error. `event: reset` calls `onReset` and the loop goes on;
+// items whose `<epoch>-<offset>` id is not past the last one seen in the same
+// epoch are dropped (a resumed connection may repeat them).
 
 import {
   buildHeaders,
   buildUrl,
-  currentConfig,
   send,
-  type ActionOptions,
+  type ClientContext,
+  type ConnectionStatus,
   type Endpoint,
   type ReconnectPolicy,
+  type StreamOptions,
 } from "./api.js";
-import {
-  BelayError,
-  BelayHTTPError,
-  BelayNetworkError,
-  errorFromBody,
-  errorFromResponse,
-  parseJson,
-  type APIErrorClass,
-} from "./errors.js";
+import { BelayError, BelayHTTPError, BelayNetworkError, errorFromEvent, errorFromResponse, parseJson, type APIErrorClass } from "./errors.js";
 import { lastEventIdHeader, readEvents, SSEParser, type SSEEvent } from "./sse.js";
 
 /** Event names of the wire format (mirrors the Python `streams` package). */
-export const STREAM_EVENTS = { item: "message", end: "end", error: "error" } as const;
+export const STREAM_EVENTS = { item: "message", end: "end", error: "error", reset: "reset" } as const;
 
-interface StreamRequest {
+/** One stream to open: where, with what, and how to follow it. */
+export interface StreamRequest {
+  client: ClientContext;
+  method: "GET" | "POST";
   path: string;
   query: Record<string, unknown>;
   body: unknown;
-  options: ActionOptions | undefined;
+  options: StreamOptions | undefined;
   errors: readonly APIErrorClass[];
+  /** Reconnect after a drop even without an event id (the stream starts over, e.g. `/live`). */
+  alwaysReconnect?: boolean;
+  /** Called after each successful (re)connection, before its first item. */
+  onConnect?: () => void;
 }
 
 /** Open one connection; resolves once the server accepted the stream. */
 async function connect(request: StreamRequest, signal: AbortSignal, lastEventId: string): Promise<Response> {
   const hasBody = request.body !== undefined;
-  const headers = await buildHeaders(request.options, {
+  const headers = await buildHeaders(request.client, request.options, {
     Accept: "text/event-stream",
     ...(hasBody ? { "Content-Type": "application/json" } : {}),
     ...(lastEventId === "" ? {} : { "Last-Event-ID": lastEventIdHeader(lastEventId) }),
   });
   const body = hasBody ? JSON.stringify(request.body) : null;
-  const response = await send(buildUrl(request.path, request.query), { method: "POST", headers, body, signal });
+  const url = buildUrl(request.client, request.path, request.query);
+  const response = await send(request.client, url, { method: request.method, headers, body, signal });
   if (!response.ok) throw await errorFromResponse(response, request.errors);
   if (response.body === null) throw new BelayNetworkError(`${request.path} answered without a body`);
   return response;
@@ -96,6 +101,35 @@ function linkedController(signal: AbortSignal | undefined): AbortController {
   return controller;
 }
 
+/** A position `<epoch>-<offset>` split in two; undefined for any other id. */
+export function parsePosition(id: string): { epoch: string; offset: number } | undefined {
+  const dash = id.lastIndexOf("-");
+  const offset = id.slice(dash + 1);
+  if (dash < 1 || !/^[0-9]+$/.test(offset)) return undefined;
+  return { epoch: id.slice(0, dash), offset: Number(offset) };
+}
+
+/** Remembers the last position seen and tells repeats apart. */
+class PositionFilter {
+  private last: { epoch: string; offset: number } | undefined;
+
+  /** Whether an event with this id was already seen (and so must be dropped). */
+  seen(id: string | undefined): boolean {
+    const position = id === undefined ? undefined : parsePosition(id);
+    if (position === undefined) return false;
+    if (this.last !== undefined && this.last.epoch === position.epoch && position.offset <= this.last.offset) {
+      return true;
+    }
+    this.last = position;
+    return false;
+  }
+
+  /** After a reset the server continues from `position`, possibly in a new epoch. */
+  restart(position: string): void {
+    this.last = parsePosition(position);
+  }
+}
+
 type Step = { kind: "event"; event: SSEEvent } | { kind: "dropped"; error: unknown };
 
 async function nextStep(events: AsyncGenerator<SSEEvent, void, undefined>): Promise<Step> {
@@ -108,18 +142,37 @@ async function nextStep(events: AsyncGenerator<SSEEvent, void, undefined>): Prom
   }
 }
 
+/** Reports status changes to `onStatus`, once per change. */
+function statusReporter(options: StreamOptions | undefined): (status: ConnectionStatus) => void {
+  let current: ConnectionStatus | undefined;
+  return (status) => {
+    if (status === current) return;
+    current = status;
+    options?.onStatus?.(status);
+  };
+}
+
+function resetPosition(data: string): string {
+  const parsed = parseJson(data) as { position?: unknown } | null;
+  return typeof parsed?.position === "string" ? parsed.position : "";
+}
+
 async function* items<Item>(
   request: StreamRequest,
   controller: AbortController,
   first: Response,
+  report: (status: ConnectionStatus) => void,
 ): AsyncGenerator<Item, void, undefined> {
   const parser = new SSEParser();
+  const positions = new PositionFilter();
   let response: Response | undefined = first;
   let attempt = 0;
   try {
     for (;;) {
       let dropped: unknown = undefined;
       if (response !== undefined && response.body !== null) {
+        report("open");
+        request.onConnect?.();
         const events = readEvents(response.body, parser);
         try {
           for (;;) {
@@ -130,21 +183,30 @@ async function* items<Item>(
               break;
             }
             attempt = 0;
-            const { type, data } = step.event;
+            const { type, data, id } = step.event;
             if (type === STREAM_EVENTS.end) return;
-            if (type === STREAM_EVENTS.error) throw errorFromBody(undefined, parseJson(data), request.errors);
-            if (type === STREAM_EVENTS.item) yield parseItem<Item>(data, request.path);
+            if (type === STREAM_EVENTS.error) throw errorFromEvent(data, request.errors);
+            if (type === STREAM_EVENTS.reset) {
+              const position = resetPosition(data);
+              positions.restart(position);
+              if (position !== "") parser.lastEventId = position;
+              request.options?.onReset?.(position);
+            } else if (type === STREAM_EVENTS.item && !positions.seen(id)) {
+              yield parseItem<Item>(data, request.path);
+            }
           }
         } finally {
           await events.return();
         }
       }
-      const policy = currentConfig().reconnect;
-      if (parser.lastEventId === "" || attempt >= policy.retries) {
+      const policy = request.client.config.reconnect;
+      const resumable = parser.lastEventId !== "" || request.alwaysReconnect === true;
+      if (!resumable || attempt >= policy.retries) {
         throw dropped instanceof BelayNetworkError
           ? dropped
           : new BelayNetworkError(`stream ${request.path} lost its connection`, { cause: dropped });
       }
+      report("reconnecting");
       await sleep(delayFor(policy, attempt, parser.retry), controller.signal);
       attempt++;
       parser.reset();
@@ -152,6 +214,7 @@ async function* items<Item>(
     }
   } finally {
     controller.abort();
+    report("closed");
   }
 }
 
@@ -166,6 +229,7 @@ function parseItem<Item>(data: string, path: string): Item {
 /**
  * One reconnection attempt: a response, or undefined when the server is still
  * unreachable or answers a transient 502/503/504 (restarting, behind a proxy, full).
+ * Any other HTTP error (401, 403, 404 ...) ends the stream: retrying would not help.
  */
 async function reconnect(request: StreamRequest, signal: AbortSignal, lastEventId: string): Promise<Response | undefined> {
   try {
@@ -177,29 +241,38 @@ async function reconnect(request: StreamRequest, signal: AbortSignal, lastEventI
   }
 }
 
+/** Open a stream: resolves once the server accepted it, with the generator of its items. */
+export async function openStream<Item>(request: StreamRequest): Promise<AsyncGenerator<Item, void, undefined>> {
+  const controller = linkedController(request.options?.signal);
+  const report = statusReporter(request.options);
+  try {
+    const first = await connect(request, controller.signal, "");
+    report("open");
+    const stream = items<Item>(request, controller, first, report);
+    // A generator that never started skips its `finally` on return(): abort here too.
+    const finish = stream.return.bind(stream);
+    stream.return = (value) => {
+      controller.abort();
+      report("closed");
+      return finish(value);
+    };
+    return stream;
+  } catch (error) {
+    controller.abort();
+    report("closed");
+    throw error;
+  }
+}
+
 /** A streaming `@passthrough` action (return annotation `AsyncIterator[Model]`). */
 export function streamEndpoint<Params, Item>(
+  client: ClientContext,
   path: string,
   errors: readonly APIErrorClass[],
 ): Endpoint<Params, AsyncGenerator<Item, void, undefined>> {
-  const open = async (params: Params, options?: ActionOptions): Promise<AsyncGenerator<Item, void, undefined>> => {
+  const open = (params: Params, options?: StreamOptions): Promise<AsyncGenerator<Item, void, undefined>> => {
     const { requestBody, ...query } = (params ?? {}) as Record<string, unknown>;
-    const request: StreamRequest = { path, query, body: requestBody, options, errors };
-    const controller = linkedController(options?.signal);
-    try {
-      const first = await connect(request, controller.signal, "");
-      const stream = items<Item>(request, controller, first);
-      // A generator that never started skips its `finally` on return(): abort here too.
-      const finish = stream.return.bind(stream);
-      stream.return = (value) => {
-        controller.abort();
-        return finish(value);
-      };
-      return stream;
-    } catch (error) {
-      controller.abort();
-      throw error;
-    }
+    return openStream<Item>({ client, method: "POST", path, query, body: requestBody, options, errors });
   };
   return Object.assign(open, { belayKind: "stream" as const });
 }

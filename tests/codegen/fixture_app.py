@@ -254,7 +254,7 @@ class ShopController(BaseShop):
         with self.log.lock:
             return StreamReport(closed=list(self.log.closed), resumed_from=self.log.resumed_from)
 
-    @passthrough
+    @passthrough(exception_models=[NotAllowed])  # e.g. an auth check failing on a reconnect
     async def forever(self) -> AsyncIterator[Tick]:
         try:
             n = 0

@@ -23,6 +23,7 @@ from codegen import generate_client
 from rpc.description import describe_app
 from tests.codegen.fixture_app import StreamLog, build_app
 from tests.codegen.node import TS_TESTS, mark_module, run_node_tests, run_tsc
+from tests.codegen.scripted import ScriptedStreams
 from tests.support.server import ServerHandle, running_server, start_server
 
 Message = MutableMapping[str, Any]
@@ -68,7 +69,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("client")
     src, out = root / "src", root / "out"
     generate_client(describe_app(build_app()), src / "generated")
-    for name in ("client.test.ts", "restart.test.ts"):
+    for name in ("client.test.ts", "restart.test.ts", "scripted.test.ts"):
         shutil.copyfile(TS_TESTS / name, src / name)
     mark_module(src)
     assert run_tsc(sorted(src.rglob("*.ts")), out_dir=out, extra=("--rootDir", str(src))) == ""
@@ -129,3 +130,19 @@ def test_client_e2e_tracked_stream_resumes_across_server_restart(compiled: Path)
     assert len(log.resumed_from) >= 2
     assert log.resumed_from[-1] is not None
     assert int(log.resumed_from[-1]) >= 2
+
+
+@pytest.mark.e2e
+def test_client_e2e_scripted_resets_auth_and_live_state(compiled: Path) -> None:
+    scripted = ScriptedStreams(build_app())
+    with running_server(scripted, graceful_timeout=0.5) as server:
+        env = {**os.environ, "BELAY_BASE_URL": server.base_url}
+        report = run_node_tests([compiled / "scripted.test.js"], env=env)
+    assert "test_scripted_live_server_state_merges_partials_and_starts_over_on_reconnect" in report
+    assert "fail 0" in report
+    live = [r for r in scripted.requests if r.script == "live"]
+    assert len(live) == 2
+    assert all(r.headers.get("x-belay-page") == "/rooms/lobby" for r in live)
+    assert all("last-event-id" not in r.headers for r in live)  # each reconnect starts over
+    resumed = [r.headers.get("last-event-id") for r in scripted.requests if r.script == "reset"]
+    assert resumed.count("e1-2") == 2  # both reset runs resumed after the last id seen

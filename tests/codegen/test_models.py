@@ -134,7 +134,10 @@ def test_enums_keep_python_member_names_and_values() -> None:
     class Holder(BaseModel):
         mode: Mode
 
-    assert declare(Holder)["Mode"] == 'export enum Mode {\n  FAST_LANE = "fast",\n  SLOW = 2,\n}'
+    assert declare(Holder)["Mode"] == (
+        'export const Mode = {\n  FAST_LANE: "fast",\n  SLOW: 2,\n} as const;\n\n'
+        "export type Mode = (typeof Mode)[keyof typeof Mode];"
+    )
 
 
 def test_models_empty_model_is_an_empty_interface() -> None:

@@ -139,18 +139,17 @@ async def _render_state(self: object) -> State:
     return State(count=0, longName="")
 
 
-def test_parser_action_named_like_a_store_member_is_an_error() -> None:
-    class Store(ControllerBase):
-        url = "/s"
+# createServerState's store has these members next to the controller's actions.
+@pytest.mark.parametrize("name", ["subscribe", "status", "error", "close", "onChange"])
+def test_parser_action_named_like_a_store_member_is_an_error(name: str) -> None:
+    async def member(self: object) -> None: ...
 
-        async def render(self) -> State:
-            return State(count=0, longName="")
+    member.__name__ = member.__qualname__ = name
+    store = type("Store", (ControllerBase,), {"url": "/s", "render": _render_state})
+    setattr(store, name, passthrough(member))
 
-        @passthrough
-        async def subscribe(self) -> None: ...
-
-    with pytest.raises(CodegenError, match=r"Store\.subscribe: an action cannot be named"):
-        render_files(describe_app(RPCApp(controllers=[Store()])))
+    with pytest.raises(CodegenError, match=rf"\.{name}: an action cannot be named {name!r}"):
+        render_files(describe_app(RPCApp(controllers=[store()])))
 
 
 def test_parser_controller_and_model_name_collision_is_an_error() -> None:
@@ -172,6 +171,28 @@ class OtherPayload(BaseModel):
 
 
 OtherPayload.__name__ = "Payload"
+
+
+class BinderPayload(BaseModel):
+    n: int
+
+
+BinderPayload.__name__ = "bindTaker"
+
+
+def test_parser_model_named_like_a_controller_binder_is_an_error() -> None:
+    # controllers.ts defines bindTaker(client) and imports the model's name too.
+    class Taker(ControllerBase):
+        url = "/t"
+
+        async def render(self) -> State:
+            return State(count=0, longName="")
+
+        @passthrough
+        async def take(self, body: BinderPayload) -> None: ...
+
+    with pytest.raises(CodegenError, match="would both be exported as 'bindTaker'"):
+        render_files(describe_app(RPCApp(controllers=[Taker()])))
 
 
 def test_parser_runtime_name_collision_is_an_error() -> None:
@@ -215,7 +236,7 @@ def test_parser_served_subclass_of_served_controller_with_other_state_omits_and_
         "  poke(\n    params?: Record<string, never>,\n    options?: ActionOptions,\n"
         "  ): Promise<SideeffectResult<Other, null>>;"
     ) in text
-    assert 'poke: sideeffectEndpoint("/internal/api/Kid/poke", []),' in text
+    assert 'poke: sideeffectEndpoint(client, "/internal/api/Kid/poke", []),' in text
 
 
 def test_dump_load_round_trip_gives_identical_output() -> None:
@@ -273,7 +294,7 @@ def test_parser_base_action_overridden_by_the_first_subclass_stays_on_the_others
             return Other(other=1)
 
     text = controllers_ts(RPCApp(controllers=[First(), Second()]))
-    assert 'hello: passthroughEndpoint("/internal/api/Second/hello", []),' in text
+    assert 'hello: passthroughEndpoint(client, "/internal/api/Second/hello", []),' in text
     base = describe_app(RPCApp(controllers=[First(), Second()])).controllers[2]
     assert (base.id, [a.name for a in base.actions]) == ("Shared", ["hello", "other"])
     # The output does not depend on which subclass the app lists first.

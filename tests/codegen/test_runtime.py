@@ -34,7 +34,8 @@ def test_runtime_unit_node_suites(tmp_path: Path) -> None:
     mark_module(out)
     report = run_node_tests([out / "sse.test.js", out / "errors.test.js"])
     assert "test_sse_parser_every_two_way_split_gives_the_same_events" in report
-    assert "test_errors_match_by_status_then_detail_then_fields" in report
+    assert "test_errors_pick_the_class_by_type_only" in report
+    assert "test_sse_parser_event_id_is_its_own_field_only" in report
     assert "fail 0" in report
 
 

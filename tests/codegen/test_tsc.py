@@ -55,3 +55,11 @@ def test_tsc_generated_client_checks_for_a_browser_only_project(tmp_path: Path) 
     sources = [p for p in generated_project(tmp_path) if p.name != "usage.ts"]
     output = run_tsc(sources, out_dir=None, extra=("--lib", "es2020,dom"), node_types=False)
     assert output == ""
+
+
+def test_tsc_generated_client_is_erasable_for_type_stripping_and_bundlers(tmp_path: Path) -> None:
+    # create-vite's react-ts template and Node's type stripping accept only
+    # syntax that erases to JavaScript: no `enum`, no parameter properties, and
+    # type-only imports marked as such.
+    flags = ("--erasableSyntaxOnly", "--verbatimModuleSyntax", "--isolatedModules")
+    assert run_tsc(generated_project(tmp_path), out_dir=None, extra=flags) == ""

@@ -78,7 +78,7 @@ def ts(annotation: Any) -> str:
         (list[int | str], "(number | string)[]"),
         (Literal["a", "b"], '"a" | "b"'),
         (Literal[1, True, None], "1 | true | null"),
-        (Literal[Shade.DARK], "Shade.DARK"),
+        (Literal[Shade.DARK], "typeof Shade.DARK"),
         (Shade, "Shade"),
         (Leaf, "Leaf"),
         (Box[Leaf], "BoxLeaf"),

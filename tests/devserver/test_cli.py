@@ -193,13 +193,14 @@ def test_cli_codegen_writes_client_then_nothing(tmp_path: Path) -> None:
 def test_cli_codegen_from_a_saved_description_never_imports_the_app(tmp_path: Path) -> None:
     write(tmp_path / "page_app.py", RPC_APP)
     args = ["codegen", "page_app:app", "--out", "live", "--save-description", "app.json"]
-    saved = run_belay(tmp_path, args)
+    saved = run_belay(tmp_path, [*args, "--react"])
     assert saved.returncode == 0, saved.stderr
     (tmp_path / "page_app.py").unlink()  # importing the app would now fail
-    loaded = run_belay(tmp_path, ["codegen", "app.json", "--out", "loaded"])
+    loaded = run_belay(tmp_path, ["codegen", "app.json", "--out", "loaded", "--react"])
     assert loaded.returncode == 0, loaded.stderr
     live = sorted((tmp_path / "live").rglob("*.ts"))
     assert len(live) > 4
+    assert tmp_path / "live" / "react.ts" in live
     for path in live:
         twin = tmp_path / "loaded" / path.relative_to(tmp_path / "live")
         assert twin.read_bytes() == path.read_bytes()

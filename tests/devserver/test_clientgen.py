@@ -30,7 +30,7 @@ class HelloController(ControllerBase):
 
 
 def endpoint_paths(out: Path) -> list[str]:
-    return re.findall(r'Endpoint\("([^"]+)"', (out / "controllers.ts").read_text())
+    return re.findall(r'Endpoint\(client, "([^"]+)"', (out / "controllers.ts").read_text())
 
 
 async def post_status(app: Starlette, path: str) -> int:

@@ -62,6 +62,8 @@ def test_description_routes_are_the_ones_the_server_answers() -> None:
     page = found.json()["passthrough"]
     assert set(page) == set(page_schema["properties"]) == set(page_schema["required"])
     assert full.status_code == room_full.status == 409
+    # A client picks the error class by the type the server names: the described name.
+    assert full.headers["x-belay-error-type"] == room_full.name
     assert list(full.json()) == room_full.body_schema["required"] == ["detail", "capacity"]
 
 

@@ -104,39 +104,44 @@ async def test_streaming_clean_end_has_sse_headers_items_and_end_event() -> None
 
 
 @pytest.mark.parametrize(
-    ("kind", "body"),
+    ("kind", "error"),
     [
-        ("api", {"detail": "room is full", "capacity": 3}),
-        ("x", {"detail": "Internal Server Error"}),
+        (
+            "api",
+            {"status": 409, "type": "RoomFull", "body": {"detail": "room is full", "capacity": 3}},
+        ),
+        ("x", {"status": 500, "type": None, "body": {"detail": "Internal Server Error"}}),
     ],
 )
-async def test_streaming_error_mid_stream_is_error_event(kind: str, body: Any) -> None:
+async def test_streaming_error_mid_stream_is_error_event(kind: str, error: Any) -> None:
     peer, counters = await stream("fail_mid", f"kind={kind}")
     assert peer.status == 200
     assert data(peer.events) == [{"n": 0}, {"n": 1}]
     assert peer.events[-1]["event"] == "error"
-    assert orjson.loads(peer.events[-1]["data"]) == body
+    assert orjson.loads(peer.events[-1]["data"]) == error
     assert all(e.get("event") != "end" for e in peer.events)
     assert peer.ended
     assert_closed_in_order(counters)
 
 
 @pytest.mark.parametrize(
-    ("action", "query", "status", "body"),
+    ("action", "query", "status", "body", "error_type"),
     [
-        ("fail_first", "kind=api", 409, {"detail": "room is full", "capacity": 5}),
-        ("fail_first", "kind=x", 500, {"detail": "Internal Server Error"}),
-        ("guarded", "", 403, {"detail": "not allowed"}),
-        ("ticks", "limit=abc", 422, None),
-        ("ticks", "", 422, None),
+        ("fail_first", "kind=api", 409, {"detail": "room is full", "capacity": 5}, b"RoomFull"),
+        ("fail_first", "kind=x", 500, {"detail": "Internal Server Error"}, None),
+        ("guarded", "", 403, {"detail": "not allowed"}, b"Forbidden"),
+        ("ticks", "limit=abc", 422, None, None),
+        ("ticks", "", 422, None, None),
     ],
 )
 async def test_streaming_error_before_first_item_is_plain_http_error(
-    action: str, query: str, status: int, body: Any
+    action: str, query: str, status: int, body: Any, error_type: bytes | None
 ) -> None:
     peer, counters = await stream(action, query)
     assert peer.status == status
     assert peer.headers[b"content-type"] == b"application/json"
+    # Raised in the generator or in a dependency, an APIException is named alike.
+    assert peer.headers.get(b"x-belay-error-type") == error_type
     if body is not None:
         assert peer.json() == body
     else:
@@ -177,7 +182,10 @@ async def test_streaming_wrong_item_type_is_error_event_and_closes() -> None:
     peer, counters = await stream("wrong_type")
     assert peer.status == 200
     assert data(peer.events) == [{"n": 0}]
-    assert peer.events[-1] == {"event": "error", "data": '{"detail":"Internal Server Error"}'}
+    assert peer.events[-1] == {
+        "event": "error",
+        "data": '{"status":500,"type":null,"body":{"detail":"Internal Server Error"}}',
+    }
     assert_closed_in_order(counters)
 
 

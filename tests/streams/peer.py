@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +83,9 @@ class Peer:
 def parse_events(body: bytes) -> list[dict[str, str]]:
     """Parse an SSE body into frames: field -> value (data lines joined by LF)."""
     frames = []
-    for block in body.decode().split("\n\n"):
+    # A ping is a lone comment line: give it a frame of its own.
+    text = re.sub(r"^(:[^\n]*)\n(?!\n)", "\\1\n\n", body.decode(), flags=re.MULTILINE)
+    for block in text.split("\n\n"):
         if not block:
             continue
         frame: dict[str, str] = {}

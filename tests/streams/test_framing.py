@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from streams.framing import (
@@ -13,6 +14,7 @@ from streams.framing import (
     frame_error,
     frame_event,
 )
+from streams.settings import ErrorPayload
 
 
 def test_frame_data_single_line() -> None:
@@ -20,7 +22,7 @@ def test_frame_data_single_line() -> None:
 
 
 def test_frame_data_with_id_puts_id_first() -> None:
-    assert frame_data(b"{}", event_id="42") == b"id: 42\ndata: {}\n\n"
+    assert frame_data(b"{}", event_id="42") == b"data: {}\nid: 42\n\n"
 
 
 @pytest.mark.parametrize("data", [b"a\nb\r\nc\rd", b"a\r\nb\nc\rd"])
@@ -58,6 +60,19 @@ def test_frame_comment_prefixes_each_line() -> None:
 
 def test_wire_names_are_the_pinned_ones() -> None:
     assert (EVENT_END, EVENT_ERROR, PING_COMMENT) == ("end", "error", ": ping")
-    assert PING_FRAME == b": ping\n\n"
+    assert PING_FRAME == b": ping\n"
     assert END_FRAME == b"event: end\ndata: {}\n\n"
     assert frame_error(b'{"detail":"boom"}') == b'event: error\ndata: {"detail":"boom"}\n\n'
+
+
+def test_error_payload_event_data_wraps_status_type_and_body() -> None:
+    typed = ErrorPayload(409, b'{"detail":"room is full","capacity":3}', type="RoomFull")
+    assert orjson.loads(typed.event_data) == {
+        "status": 409,
+        "type": "RoomFull",
+        "body": {"detail": "room is full", "capacity": 3},
+    }
+    plain = ErrorPayload(500, b'{"detail":"Internal Server Error"}')
+    assert (
+        plain.event_data == b'{"status":500,"type":null,"body":{"detail":"Internal Server Error"}}'
+    )

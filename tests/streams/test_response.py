@@ -104,7 +104,10 @@ async def test_stream_error_mid_stream_sends_error_event_and_closes() -> None:
     frames = parse_events(peer.body)
     assert peer.status == 200
     assert [f.get("data") for f in frames[:2]] == ['{"n":0}', '{"n":1}']
-    assert frames[2] == {"event": "error", "data": '{"detail":"room is full"}'}
+    assert frames[2] == {
+        "event": "error",
+        "data": '{"status":409,"type":null,"body":{"detail":"room is full"}}',
+    }
     assert len(frames) == 3
     assert peer.ended
     assert journal.entries == ["finally", "on_close"]
@@ -147,7 +150,7 @@ async def test_stream_encode_failure_mid_stream_is_error_event() -> None:
     frames = parse_events(peer.body)
     assert frames[0]["data"] == '{"n":0}'
     assert frames[1]["event"] == "error"
-    assert "not JSON serializable" in orjson.loads(frames[1]["data"])["detail"]
+    assert "not JSON serializable" in orjson.loads(frames[1]["data"])["body"]["detail"]
     assert len(frames) == 2
     assert journal.entries == ["finally", "on_close"]
 
@@ -376,7 +379,11 @@ async def test_stream_error_after_open_timeout_is_error_event() -> None:
 
     await serve(journal.stream(slow_failure(), ping_interval=10.0, open_timeout=0.01), peer)
     assert peer.status == 200
-    assert parse_events(peer.body)[-1] == {"event": "error", "data": '{"detail":"room is full"}'}
+    assert orjson.loads(parse_events(peer.body)[-1]["data"]) == {
+        "status": 409,
+        "type": None,
+        "body": {"detail": "room is full"},
+    }
     assert journal.entries == ["on_close"]
 
 

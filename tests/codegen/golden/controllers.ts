@@ -14,13 +14,18 @@ import type {
   Tick,
 } from "./models.js";
 import {
+  defaultClient,
+  newClient,
   passthroughEndpoint,
   renderEndpoint,
   sideeffectEndpoint,
   type ActionOptions,
+  type ClientContext,
+  type ClientOptions,
   type PassthroughResult,
   type RenderOptions,
   type SideeffectResult,
+  type StreamOptions,
 } from "./runtime/api.js";
 import { streamEndpoint } from "./runtime/stream.js";
 
@@ -51,7 +56,7 @@ export interface ShopController extends BaseShop<ShopState> {
   ): Promise<PassthroughResult<Catalog>>;
   ticks(
     params: { limit: number; fail_at?: number },
-    options?: ActionOptions,
+    options?: StreamOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
   /** What the streams did so far (for the e2e tests). */
   stream_log(
@@ -60,27 +65,35 @@ export interface ShopController extends BaseShop<ShopState> {
   ): Promise<PassthroughResult<StreamReport>>;
   forever(
     params?: Record<string, never>,
-    options?: ActionOptions,
+    options?: StreamOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
   /** Tracked ticks, resuming after ``Last-Event-ID`` (the e2e tests break the connection). */
   resumable(
     params: { limit: number; slow?: boolean },
-    options?: ActionOptions,
+    options?: StreamOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
 }
 
-export const ShopController: ShopController = {
-  render: renderEndpoint("/internal/api/ShopController/render"),
-  set_title: sideeffectEndpoint("/internal/api/ShopController/set_title", []),
-  lookup: passthroughEndpoint("/internal/api/ShopController/lookup", [RoomFull, NotAllowed]),
-  catalog: passthroughEndpoint("/internal/api/ShopController/catalog", []),
-  ticks: streamEndpoint("/internal/api/ShopController/ticks", [RoomFull]),
-  stream_log: passthroughEndpoint("/internal/api/ShopController/stream_log", []),
-  forever: streamEndpoint("/internal/api/ShopController/forever", []),
-  resumable: streamEndpoint("/internal/api/ShopController/resumable", []),
-  add_item: sideeffectEndpoint("/internal/api/ShopController/add_item", []),
-  ping: passthroughEndpoint("/internal/api/ShopController/ping", []),
-};
+function bindShopController(client: ClientContext): ShopController {
+  return {
+    render: renderEndpoint(client, "/internal/api/ShopController/render"),
+    set_title: sideeffectEndpoint(client, "/internal/api/ShopController/set_title", []),
+    lookup: passthroughEndpoint(
+      client,
+      "/internal/api/ShopController/lookup",
+      [RoomFull, NotAllowed],
+    ),
+    catalog: passthroughEndpoint(client, "/internal/api/ShopController/catalog", []),
+    ticks: streamEndpoint(client, "/internal/api/ShopController/ticks", [RoomFull]),
+    stream_log: passthroughEndpoint(client, "/internal/api/ShopController/stream_log", []),
+    forever: streamEndpoint(client, "/internal/api/ShopController/forever", [NotAllowed]),
+    resumable: streamEndpoint(client, "/internal/api/ShopController/resumable", []),
+    add_item: sideeffectEndpoint(client, "/internal/api/ShopController/add_item", []),
+    ping: passthroughEndpoint(client, "/internal/api/ShopController/ping", []),
+  };
+}
+
+export const ShopController: ShopController = bindShopController(defaultClient);
 
 /** tests.codegen.fixture_app.CounterController */
 export interface CounterController {
@@ -96,14 +109,33 @@ export interface CounterController {
   peek(params: { room: string }, options?: ActionOptions): Promise<PassthroughResult<CounterState>>;
   ticks(
     params: { limit: number },
-    options?: ActionOptions,
+    options?: StreamOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
 }
 
-export const CounterController: CounterController = {
-  render: renderEndpoint("/internal/api/CounterController/render"),
-  increment: sideeffectEndpoint("/internal/api/CounterController/increment", []),
-  bump: sideeffectEndpoint("/internal/api/CounterController/bump", []),
-  peek: passthroughEndpoint("/internal/api/CounterController/peek", [RoomFull]),
-  ticks: streamEndpoint("/internal/api/CounterController/ticks", []),
-};
+function bindCounterController(client: ClientContext): CounterController {
+  return {
+    render: renderEndpoint(client, "/internal/api/CounterController/render"),
+    increment: sideeffectEndpoint(client, "/internal/api/CounterController/increment", []),
+    bump: sideeffectEndpoint(client, "/internal/api/CounterController/bump", []),
+    peek: passthroughEndpoint(client, "/internal/api/CounterController/peek", [RoomFull]),
+    ticks: streamEndpoint(client, "/internal/api/CounterController/ticks", []),
+  };
+}
+
+export const CounterController: CounterController = bindCounterController(defaultClient);
+
+/** Every served controller, bound to one client configuration. */
+export interface ApiClient {
+  ShopController: ShopController;
+  CounterController: CounterController;
+}
+
+/** The controllers bound to their own configuration (base URL, headers, fetch...). */
+export function createClient(options: ClientOptions = {}): ApiClient {
+  const client = newClient(options);
+  return {
+    ShopController: bindShopController(client),
+    CounterController: bindCounterController(client),
+  };
+}

@@ -11,6 +11,7 @@ export interface NotAllowedBody {
 
 /** tests.codegen.fixture_app.NotAllowed: HTTP 403. */
 export class NotAllowed extends BelayAPIError<NotAllowedBody> {
+  static readonly type = "NotAllowed";
   static readonly status = 403;
   static readonly detail = "not allowed";
   static readonly fields = ["detail", "reason"] as const;
@@ -24,6 +25,7 @@ export interface RoomFullBody {
 
 /** tests.codegen.fixture_app.RoomFull: HTTP 409. */
 export class RoomFull extends BelayAPIError<RoomFullBody> {
+  static readonly type = "RoomFull";
   static readonly status = 409;
   static readonly detail = "room is full";
   static readonly fields = ["detail", "capacity"] as const;

@@ -8,10 +8,13 @@ export {
   configure,
   type ActionOptions,
   type ClientConfig,
+  type ClientOptions,
+  type ConnectionStatus,
   type PassthroughResult,
   type ReconnectPolicy,
   type RenderOptions,
   type SideeffectResult,
+  type StreamOptions,
 } from "./runtime/api.js";
 export {
   BelayAPIError,

@@ -2,15 +2,19 @@
 // Do not edit: `belay codegen` rewrites this file.
 
 /** A colour; member names differ from values on purpose. */
-export enum Color {
-  RED = "red",
-  DARK_BLUE = "navy",
-}
+export const Color = {
+  RED: "red",
+  DARK_BLUE: "navy",
+} as const;
 
-export enum Priority {
-  LOW = 1,
-  HIGH = 2,
-}
+export type Color = (typeof Color)[keyof typeof Color];
+
+export const Priority = {
+  LOW: 1,
+  HIGH: 2,
+} as const;
+
+export type Priority = (typeof Priority)[keyof typeof Priority];
 
 export interface Address {
   street: string;
@@ -70,7 +74,7 @@ export interface Literals {
   mode: "fast" | "slow";
   level: 1 | 2 | 3;
   yes: true;
-  red: Color.RED;
+  red: typeof Color.RED;
   either: number | string | Address;
 }
 

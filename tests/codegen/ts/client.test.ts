@@ -169,6 +169,14 @@ test("test_client_stream_http_error_throws_at_the_await", LIMIT, async () => {
   await assert.rejects(ShopController.ticks(missing), BelayValidationError);
 });
 
+test("test_client_stream_error_before_the_first_item_throws_typed_error_at_the_await", LIMIT, async () => {
+  await assert.rejects(ShopController.ticks({ limit: 5, fail_at: 0 }), (error: unknown) => {
+    assert.ok(error instanceof RoomFull);
+    assert.equal(error.body.capacity, 0);
+    return true;
+  });
+});
+
 test("test_client_stream_error_event_throws_typed_error_inside_the_loop", LIMIT, async () => {
   const stream = await ShopController.ticks({ limit: 5, fail_at: 2 });
   const seen: number[] = [];

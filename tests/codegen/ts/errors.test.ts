@@ -9,23 +9,26 @@ import {
   BelayNetworkError,
   BelayValidationError,
   errorFromBody,
+  errorFromEvent,
   errorFromResponse,
-  matchErrorClass,
 } from "./runtime/errors.js";
 
 class Full extends BelayAPIError<{ detail: string; capacity: number }> {
+  static readonly type = "Full";
   static readonly status = 409;
   static readonly detail = "full";
   static readonly fields = ["detail", "capacity"] as const;
 }
 
 class Locked extends BelayAPIError<{ detail: string; owner: string }> {
+  static readonly type = "Locked";
   static readonly status = 409;
   static readonly detail = "locked";
   static readonly fields = ["detail", "owner"] as const;
 }
 
 class Gone extends BelayAPIError<{ detail: string }> {
+  static readonly type = "Gone";
   static readonly status = 410;
   static readonly detail = "gone";
   static readonly fields = ["detail"] as const;
@@ -33,22 +36,39 @@ class Gone extends BelayAPIError<{ detail: string }> {
 
 const CLASSES = [Full, Locked, Gone];
 
-test("test_errors_match_by_status_then_detail_then_fields", () => {
-  assert.equal(matchErrorClass(410, { detail: "bye" }, CLASSES), Gone);
-  assert.equal(matchErrorClass(409, { detail: "locked", owner: "x" }, CLASSES), Locked);
-  assert.equal(matchErrorClass(409, { detail: "custom", capacity: 3 }, CLASSES), Full);
-  assert.equal(matchErrorClass(409, { detail: "custom" }, CLASSES), undefined);
-  assert.equal(matchErrorClass(500, { detail: "full" }, CLASSES), undefined);
+test("test_errors_pick_the_class_by_type_only", () => {
+  // Two classes share 409: the server's class name decides, never the body's fields.
+  assert.ok(errorFromBody(409, { detail: "full", capacity: 1 }, CLASSES, "Locked") instanceof Locked);
+  assert.ok(errorFromBody(409, { detail: "locked", owner: "x" }, CLASSES, "Full") instanceof Full);
+  const unnamed = errorFromBody(409, { detail: "locked", owner: "x" }, CLASSES);
+  assert.ok(unnamed instanceof BelayHTTPError && !(unnamed instanceof BelayAPIError));
+  const undeclared = errorFromBody(410, { detail: "gone" }, CLASSES, "Elsewhere");
+  assert.ok(!(undeclared instanceof BelayAPIError));
 });
 
-test("test_errors_stream_error_without_status_matches_detail_or_fields", () => {
-  assert.equal(matchErrorClass(undefined, { detail: "full", capacity: 1 }, CLASSES), Full);
-  assert.equal(matchErrorClass(undefined, { detail: "other", owner: "me" }, CLASSES), Locked);
-  assert.equal(matchErrorClass(undefined, { detail: "Internal Server Error" }, CLASSES), undefined);
+test("test_errors_stream_event_carries_status_type_and_body", () => {
+  const full = errorFromEvent('{"status":409,"type":"Full","body":{"detail":"full","capacity":3}}', CLASSES);
+  assert.ok(full instanceof Full);
+  assert.equal(full.status, 409);
+  assert.deepEqual(full.body, { detail: "full", capacity: 3 });
+  const crash = errorFromEvent('{"status":500,"type":null,"body":{"detail":"Internal Server Error"}}', CLASSES);
+  assert.ok(crash instanceof BelayHTTPError && !(crash instanceof BelayAPIError));
+  assert.equal(crash.status, 500);
+  const invalid = errorFromEvent('{"status":422,"type":null,"body":{"detail":[]}}', CLASSES);
+  assert.ok(invalid instanceof BelayValidationError);
+  const junk = errorFromEvent("not json", CLASSES);
+  assert.equal(junk.status, 500);
+  assert.equal(junk.body, "not json");
+});
+
+test("test_errors_http_answer_names_its_class_in_a_header", async () => {
+  const headers = { "X-Belay-Error-Type": "Locked", "Content-Type": "application/json" };
+  const response = new Response('{"detail":"locked","owner":"me"}', { status: 409, headers });
+  assert.ok((await errorFromResponse(response, CLASSES)) instanceof Locked);
 });
 
 test("test_errors_from_body_builds_typed_instances", () => {
-  const full = errorFromBody(409, { detail: "full", capacity: 2 }, CLASSES);
+  const full = errorFromBody(409, { detail: "full", capacity: 2 }, CLASSES, "Full");
   assert.ok(full instanceof Full && full instanceof BelayAPIError && full instanceof BelayError);
   assert.equal(full.status, 409);
   assert.equal(full.name, "Full");

@@ -20,12 +20,12 @@ const SAMPLE =
 
 test("test_sse_parser_sample_events", () => {
   assert.deepEqual(parseAll(SAMPLE), [
-    { type: "message", data: '{"n": 0}', lastEventId: "1" },
-    { type: "tick", data: "first\nsecond", lastEventId: "1" },
-    { type: "message", data: "cr only", lastEventId: "7" },
-    { type: "message", data: "", lastEventId: "7" },
-    { type: "message", data: "ünïcødé ✓", lastEventId: "7" },
-    { type: "end", data: "{}", lastEventId: "7" },
+    { type: "message", data: '{"n": 0}', lastEventId: "1", id: "1" },
+    { type: "tick", data: "first\nsecond", lastEventId: "1", id: undefined },
+    { type: "message", data: "cr only", lastEventId: "7", id: "7" },
+    { type: "message", data: "", lastEventId: "7", id: undefined },
+    { type: "message", data: "ünïcødé ✓", lastEventId: "7", id: undefined },
+    { type: "end", data: "{}", lastEventId: "7", id: undefined },
   ]);
 });
 
@@ -58,8 +58,8 @@ test("test_sse_parser_one_character_chunks_and_random_splits", () => {
 
 test("test_sse_parser_crlf_split_between_cr_and_lf_is_one_line_end", () => {
   assert.deepEqual(parseAll("data: a\r", "\n", "\r", "\ndata: b\r\n\r\n"), [
-    { type: "message", data: "a", lastEventId: "" },
-    { type: "message", data: "b", lastEventId: "" },
+    { type: "message", data: "a", lastEventId: "", id: undefined },
+    { type: "message", data: "b", lastEventId: "", id: undefined },
   ]);
 });
 
@@ -112,7 +112,7 @@ test("test_read_events_decodes_utf8_split_inside_a_character_and_drops_incomplet
   const chunks = Array.from(bytes, (byte) => Uint8Array.of(byte));
   const seen: SSEEvent[] = [];
   for await (const event of readEvents(bodyOf(chunks))) seen.push(event);
-  assert.deepEqual(seen, [{ type: "message", data: "✓é", lastEventId: "" }]);
+  assert.deepEqual(seen, [{ type: "message", data: "✓é", lastEventId: "", id: undefined }]);
 });
 
 test("test_read_events_break_cancels_the_body", async () => {
@@ -135,14 +135,14 @@ test("test_read_events_break_cancels_the_body", async () => {
 test("test_sse_parser_reset_drops_partial_event_but_keeps_last_id", () => {
   const parser = new SSEParser();
   assert.deepEqual(parser.push("retry: 100\nid: 2\ndata: 2\n\nid: 3\ndata: {\"n\":"), [
-    { type: "message", data: "2", lastEventId: "2" },
+    { type: "message", data: "2", lastEventId: "2", id: "2" },
   ]);
   parser.reset(); // the connection dropped mid-event; a new one starts after id 2
-  assert.deepEqual(parser.push("id: 3\ndata: 3\n\n"), [{ type: "message", data: "3", lastEventId: "3" }]);
+  assert.deepEqual(parser.push("id: 3\ndata: 3\n\n"), [{ type: "message", data: "3", lastEventId: "3", id: "3" }]);
   assert.equal(parser.retry, 100);
   parser.push("id: 9\r");
   parser.reset();
-  assert.deepEqual(parser.push("\ndata: after\n\n"), [{ type: "message", data: "after", lastEventId: "3" }]);
+  assert.deepEqual(parser.push("\ndata: after\n\n"), [{ type: "message", data: "after", lastEventId: "3", id: undefined }]);
 });
 
 test("test_sse_last_event_id_header_carries_utf8_bytes", () => {
@@ -153,5 +153,18 @@ test("test_sse_last_event_id_header_carries_utf8_bytes", () => {
   assert.deepEqual(
     [...(header.get("Last-Event-ID") ?? "")].map((c) => c.charCodeAt(0)),
     [...new TextEncoder().encode("\u8def-7")],
+  );
+});
+
+test("test_sse_parser_event_id_is_its_own_field_only", () => {
+  const parser = new SSEParser();
+  const events = parser.push("data: a\nid: 3-1\n\ndata: b\n\n: ping\ndata: c\nid: 3-2\n\n");
+  assert.deepEqual(
+    events.map((e) => [e.data, e.id, e.lastEventId]),
+    [
+      ["a", "3-1", "3-1"],
+      ["b", undefined, "3-1"],
+      ["c", "3-2", "3-2"],
+    ],
   );
 });

@@ -5,11 +5,14 @@ import {
   Color,
   configure,
   CounterController,
+  createClient,
   createServerState,
   NotAllowed,
   RoomFull,
   ShopController,
+  type ApiClient,
   type BaseShop,
+  type ConnectionStatus,
   type CounterState,
   type Owner,
   type Tick,
@@ -69,4 +72,31 @@ export async function typeChecks(): Promise<void> {
   server.subscribe((s) => s.title satisfies string)();
   const t: Tick = { n: 1 };
   console.log(t);
+}
+
+export async function clientAdditions(): Promise<void> {
+  const api: ApiClient = createClient({
+    baseUrl: "http://127.0.0.1:8001",
+    headers: async () => ({ Authorization: "Bearer x" }),
+    reconnect: { retries: 2 },
+  });
+  (await api.CounterController.peek({ room: "x" })).passthrough.count satisfies number;
+  const statuses: ConnectionStatus[] = [];
+  const stream = await api.ShopController.resumable(
+    { limit: 3 },
+    { onStatus: (s) => statuses.push(s), onReset: (position: string) => console.log(position) },
+  );
+  for await (const tick of stream) tick.n satisfies number;
+
+  // Enums are erasable: a value object and a union type of the same name.
+  const color: Color = Color.DARK_BLUE;
+  color satisfies "red" | "navy";
+  // @ts-expect-error: a string outside the union is not a Color
+  const wrong: Color = "blue";
+  console.log(wrong, Object.keys(Color));
+
+  const live = createServerState(api.CounterController, { page: "/rooms/a", live: true });
+  live.status satisfies ConnectionStatus;
+  live.onChange(() => live.error)();
+  live.close();
 }
