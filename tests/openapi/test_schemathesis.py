@@ -46,7 +46,7 @@ OPENAPI_URL = "/openapi.json"
 
 
 def run_schemathesis(location: str, base_url: str, report: Path, *extra: str) -> str:
-    """``st run`` (bounded, deterministic); its console output. The JUnit report goes to ``report``."""
+    """``st run`` (bounded, deterministic): its console output; a JUnit report in ``report``."""
     command = [
         str(ST),
         "run",
