@@ -131,7 +131,7 @@ class StoreController(Counting):
     ) -> AsyncIterator[Tick]:
         start = int(last_event_id) + 1 if last_event_id and last_event_id.isdigit() else 0
         for n in range(min(start, limit), limit):
-            yield streams.tracked(str(n), Tick(n=n))  # type: ignore[misc]
+            yield streams.tracked(str(n), Tick(n=n))
 
     @passthrough
     async def broken(self, limit: Small) -> AsyncIterator[Tick]:

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from codegen import generate_client
@@ -43,7 +43,7 @@ def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def valid(document: dict[str, Any], schema: dict[str, Any], value: Any) -> bool:
-    return Draft202012Validator(resolve(document, schema)).is_valid(value)
+    return jsonschema_rs.Draft202012Validator(resolve(document, schema)).is_valid(value)
 
 
 @pytest.mark.parametrize("build", [build_app, build_fixture_app])
