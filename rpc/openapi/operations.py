@@ -7,18 +7,11 @@ Pure functions of ``rpcmeta`` facts: the schemas come from the description
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rpc.openapi import framework as fw
-from rpcmeta import PAGE_HEADER, ActionFacts, ControllerFacts, ErrorFacts, JsonSchema, ParamFacts
-
-_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
-# Escaped for ECMA-262 (JSON Schema's regex dialect): only syntax characters; Python's
-# re.escape also escapes "-" and "/", which unicode-mode ECMA regexes refuse.
-# A URL's host part, ASCII without brackets (the server refuses an unbalanced one).
-_HOST = "[A-Za-z0-9._~%!$&'()*+,;=:@-]*"
-_REGEX_SPECIAL = re.compile(r"[\\^$.*+?()[\]{}|]")
+from rpc.openapi.parameters import last_event_id, page_extension, page_header, query_parameter
+from rpcmeta import ActionFacts, ControllerFacts, ErrorFacts, JsonSchema
 
 
 @dataclass(frozen=True)
@@ -40,7 +33,7 @@ def render_operation(controller: ControllerFacts, ctx: OperationContext) -> Json
         "tags": [controller.id],
         "summary": f"The page state of {controller.url}",
         **_description(controller.description),
-        "parameters": [_page_header(controller)],
+        "parameters": [page_header(controller)],
         "responses": {
             "200": {
                 "description": "The page state",
@@ -48,7 +41,7 @@ def render_operation(controller: ControllerFacts, ctx: OperationContext) -> Json
             },
             **_error_responses(fw.RENDER_STATUSES, (), ctx),
         },
-        "x-belay-page": _page_extension(controller),
+        "x-belay-page": page_extension(controller),
     }
 
 
@@ -69,12 +62,12 @@ def live_operation(controller: ControllerFacts, ctx: OperationContext) -> JsonSc
         "operationId": f"{controller.id}.live",
         "tags": [controller.id],
         "summary": f"The page state of {controller.url}, kept up to date",
-        "parameters": [_page_header(controller), _last_event_id()],
+        "parameters": [page_header(controller), last_event_id()],
         "responses": {
             "200": _event_stream(frames, "The page state, then each change to it"),
             **_error_responses(fw.LIVE_STATUSES, (), ctx),
         },
-        "x-belay-page": _page_extension(controller),
+        "x-belay-page": page_extension(controller),
     }
 
 
@@ -83,11 +76,11 @@ def action_operation(
 ) -> JsonSchema:
     """``POST .../{action}``: JSON envelope, or an event stream for streaming actions."""
     errors = tuple(ctx.errors[name] for name in action.errors)
-    parameters = [_query(param) for param in action.params]
+    parameters = [query_parameter(param) for param in action.params]
     if action.kind == "sideeffect":
-        parameters.append(_page_header(controller))
+        parameters.append(page_header(controller))
     if action.stream:
-        parameters.append(_last_event_id())
+        parameters.append(last_event_id())
         success = _event_stream(_stream_frames(controller, action, errors, ctx), "The items")
     else:
         envelope = _envelope(controller, action, ctx)
@@ -108,7 +101,7 @@ def action_operation(
         "x-belay-kind": action.kind,
     }
     if action.kind == "sideeffect":
-        operation["x-belay-page"] = _page_extension(controller)
+        operation["x-belay-page"] = page_extension(controller)
     return operation
 
 
@@ -233,77 +226,6 @@ def _request_body(action: ActionFacts) -> JsonSchema:
     }
 
 
-def _query(param: ParamFacts) -> JsonSchema:
-    return {
-        "name": param.name,
-        "in": "query",
-        "required": param.required,
-        "schema": without_null(param.json_schema),
-    }
-
-
-def _page_header(controller: ControllerFacts) -> JsonSchema:
-    names = ", ".join(p.name for p in controller.render_params) or "none"
-    has_path = any(p.source == "path" for p in controller.render_params)
-    return {
-        "name": PAGE_HEADER,
-        "in": "header",
-        # Referer works too, but a client that sends neither gets a 400 for such a url.
-        "required": has_path,
-        "description": f"The page the browser is on (a path with optional query, or a full "
-        f"URL) matching {controller.url}; else the Referer"
-        + ("" if has_path else f", else {controller.url} itself")
-        + f". The page parameters ({names}) come from it: see x-belay-page.",
-        "schema": {"type": "string", "pattern": page_pattern(controller.url or "/")},
-        "example": _example_page(controller),
-    }
-
-
-def page_pattern(url: str) -> str:
-    """A regex for the page locations matching ``url``: an optional scheme and host, the
-    path (each ``{param}`` one non-empty segment part), an optional query or fragment."""
-    parts = _PARAM.split(url.rstrip("/"))
-    body = "".join(
-        "[^/?#]+" if index % 2 else _REGEX_SPECIAL.sub(r"\\\g<0>", part)
-        for index, part in enumerate(parts)
-    )
-    return "^(?:[A-Za-z][A-Za-z0-9+.-]*://" + _HOST + ")?" + body + "/?(?:[?#].*)?$"
-
-
-def _page_extension(controller: ControllerFacts) -> JsonSchema:
-    """The page parameters render takes from the page location, with their schemas."""
-    return {
-        "url": controller.url,
-        "parameters": [
-            {
-                "name": param.name,
-                "in": param.source,
-                "required": param.required,
-                "schema": without_null(param.json_schema),
-            }
-            for param in controller.render_params
-        ],
-    }
-
-
-def _last_event_id() -> JsonSchema:
-    return {
-        "name": fw.LAST_EVENT_ID_HEADER,
-        "in": "header",
-        "required": False,
-        "description": "The id of the last event received, to resume after it (handed to a "
-        "parameter annotated streams.LastEventId)",
-        "schema": {"type": "string"},
-    }
-
-
-def _example_page(controller: ControllerFacts) -> str:
-    url = controller.url or "/"
-    for param in controller.render_params:
-        url = url.replace("{" + param.name + "}", "example")
-    return url
-
-
 def _render_model(controller: ControllerFacts) -> str:
     if controller.render_model is None:  # only base controllers have none, and get no routes
         raise ValueError(f"controller {controller.id} is not served")
@@ -316,17 +238,3 @@ def _partial(full: JsonSchema, *, title: str) -> JsonSchema:
 
 def _description(text: str | None) -> JsonSchema:
     return {"description": text} if text else {}
-
-
-def without_null(schema: JsonSchema) -> JsonSchema:
-    """``schema`` without its ``null`` alternative: a URL value is absent, never null."""
-    options = schema.get("anyOf")
-    if not isinstance(options, list) or {"type": "null"} not in options:
-        return schema
-    rest = [option for option in options if option != {"type": "null"}]
-    outer = {key: value for key, value in schema.items() if key not in ("anyOf", "default")}
-    if schema.get("default") is not None:
-        outer["default"] = schema["default"]
-    if len(rest) == 1:
-        return {**outer, **rest[0]}
-    return {**outer, "anyOf": rest}

@@ -17,7 +17,7 @@ from rpc import RPCApp
 from rpc.description import describe_app
 from rpc.openapi import OPENAPI_VERSION, openapi_document
 from rpc.openapi.document import build_document
-from rpc.openapi.operations import page_pattern
+from rpc.openapi.parameters import page_pattern
 from rpcmeta import DescriptionError, dump_description, load_description
 from tests.codegen.fixture_app import build_app as build_fixture_app
 from tests.openapi.fuzz_app import build_app
