@@ -145,6 +145,66 @@ def stream_rows(rows_in: list[dict[str, Any]]) -> list[Row]:
     ]
 
 
+def channel_rows(data: dict[str, Any]) -> list[Row]:
+    fan, tp = data["fanout"], data["throughput"]
+    rows = [
+        Row(
+            f"channel: 1 event -> {fan['subscribers']} streams, p50/p99 ms (encodes)",
+            f"{fan['p50_ms']:.0f}/{fan['p99_ms']:.0f} ({fan['encodes']}/{fan['rounds']})",
+            "-",
+            "-",
+            "<= 150/300, 1 encode",
+            fan["p50_ms"] <= 150 and fan["p99_ms"] <= 300 and fan["encodes"] == fan["rounds"],
+        ),
+        Row(
+            f"channel: deliveries/s to {tp['subscribers']} (vs one plain stream's events/s)",
+            f"{tp['aggregate_dps']:.0f}",
+            f"{tp['single_stream_eps']:.0f}",
+            f"{tp['ratio']:.2f}x",
+            ">= 0.6x",
+            tp["ratio"] >= 0.6,
+        ),
+        Row(
+            "channel: resume after 100 missed, first frame p50 ms (memory)",
+            f"{data['resume_memory']['p50_ms']:.1f}",
+            "-",
+            "-",
+            "<= 20",
+            data["resume_memory"]["p50_ms"] <= 20,
+        ),
+    ]
+    if "cross_worker" in data:
+        cross, resume = data["cross_worker"], data["resume_redis"]
+        calls = cross["client_calls"]
+        rows += [
+            Row(
+                f"channel via Redis: publish -> other worker, p50/p99 ms at {cross['rate']:.0f}/s",
+                f"{cross['p50_ms']:.2f}/{cross['p99_ms']:.2f}",
+                "-",
+                "-",
+                "<= 2/10",
+                cross["p50_ms"] <= 2 and cross["p99_ms"] <= 10,
+            ),
+            Row(
+                "channel via Redis: script calls per publish, calls per delivery",
+                f"{cross['evalsha_per_publish']:.2f}, {calls.get('xrange', 0)}",
+                "-",
+                "-",
+                "<= 1, 0",
+                cross["evalsha_per_publish"] <= 1 and calls.get("xrange", 0) == 0,
+            ),
+            Row(
+                "channel via Redis: resume after 100 missed, first frame p50 ms",
+                f"{resume['p50_ms']:.1f}",
+                "-",
+                "-",
+                "<= 20",
+                resume["p50_ms"] <= 20,
+            ),
+        ]
+    return rows
+
+
 def reload_rows(data: dict[str, Any]) -> list[Row]:
     results = data["results"]
     belay = results["belay dev"]["median_ms"]
@@ -161,6 +221,18 @@ def reload_rows(data: dict[str, Any]) -> list[Row]:
                 belay <= 80 and uvicorn / belay >= 5,
             )
         )
+    if "belay dev restart" in results:
+        restart = results["belay dev restart"]["median_ms"]
+        rows.append(
+            Row(
+                "save -> new code served by a restarted app process, open stream, ms",
+                f"{restart:.1f}",
+                "",
+                "",
+                "< 1000 ms",
+                restart < 1000,
+            )
+        )
     streamed = results["belay dev + open stream"]["median_ms"]
     rows.append(
         Row(
@@ -173,6 +245,30 @@ def reload_rows(data: dict[str, Any]) -> list[Row]:
         )
     )
     return rows
+
+
+def shutdown_rows(data: dict[str, Any]) -> list[Row]:
+    results = data["results"]
+    belay, sse = results["belay"], results["sse-starlette"]
+    serve = results["belay serve"]["exit_s"]
+    return [
+        Row(
+            f"SIGTERM -> all {data['streams']} open streams closed, s (vs sse-starlette)",
+            f"{belay['closed_s']:.3f}",
+            f"{sse['closed_s']:.3f}",
+            f"{belay['closed_s'] / sse['closed_s']:.2f}x",
+            "< 1 s",
+            belay["closed_s"] < 1.0,
+        ),
+        Row(
+            "SIGTERM -> `belay serve` exited with an open stream, s",
+            f"{serve:.3f}",
+            "",
+            "",
+            "< 2 s",
+            serve < 2.0,
+        ),
+    ]
 
 
 def render_reload_rows(data: dict[str, Any]) -> list[Row]:
@@ -227,6 +323,57 @@ def backlog_rows(data: dict[str, Any]) -> list[Row]:
     ]
 
 
+def hardening_rows(data: dict[str, Any]) -> list[Row]:
+    belay, bare, settings = data["belay"], data["no body timeout"], data["settings"]
+    fuzz, bare_fuzz = belay["fuzz"], bare["fuzz"]
+    slow, bare_slow = belay["slow_bodies"], bare["slow_bodies"]
+
+    def dropped(figures: dict[str, Any]) -> str:
+        seconds = figures["dropped_after_s"]
+        return f"{seconds:.2f}" if seconds is not None else f"never (> {settings['cap']:g})"
+
+    def memory(figures: dict[str, Any]) -> str:
+        return f"{figures['rss_before_mb']:.0f} -> {figures['rss_peak_mb']:.0f} -> " + (
+            f"{figures['rss_after_mb']:.0f}"
+        )
+
+    def kept(figures: dict[str, Any]) -> float:
+        grown = figures["rss_peak_mb"] - figures["rss_before_mb"]
+        return (figures["rss_after_mb"] - figures["rss_before_mb"]) / grown if grown else 0.0
+
+    clean = fuzz["unanswered"] == 0 and fuzz["5xx"] == 0 and fuzz["traceback"] == 0
+    return [
+        Row(
+            f"fuzz: requests unanswered after {settings['watchdog']:g} s, of {fuzz['requests']} "
+            f"(5xx, tracebacks: {fuzz['5xx']}, {fuzz['traceback']}; vs no body timeout)",
+            f"{fuzz['unanswered']}",
+            f"{bare_fuzz['unanswered']}",
+            "",
+            "0, no 5xx, no traceback",
+            clean,
+        ),
+        Row(
+            f"64 stalled 1 MB bodies: s until dropped (body_timeout={settings['body_timeout']:g}"
+            " s; vs none)",
+            dropped(slow),
+            dropped(bare_slow),
+            "",
+            "<= body_timeout + 2 s",
+            slow["dropped_after_s"] is not None
+            and slow["dropped_after_s"] <= settings["body_timeout"] + 2,
+        ),
+        Row(
+            "64 stalled 1 MB bodies: server RSS MB before -> stalled -> after"
+            " (share of growth kept)",
+            f"{memory(slow)} ({kept(slow):.0%})",
+            f"{memory(bare_slow)} ({kept(bare_slow):.0%})",
+            f"{kept(slow) / kept(bare_slow):.2f}x" if kept(bare_slow) else "",
+            "",
+            None,
+        ),
+    ]
+
+
 def machine() -> str:
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -277,10 +424,19 @@ def main() -> int:
         rows += reload_rows(
             run("bench_reload.py", out / "r.json", "--edits", "5" if quick else "9")
         )
+        rows += shutdown_rows(
+            run("bench_shutdown.py", out / "sd.json", *(["--rounds", "1"] if quick else []))
+        )
         rows += render_reload_rows(run("bench_render_reload.py", out / "rr.json"))
         rows += codegen_rows(run("bench_codegen.py", out / "c.json"))
         rows += backlog_rows(
             run("bench_backlog.py", out / "b.json", "--rounds", "1" if quick else "3")
+        )
+        rows += channel_rows(
+            run("bench_channels.py", out / "ch.json", *(["--quick"] if quick else []))
+        )
+        rows += hardening_rows(
+            run("bench_hardening.py", out / "h.json", *(["--quick"] if quick else []))
         )
     summary = table(rows)
     print("\n" + summary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -9,12 +10,15 @@ import anyio
 from starlette.types import Receive, Scope, Send
 
 from rpc.assembly import ControllerRuntime, build_controller
+from rpc.channels import ChannelBinding
 from rpc.controller import ControllerBase
 from rpc.errors import DeclarationError, HTTPError, qualified_name
 from rpc.handlers import Dispatcher, ServingSettings
 from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
+from streams import Channel
+from streams.brokers import Broker
 from streams.registry import StreamRegistry
 from streams.settings import StreamSettings
 
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from rpc.openapi.endpoint import OpenAPIEndpoint
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0
 SHUTDOWN_CLOSE_TIMEOUT = 5.0  # seconds open streams get to run their cleanup at shutdown
 
 
@@ -39,12 +44,19 @@ class RPCApp:
         debug: include tracebacks in 500 bodies, and answer browser GETs that fail
             with an HTML traceback page. Never enable in production.
         max_body_size: the largest accepted action body in bytes (413 past it).
+        body_timeout: seconds an action body may take to arrive in full; a client
+            that stalls mid-body gets 408 and its connection is closed (None: no limit).
         allowed_origins: other sites (``"https://app.example.com"``) whose browsers
             may call actions; they also get CORS headers and preflight answers.
         ping_interval: seconds of stream silence before a ``: ping`` comment.
         send_timeout: seconds a stream write may wait on a client before it is
             considered dead and closed (None: never).
         max_streams: the most concurrently open streams; more get 503.
+        channels: the ``streams.Channel`` objects this app publishes and serves;
+            names must be unique. They are bound to the app's broker here.
+        broker: the channel broker's URL: ``"memory://"`` (one process) or
+            ``"redis://..."``, ``"rediss://..."``, ``"unix://..."`` (many workers);
+            None reads ``$BELAY_BROKER_URL``, else ``"memory://"``.
         openapi_url: where to serve the app's OpenAPI 3.1 document (e.g.
             ``"/openapi.json"``, relative to where the app is mounted); None: nowhere.
     """
@@ -56,24 +68,33 @@ class RPCApp:
         prefix: str = "/internal/api",
         debug: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
         allowed_origins: Iterable[str] = (),
         ping_interval: float = 15.0,
         send_timeout: float | None = 30.0,
         max_streams: int | None = None,
+        channels: Iterable[Channel[Any]] = (),
+        broker: str | None = None,
         openapi_url: str | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
         if max_body_size <= 0:
             raise ValueError(f"max_body_size must be positive, got {max_body_size!r}")
+        if body_timeout is not None and not 0 < body_timeout < math.inf:
+            raise ValueError(f"body_timeout must be > 0 or None, got {body_timeout!r}")
         if openapi_url is not None and not openapi_url.startswith("/"):
             raise ValueError(f"openapi_url must start with '/', got {openapi_url!r}")
         self.prefix = prefix
         self.openapi_url = openapi_url
         self._openapi = None if openapi_url is None else _openapi_endpoint(self)
         stream_settings = StreamSettings(ping_interval=ping_interval, send_timeout=send_timeout)
-        self._settings = ServingSettings(debug=debug, max_body_size=max_body_size)
+        self._settings = ServingSettings(
+            debug=debug, max_body_size=max_body_size, body_timeout=body_timeout
+        )
         self.stream_registry = StreamRegistry(max_streams=max_streams)
+        self._channels = ChannelBinding(channels, broker)
+        self._channels.close_with(self, self.stream_registry)
         self._overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         resolver = self._resolver = DependencyResolver(self._overrides)
         self._controllers = _build_all(list(controllers), resolver, stream_settings)
@@ -100,6 +121,11 @@ class RPCApp:
     @debug.setter
     def debug(self, value: bool) -> None:
         self._settings.debug = value
+
+    @property
+    def broker(self) -> Broker:
+        """The broker of this app's channels (started on first use, closed with the app)."""
+        return self._channels.broker
 
     @property
     def controller_specs(self) -> tuple[ControllerSpec, ...]:
@@ -167,6 +193,8 @@ class RPCApp:
             elif message["type"] == "lifespan.shutdown":
                 with anyio.move_on_after(SHUTDOWN_CLOSE_TIMEOUT):
                     await self.stream_registry.close_all()
+                with anyio.move_on_after(SHUTDOWN_CLOSE_TIMEOUT):
+                    await self._channels.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -17,7 +17,7 @@ import typing
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, create_model
 from starlette.requests import HTTPConnection
@@ -40,6 +40,12 @@ _SCALARS: tuple[type, ...] = (
     enum.Enum,
 )
 _SEQUENCES = (list, set, frozenset, tuple)
+# Query and path values are bounded to what JSON round-trips: a 20-digit int
+# passes pydantic but orjson cannot encode it back (a 500 wherever the value is
+# echoed), and 1e400 or nan become a float JSON has no literal for.
+_BOUNDED_INT = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+_FINITE_FLOAT = Annotated[float, Field(allow_inf_nan=False)]
+_FINITE_DECIMAL = Annotated[decimal.Decimal, Field(allow_inf_nan=False)]
 
 
 @dataclass(frozen=True)
@@ -237,13 +243,33 @@ def _param_model(owner: str, kind: str, specs: list[ParamSpec]) -> ParamModel | 
     fields: dict[str, Any] = {}
     for index, spec in enumerate(specs):
         default = ... if spec.required else spec.default
-        fields[f"p{index}"] = (spec.annotation, Field(default, alias=spec.name))
+        fields[f"p{index}"] = (_bounded(spec.annotation), Field(default, alias=spec.name))
     model = create_model(f"{owner.rsplit('.', 1)[-1]}{kind}", __module__=__name__, **fields)
     return ParamModel(
         model=model,
         names=tuple(s.name for s in specs),
         list_names=frozenset(s.name for s in specs if is_simple_list(s.annotation)),
     )
+
+
+def _bounded(annotation: Any) -> Any:
+    """``annotation`` with every bare int, float and Decimal inside it bounded (see above)."""
+    if annotation is int:
+        return _BOUNDED_INT
+    if annotation is float:
+        return _FINITE_FLOAT
+    if annotation is decimal.Decimal:
+        return _FINITE_DECIMAL
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return typing.Annotated[(_bounded(annotation.__origin__), *annotation.__metadata__)]
+    if origin in _SEQUENCES:
+        return origin[
+            tuple(a if a is Ellipsis else _bounded(a) for a in typing.get_args(annotation))
+        ]
+    if origin is typing.Union or origin is types.UnionType:
+        return typing.Union[tuple(_bounded(a) for a in typing.get_args(annotation))]  # noqa: UP007
+    return annotation
 
 
 def _code_targets(function: Any) -> tuple[Any, ...]:

@@ -1,7 +1,8 @@
-"""Reading an action's request body, with its size and content-type limits."""
+"""Reading an action's request body, with its size, time and content-type limits."""
 
 from __future__ import annotations
 
+import anyio
 from starlette.datastructures import Headers
 from starlette.types import Receive
 
@@ -31,10 +32,15 @@ def check_content_type(headers: Headers, body: bytes | None = None) -> None:
     raise HTTPError(415, f"actions take application/json bodies, got {content_type!r}")
 
 
-async def read_body(headers: Headers, receive: Receive, limit: int) -> bytes:
+async def read_body(
+    headers: Headers, receive: Receive, limit: int, *, time_limit: float | None = None
+) -> bytes:
     """The whole body, refusing (413) past ``limit`` bytes without reading on.
 
-    A declared ``Content-Length`` over the limit is refused before any read.
+    A declared ``Content-Length`` over the limit is refused before any read. A
+    body that has not fully arrived ``time_limit`` seconds after the read began is
+    a 408: a client that stalls mid-body (or promised more than it sent) must
+    not hold its connection and the part already received forever.
     """
     declared = headers.get("content-length")
     if declared is not None:
@@ -42,16 +48,34 @@ async def read_body(headers: Headers, receive: Receive, limit: int) -> bytes:
             raise HTTPError(400, f"invalid Content-Length header {declared!r}")
         if int(declared) > limit:
             raise HTTPError(413, f"request body of {declared} bytes exceeds the limit of {limit}")
-    chunks: list[bytes] = []
-    size = 0
+    # One growing buffer rather than a list of chunks: past a few hundred KB it
+    # lives in its own memory mapping, so a dropped body goes back to the OS.
+    received = bytearray()
+    try:
+        with anyio.fail_after(time_limit):
+            return await _receive_all(receive, limit, received)
+    except TimeoutError:
+        received.clear()  # released now, not when the 408 has been sent
+        raise HTTPError(
+            408,
+            f"the request body did not arrive within {time_limit:g} seconds",
+            headers={"Connection": "close"},
+        ) from None
+
+
+async def _receive_all(receive: Receive, limit: int, received: bytearray) -> bytes:
+    first = True
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
+        chunk: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
+        if first and not more and len(chunk) <= limit:
+            return chunk  # the usual case: the whole body in one message, no copy
+        first = False
+        received += chunk
+        if len(received) > limit:
             raise HTTPError(413, f"request body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        if not more:
+            return bytes(received)

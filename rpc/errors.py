@@ -19,6 +19,7 @@ from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rpc.encoding import dump_json
+from streams.logtext import log_exception
 from streams.settings import ErrorPayload
 
 logger = logging.getLogger("belay.rpc")
@@ -130,7 +131,7 @@ def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
         return ErrorPayload(exc.status_code, dump_json({"detail": exc.detail}, default=_jsonable))
     if isinstance(exc, RequestValidationError):
         return ErrorPayload(422, orjson.dumps({"detail": exc.errors}))
-    logger.error("unhandled error in a Belay action", exc_info=exc)
+    log_exception(logger, "unhandled error in a Belay action", exc)
     body: dict[str, Any] = {"detail": "Internal Server Error"}
     if debug:
         body["traceback"] = "".join(traceback.format_exception(exc))

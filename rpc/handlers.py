@@ -50,6 +50,7 @@ class ServingSettings:
 
     debug: bool
     max_body_size: int
+    body_timeout: float | None = None
 
 
 @dataclass(slots=True)  # not frozen: built on every sideeffect, and frozen init costs more
@@ -246,7 +247,9 @@ class Dispatcher:
 
     async def _read_body(self, action: ActionRuntime, headers: Headers, receive: Receive) -> bytes:
         check_content_type(headers)
-        body = await read_body(headers, receive, self.settings.max_body_size)
+        body = await read_body(
+            headers, receive, self.settings.max_body_size, time_limit=self.settings.body_timeout
+        )
         check_content_type(headers, body)
         if action.plan.body is None:
             check_no_body(body)

@@ -12,8 +12,12 @@ from collections.abc import Iterable
 
 from starlette.types import Send
 
-JSON_HEADERS = ((b"content-type", b"application/json"),)
-HTML_HEADERS = ((b"content-type", b"text/html; charset=utf-8"),)
+# Every answer is per request (render state is per page and per user): never
+# stored by a cache, never content-sniffed into something other than JSON.
+NO_STORE = (b"cache-control", b"no-store")
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+JSON_HEADERS = ((b"content-type", b"application/json"), NOSNIFF, NO_STORE)
+HTML_HEADERS = ((b"content-type", b"text/html; charset=utf-8"), NOSNIFF, NO_STORE)
 
 
 async def send_body(

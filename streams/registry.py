@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 import anyio
+
+from streams.logtext import log_exception
+
+logger = logging.getLogger("belay.streams")
 
 
 class StreamLease:
@@ -44,6 +51,15 @@ class StreamRegistry:
         self.max_streams = max_streams
         self._open: set[StreamLease] = set()
         self._drained: anyio.Event | None = None
+        self._close_hooks: list[Callable[[], Awaitable[None]]] = []
+
+    def add_close_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook()`` after every ``close_all()`` (e.g. to close a channel broker).
+
+        ``close_all()`` is what shutdown triggers, lifespans and reloads call, so
+        this reaches an app even where no lifespan does (mounted in another app).
+        """
+        self._close_hooks.append(hook)
 
     @property
     def open_count(self) -> int:
@@ -73,6 +89,11 @@ class StreamRegistry:
             if self._drained is None:  # shared: concurrent callers all wake up
                 self._drained = anyio.Event()
             await self._drained.wait()
+        for hook in self._close_hooks:
+            try:
+                await hook()
+            except Exception as exc:
+                log_exception(logger, "a stream registry close hook failed", exc)
 
     def _release(self, lease: StreamLease) -> None:
         self._open.discard(lease)

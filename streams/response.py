@@ -23,6 +23,7 @@ import orjson
 
 from streams.buffer import ItemBuffer, pump
 from streams.framing import END_FRAME, PING_FRAME, frame_error
+from streams.logtext import log_exception
 from streams.registry import StreamLease, StreamRegistry
 from streams.settings import ErrorPayload, StreamSettings
 from streams.tracking import frame_items
@@ -41,8 +42,10 @@ SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
     (b"x-accel-buffering", b"no"),
+    (b"x-content-type-options", b"nosniff"),
 ]
 JSON_TYPE = (b"content-type", b"application/json")
+NO_SNIFF_OR_STORE = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
 POLL_EVERY = 0.25  # seconds between disconnect polls while items flow
 POLL_WAIT = 0.001
 FINAL_SEND_TIMEOUT = 0.1  # shutdown must not wait on a peer that stopped reading
@@ -284,7 +287,7 @@ class EventStream:
         self, send: Send, status: int, body: bytes, *, extra: tuple[tuple[bytes, bytes], ...] = ()
     ) -> None:
         length = (b"content-length", str(len(body)).encode())
-        headers = [JSON_TYPE, length, *extra, *self._headers]
+        headers = [JSON_TYPE, *NO_SNIFF_OR_STORE, length, *extra, *self._headers]
         self.state = StreamState.CLOSED  # first: an answer cut short is never followed
         await self._send(
             {"type": "http.response.start", "status": status, "headers": headers}, send
@@ -334,7 +337,7 @@ class EventStream:
         finished = buffer.finished
         if finished is None or finished.error is None or self.state is StreamState.CLOSED:
             return  # a clean end, or the error went out with the last message
-        logger.error("stream generator raised after the stream stopped", exc_info=finished.error)
+        log_exception(logger, "stream generator raised after the stream stopped", finished.error)
 
     async def _close_source_then_cleanup(self) -> None:
         try:
@@ -350,7 +353,7 @@ class EventStream:
         with anyio.move_on_after(self._settings.close_timeout) as scope:
             try:
                 await aclose()
-            except Exception:
-                logger.exception("async generator raised while being closed")
+            except Exception as exc:
+                log_exception(logger, "async generator raised while being closed", exc)
         if scope.cancelled_caught:
             logger.warning("async generator did not close within %ss", self._settings.close_timeout)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Final, Generic, TypeVar, cast, get_args, get_origin
 
 from streams.framing import check_event_id, frame_data
+from streams.positions import Delivery, DeliveryRun, Reset
 
 T = TypeVar("T")
 
@@ -67,14 +68,23 @@ def frame_items(
 ) -> tuple[bytes, Exception | None]:
     """Frame yielded items (``TrackedItem`` ones with their id) into one chunk.
 
+    A channel's ``Delivery`` (or ``DeliveryRun``) is already framed (once per worker, shared by its
+    subscribers) and a ``Reset`` frames itself: neither goes through ``encode``.
+
     Stops at the first item ``encode`` fails on and returns that error with the
     frames before it, so they can still be sent ahead of the error.
     """
     parts: list[bytes] = []
     try:
         for item in items:
-            if type(item) is TrackedItem:
+            if type(item) is Delivery:
+                parts.append(item.frame)
+            elif type(item) is TrackedItem:
                 parts.append(frame_data(encode(item.item), event_id=item.id))
+            elif type(item) is DeliveryRun:
+                parts.append(item.frame)
+            elif type(item) is Reset:
+                parts.append(item.frame())
             else:
                 parts.append(frame_data(encode(item)))
     except Exception as exc:

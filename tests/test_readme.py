@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from codegen import generate_client
 from devserver.cli import build_parser
 from rpc.description import describe_app
 from tests.codegen.node import mark_module, require_tools, run_tsc
+from tests.support.polling import wait_until
 from tests.support.server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,11 +60,24 @@ def command_lines() -> list[str]:
     return lines
 
 
+READER_CONFTEST = """
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+"""
+
+
 @pytest.fixture(scope="module")
 def readme_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("readme")
     for name, body in named_blocks("python", "# ").items():
         (folder / name).write_text(body)
+    # The README's tests run as a user runs them: anyio's plugin would also run them on
+    # trio here (this repo's test extra installs it), and a user's app is asyncio-only.
+    (folder / "conftest.py").write_text(READER_CONFTEST)
     sys.path.insert(0, str(folder))
     try:
         yield folder
@@ -272,27 +285,30 @@ def test_readme_belay_dev_line_serves_and_generates(readme_dir: Path) -> None:
     port = free_port()
     args = [*shlex.split(line), "--port", str(port)]
     belay = Path(sys.executable).parent / "belay"
-    process = subprocess.Popen(
-        [str(belay), *args[1:]],
-        cwd=readme_dir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log_path = readme_dir / "belay-dev.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(belay), *args[1:]],
+            cwd=readme_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def render() -> httpx.Response | None:
+        if process.poll() is not None:
+            raise AssertionError(f"belay dev exited: {log_path.read_text()}")
+        try:
+            return httpx.get(
+                f"http://127.0.0.1:{port}/internal/api/CounterController/render",
+                headers={"X-Belay-Page": "/rooms/lobby"},
+                timeout=2,
+            )
+        except httpx.TransportError:
+            return None
+
     try:
-        deadline = time.monotonic() + 30
-        response = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                response = httpx.get(
-                    f"http://127.0.0.1:{port}/internal/api/CounterController/render",
-                    headers={"X-Belay-Page": "/rooms/lobby"},
-                    timeout=2,
-                )
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert response is not None, "belay dev did not serve within 30 s"
+        response = wait_until(render, 30, "belay dev to serve")
         assert response.json() == {"room": "lobby", "count": 0}
         assert (readme_dir / "generated" / "index.ts").is_file()
     finally:

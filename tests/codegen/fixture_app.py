@@ -274,7 +274,7 @@ class ShopController(BaseShop):
             self.log.resumed_from.append(last_event_id)
         start = 0 if last_event_id is None else int(last_event_id) + 1
         for n in range(start, limit):
-            yield streams.tracked(n, Tick(n=n))  # type: ignore[misc]
+            yield streams.tracked(n, Tick(n=n))
             with self.log.lock:
                 self.log.sent += 1
             await asyncio.sleep(0.03 if slow else 0)

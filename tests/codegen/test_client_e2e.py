@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from rpc.description import describe_app
 from tests.codegen.fixture_app import StreamLog, build_app
 from tests.codegen.node import TS_TESTS, mark_module, run_node_tests, run_tsc
 from tests.codegen.scripted import ScriptedStreams
+from tests.support.polling import wait_until
 from tests.support.server import ServerHandle, running_server, start_server
 
 Message = MutableMapping[str, Any]
@@ -90,14 +90,6 @@ def test_client_e2e_node_suite_against_live_server(compiled: Path) -> None:
     assert log.resumed_from[-2:] == [None, "2"]
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
-
-
 @pytest.mark.e2e
 def test_client_e2e_tracked_stream_resumes_across_server_restart(compiled: Path) -> None:
     log = StreamLog()
@@ -108,7 +100,7 @@ def test_client_e2e_tracked_stream_resumes_across_server_restart(compiled: Path)
     node = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     second: ServerHandle | None = None
     try:
-        wait_until(lambda: log.sent >= 3)
+        wait_until(lambda: log.sent >= 3, 10, "three items sent")
         # What a production shutdown does first (streams.shutdown_trigger): close the
         # open streams without an end event, then stop; the port is free again.
         first.loop.call_soon_threadsafe(app.stream_registry.close_all_nowait)
@@ -120,7 +112,7 @@ def test_client_e2e_tracked_stream_resumes_across_server_restart(compiled: Path)
     finally:
         if node.poll() is None:
             node.kill()
-            node.wait(5)
+            node.communicate(timeout=5)
         if second is not None:
             second.stop()
     text = output.decode()

@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 import ast
+import json
 import shutil
+import subprocess
 from pathlib import Path
 
-from streams import framing
+from streams import framing, positions
 from tests.codegen.node import (
     ROOT,
-    RUNTIME,
     TS_TESTS,
     copy_runtime,
     mark_module,
@@ -39,12 +40,57 @@ def test_runtime_unit_node_suites(tmp_path: Path) -> None:
     assert "fail 0" in report
 
 
-def test_runtime_mirrors_the_python_stream_wire_names() -> None:
-    """The TS event names are the ones ``streams`` sends (one protocol, two sides)."""
-    text = (RUNTIME / "stream.ts").read_text()
-    assert f'end: "{framing.EVENT_END}"' in text
-    assert f'error: "{framing.EVENT_ERROR}"' in text
-    assert framing.PING_COMMENT.startswith(":")  # a comment line: the parser skips it
+WIRE_PROBE = """
+import { readFileSync } from "node:fs";
+import { SSEParser } from "./runtime/sse.js";
+import { STREAM_EVENTS } from "./runtime/stream.js";
+
+const frames = JSON.parse(readFileSync(0, "utf8"));
+const parser = new SSEParser();
+const parsed = frames.map((frame) =>
+  parser.push(frame).map((e) => [e.type, e.data, e.lastEventId]));
+console.log(JSON.stringify({ names: STREAM_EVENTS, parsed, comments: parser.comments }));
+"""
+
+
+def test_runtime_mirrors_the_python_stream_wire_names(tmp_path: Path) -> None:
+    """The compiled TS runtime reads what ``streams`` writes: names, ping, item, end, error."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    sources = copy_runtime(src)
+    mark_module(src)
+    assert run_tsc(sources, out_dir=out, extra=("--rootDir", str(src))) == ""
+    mark_module(out)
+    (out / "probe.mjs").write_text(WIRE_PROBE)
+    frames = [
+        framing.PING_FRAME,
+        framing.frame_data(b'{"n":1}', event_id="7"),
+        framing.END_FRAME,
+        framing.frame_error(b'{"detail":"x"}'),
+    ]
+    done = subprocess.run(
+        ["node", str(out / "probe.mjs")],
+        input=json.dumps([frame.decode() for frame in frames]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    probe = json.loads(done.stdout)
+    assert probe["names"] == {
+        "item": "message",
+        "end": framing.EVENT_END,
+        "error": framing.EVENT_ERROR,
+        "reset": positions.EVENT_RESET,
+    }
+    # The ping is a comment to the TS parser: counted, never dispatched as an event.
+    assert probe["comments"] == 1
+    assert probe["parsed"] == [
+        [],
+        [["message", '{"n":1}', "7"]],
+        [[framing.EVENT_END, framing.END_DATA.decode(), "7"]],
+        [[framing.EVENT_ERROR, '{"detail":"x"}', "7"]],
+    ]
 
 
 def test_codegen_imports_no_devserver() -> None:

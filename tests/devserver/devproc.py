@@ -12,11 +12,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+
+from tests.support.polling import wait_until
 
 BELAY = [sys.executable, "-m", "devserver.cli"]
 REPO = Path(__file__).resolve().parents[2]
@@ -45,18 +46,6 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
-    """Poll ``check`` every 10 ms until it returns a truthy value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 class DevProcess:
@@ -102,7 +91,6 @@ class DevProcess:
             match = wait_until(find, timeout, f"line {pattern!r}")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; output:\n{self.output}") from None
-        assert isinstance(match, re.Match)
         return match
 
     def wait_serving(self, timeout: float = 20.0) -> str:
@@ -131,6 +119,8 @@ class DevProcess:
                 self.proc.kill()
                 self.proc.wait(5)
             self._reader.join(5)
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
 
 
 def run_belay(

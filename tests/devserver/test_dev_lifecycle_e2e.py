@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.devserver.devproc import DevProcess, alive, children_of, wait_until
+from tests.devserver.devproc import DevProcess, alive, children_of
 from tests.devserver.userpkg import write
+from tests.support.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

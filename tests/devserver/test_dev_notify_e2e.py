@@ -22,8 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.devserver.devproc import DevProcess, children_of, run_belay, wait_until
+from tests.devserver.devproc import DevProcess, children_of, run_belay
 from tests.devserver.userpkg import write
+from tests.support.polling import wait_until
 
 pytest.importorskip("rpc")
 pytest.importorskip("websockets")

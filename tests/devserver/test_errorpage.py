@@ -12,6 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
 from devserver.errorpage import LIVE_RELOAD_TAG, DevErrorMiddleware, enable_debug
+from rpc import RPCApp
 
 pytestmark = pytest.mark.anyio
 
@@ -79,9 +80,8 @@ async def test_errorpage_passes_normal_and_handled_responses() -> None:
 
 
 def test_errorpage_enable_debug_finds_mounted_rpc_apps() -> None:
-    rpc = pytest.importorskip("rpc")
-    inner = rpc.RPCApp(controllers=[])
-    direct = rpc.RPCApp(controllers=[])
+    inner = RPCApp(controllers=[])
+    direct = RPCApp(controllers=[])
     outer = Starlette(routes=[Mount("/api", routes=[Mount("/v1", app=inner)])])
     assert inner.debug is False
     assert enable_debug(outer) == 1

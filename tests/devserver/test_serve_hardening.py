@@ -16,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.devserver.devproc import run_belay, wait_until
+from tests.devserver.devproc import run_belay
 from tests.devserver.test_cli import Serving
 from tests.devserver.userpkg import write
+from tests.support.polling import wait_until
 
 pytestmark = [pytest.mark.e2e]
 
@@ -149,7 +150,7 @@ def test_serve_behind_middleware_closes_streams_and_shows_no_traceback(
         reader.start()
         wait_until(lambda: any(line.startswith("data:") for line in received), 10, "a tick")
     finally:
-        code, _, _ = server.stop()
+        code, _ = server.stop()
     assert code == 0
     assert finished.wait(30), "the stream was still open after the server exited"
     assert failures == [], "the stream was cut instead of closed"
@@ -197,7 +198,7 @@ def test_serve_listens_with_a_production_backlog(
         wait_until(lambda: server.get("/internal/api/PageController/render"), 20, "serve")
         assert listen_backlog(server.port) == expected
     finally:
-        code, _, _ = server.stop()
+        code, _ = server.stop()
     assert code == 0
 
 

@@ -18,7 +18,7 @@ from devserver.coordinator import reload_message
 from devserver.front import DevFront
 from devserver.hosts import HostPolicy
 from devserver.notify import Notifier
-from tests.devserver.devproc import wait_until
+from tests.support.polling import wait_until
 from tests.support.server import running_server, start_server
 
 SNIPPET = Path(__file__).resolve().parents[2] / "devserver" / "static" / "belay-dev.js"

@@ -19,6 +19,13 @@ from devserver.swapper import AppSwapper
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the swapper runs each app's lifespan in an asyncio task, as the dev
+    # server serves with hypercorn's asyncio worker.
+    return "asyncio"
+
+
 def make_app(name: str, events: list[str]) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -32,32 +39,34 @@ def make_app(name: str, events: list[str]) -> Starlette:
     return Starlette(routes=[Route("/", who)], lifespan=lifespan)
 
 
-async def drive_lifespan(swapper: AppSwapper) -> tuple[Any, Any]:
-    to_app: anyio.abc.ObjectSendStream[dict[str, Any]]
+@asynccontextmanager
+async def lifespan_channels() -> AsyncIterator[tuple[Any, Any]]:
+    """The server's and the app's ends of the lifespan messages, closed afterwards."""
     to_app, from_server = anyio.create_memory_object_stream[dict[str, Any]](10)
     to_server, from_app = anyio.create_memory_object_stream[dict[str, Any]](10)
-    return (to_app, from_app), (from_server, to_server)
+    async with to_app, from_server, to_server, from_app:
+        yield (to_app, from_app), (from_server, to_server)
 
 
 async def test_swapper_swaps_with_lifespan() -> None:
     events: list[str] = []
     swapper = AppSwapper(make_app("old", events))
-    (to_app, from_app), (from_server, to_server) = await drive_lifespan(swapper)
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=swapper), base_url="http://t")
-    with anyio.fail_after(5):
-        async with anyio.create_task_group() as tg, http:
-            tg.start_soon(swapper, scope, from_server.receive, to_server.send)
-            await to_app.send({"type": "lifespan.startup"})
-            assert (await from_app.receive())["type"] == "lifespan.startup.complete"
-            assert (await http.get("/")).text == "old:old"
+    async with lifespan_channels() as ((to_app, from_app), (from_server, to_server)):
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=swapper), base_url="http://t")
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg, http:
+                tg.start_soon(swapper, scope, from_server.receive, to_server.send)
+                await to_app.send({"type": "lifespan.startup"})
+                assert (await from_app.receive())["type"] == "lifespan.startup.complete"
+                assert (await http.get("/")).text == "old:old"
 
-            await swapper.swap(make_app("new", events))
-            assert (await http.get("/")).text == "new:new"
+                await swapper.swap(make_app("new", events))
+                assert (await http.get("/")).text == "new:new"
 
-            await to_app.send({"type": "lifespan.shutdown"})
-            assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"
-    assert events == ["old up", "new up", "old down", "new down"]
+                await to_app.send({"type": "lifespan.shutdown"})
+                assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"
+        assert events == ["old up", "new up", "old down", "new down"]
 
 
 async def test_swapper_app_without_lifespan_support() -> None:
@@ -67,15 +76,15 @@ async def test_swapper_app_without_lifespan_support() -> None:
         await PlainTextResponse("bare")(scope, receive, send)
 
     swapper = AppSwapper(make_app("old", []))
-    (to_app, from_app), (from_server, to_server) = await drive_lifespan(swapper)
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=swapper), base_url="http://t")
-    with anyio.fail_after(5):
-        async with anyio.create_task_group() as tg, http:
-            tg.start_soon(swapper, scope, from_server.receive, to_server.send)
-            await to_app.send({"type": "lifespan.startup"})
-            await from_app.receive()
-            await swapper.swap(bare)
-            assert (await http.get("/")).text == "bare"
-            await to_app.send({"type": "lifespan.shutdown"})
-            assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"
+    async with lifespan_channels() as ((to_app, from_app), (from_server, to_server)):
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=swapper), base_url="http://t")
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg, http:
+                tg.start_soon(swapper, scope, from_server.receive, to_server.send)
+                await to_app.send({"type": "lifespan.startup"})
+                await from_app.receive()
+                await swapper.swap(bare)
+                assert (await http.get("/")).text == "bare"
+                await to_app.send({"type": "lifespan.shutdown"})
+                assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"

@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from tests.e2e.stream_apps import PREFIX
+from tests.support.sse import Frame, split_frames
 
 
 def action_request(action: str, query: str = "", *, last_event_id: str | None = None) -> bytes:
@@ -28,7 +29,7 @@ class SSEConnection:
     writer: asyncio.StreamWriter
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
-    frames: list[dict[str, str]] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
     complete: bool = False  # the terminating zero-length chunk arrived
     _body: bytes = b""
 
@@ -48,9 +49,8 @@ class SSEConnection:
         if size == 0:
             self.complete = True
             return False
-        self._body += data[:-2]
-        *whole, self._body = self._body.split(b"\n\n")
-        self.frames.extend(parse_frame(block) for block in whole if block)
+        frames, self._body = split_frames(self._body + data[:-2])
+        self.frames.extend(frames)
         return True
 
     async def read_frames(self, count: int) -> None:
@@ -66,19 +66,8 @@ class SSEConnection:
         self.writer.close()
 
     @property
-    def data_frames(self) -> list[dict[str, str]]:
+    def data_frames(self) -> list[Frame]:
         return [f for f in self.frames if "data" in f and "event" not in f]
-
-
-def parse_frame(block: bytes) -> dict[str, str]:
-    frame: dict[str, str] = {}
-    for line in block.decode().split("\n"):
-        if line.startswith(":"):
-            frame["comment"] = line
-        else:
-            name, _, value = line.partition(": ")
-            frame[name] = frame[name] + "\n" + value if name in frame else value
-    return frame
 
 
 async def open_stream(

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +14,10 @@ import anyio
 import httpx
 import pytest
 
-from tests.rpc.apps import build_app
+from rpc import RPCApp
+from tests.rpc.apps import RoomController, build_app
 from tests.rpc.mounted_apps import build_fastapi, build_starlette
+from tests.support.polling import poll_until, wait_until
 from tests.support.server import running_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
@@ -26,33 +27,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_rpc_server_sync_action_does_not_block_async_action() -> None:
-    with running_server(build_app()) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
-            await http.post(f"{API}/RoomController/fast")  # warm the connection pool path
-            times: dict[str, float] = {}
+    controller = RoomController()
+    with running_server(RPCApp([controller])) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
             idents: dict[str, int] = {}
-            start = time.perf_counter()
 
-            async def slow() -> None:
-                response = await http.post(f"{API}/RoomController/slow", params={"seconds": "0.3"})
-                times["slow"] = time.perf_counter() - start
-                idents["slow"] = response.json()["passthrough"]
+            async def gated() -> None:
+                response = await http.post(f"{API}/RoomController/gated")
+                idents["gated"] = response.json()["passthrough"]
 
-            async def fast() -> None:
-                await anyio.sleep(0.05)
-                response = await http.post(f"{API}/RoomController/fast")
-                times["fast"] = time.perf_counter() - start
-                idents["fast"] = response.json()["passthrough"]
-
-            with anyio.fail_after(10):
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(slow)
-                    tg.start_soon(fast)
-    assert times["slow"] >= 0.3
-    # a blocked loop would hold the fast answer until the sleep ended (>= 0.3 s)
-    assert times["fast"] < 0.28, times
-    assert times["fast"] < times["slow"]
-    assert idents["slow"] != idents["fast"]  # the sync one ran off the loop thread
+            try:
+                with anyio.fail_after(20):
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(gated)
+                        await poll_until(controller.entered.is_set, within=20, what="gated")
+                        # The sync action holds a worker thread until the gate opens: a
+                        # blocked loop could not answer this, and the watchdog would fire.
+                        response = await http.post(f"{API}/RoomController/fast")
+                        idents["fast"] = response.json()["passthrough"]
+                        controller.gate.set()
+            finally:
+                controller.gate.set()
+    assert set(idents) == {"gated", "fast"}
+    assert idents["gated"] != idents["fast"]  # the sync one ran off the loop thread
 
 
 async def test_rpc_server_chunked_body_over_limit_is_413() -> None:
@@ -146,21 +143,22 @@ def hypercorn_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
         if process.poll() is None:
             process.kill()
             process.wait(5)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _wait_until_serving(base_url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
+    def serving() -> bool:
         if process.poll() is not None:
-            raise AssertionError(
-                f"hypercorn exited: {process.stdout.read() if process.stdout else ''}"
-            )
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"hypercorn exited: {output}")
         try:
             httpx.get(f"{base_url}/", timeout=1)
-            return
         except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError("hypercorn did not start within 15 s")
+            return False
+        return True
+
+    wait_until(serving, 15, "hypercorn to serve")
 
 
 def test_rpc_server_served_as_module_app_by_hypercorn(

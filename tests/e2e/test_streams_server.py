@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 import orjson
 import pytest
@@ -15,22 +13,20 @@ from streams.registry import StreamRegistry
 from tests.e2e import stream_apps
 from tests.e2e.sse_client import SSEConnection, open_stream
 from tests.e2e.stream_apps import build_stream_app
-from tests.support.server import ServerHandle, running_server
+from tests.support.polling import poll_until
+from tests.support.server import running_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
-T = TypeVar("T")
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the test reaches into the in-thread hypercorn's asyncio loop
+    # (run_coroutine_threadsafe, all_tasks) and reads with asyncio streams.
+    return "asyncio"
+
+
 STREAMS = 1000
-
-
-async def on_server(server: ServerHandle, coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` on the server's own event loop."""
-    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, server.loop))
-
-
-async def server_tasks() -> int:
-    await asyncio.sleep(0.05)  # let closed connections' tasks finish
-    return len(asyncio.all_tasks())
 
 
 def live_fixture_generators() -> int:
@@ -45,18 +41,14 @@ def live_fixture_generators() -> int:
     )
 
 
-async def wait_all_closed(registry: StreamRegistry, limit: float = 2.0) -> int:
-    """Wait (at most ``limit`` s) until every stream has released its slot; the open count.
+async def wait_all_closed(registry: StreamRegistry) -> None:
+    """Wait until every stream has released its slot.
 
     A client sees a stream's last bytes before the server has closed its
     generator and run its cleanup; disconnects of flowing streams are noticed
     within a 0.25 s poll.
     """
-    for _ in range(int(limit / 0.01)):
-        if registry.open_count == 0:
-            break
-        await asyncio.sleep(0.01)
-    return registry.open_count
+    await poll_until(lambda: registry.open_count == 0, within=10, what="every stream to close")
 
 
 async def consume(port: int, action: str, query: str) -> SSEConnection:
@@ -78,7 +70,7 @@ async def test_streams_server_1000_concurrent_streams_consumed() -> None:
             asyncio.gather(*(consume(server.port, "gathered", query) for _ in range(STREAMS))),
             45,
         )
-        open_after = await wait_all_closed(app.stream_registry)
+        await wait_all_closed(app.stream_registry)
     assert counters.peak_live == STREAMS
     for connection in connections:
         assert connection.status == 200
@@ -94,7 +86,6 @@ async def test_streams_server_1000_concurrent_streams_consumed() -> None:
         "cleaned": STREAMS,
         "early_cleanups": 0,
     }
-    assert open_after == 0
 
 
 async def connect_then_drop(port: int, action: str) -> None:
@@ -111,17 +102,17 @@ async def test_streams_server_1000_connect_disconnect_cycles_leak_nothing() -> N
     app, counters = build_stream_app()
     with running_server(app) as server:
         await connect_then_drop(server.port, "blocked")  # warm up the server's paths
-        tasks_before = await on_server(server, server_tasks())
+        await wait_all_closed(app.stream_registry)
+        tasks_before = await server.task_count()
         generators_before = live_fixture_generators()
         for _ in range(10):  # 10 waves of 100 cycles; half blocked in an await, half flowing
             actions = ["blocked", "flowing"] * 50
             await asyncio.wait_for(
                 asyncio.gather(*(connect_then_drop(server.port, a) for a in actions)), 20
             )
-        open_after = await wait_all_closed(app.stream_registry)
-        tasks_after = await on_server(server, server_tasks())
+        await wait_all_closed(app.stream_registry)
+        tasks_after = await server.settled_task_count(at_most=tasks_before)
         generators_after = live_fixture_generators()
-    assert open_after == 0
     assert counters.snapshot() == {
         "opened": STREAMS + 1,
         "finalised": STREAMS + 1,

@@ -18,6 +18,8 @@ from starlette.requests import Request
 
 from rpc import APIException, ControllerBase, Depends, RenderBase, RPCApp, passthrough, sideeffect
 
+GATE_TIMEOUT = 60.0  # seconds: only a broken test leaves the gate shut this long
+
 
 class Color(enum.Enum):
     RED = "red"
@@ -154,6 +156,8 @@ class RoomController(ControllerBase):
         self.counts: dict[str, int] = {}
         self.last: dict[str, str] = {}
         self.threads: list[int] = []
+        self.entered = threading.Event()  # set once ``gated`` holds its worker thread
+        self.gate = threading.Event()  # the test opens it to let ``gated`` return
 
     async def render(self, room: str, step: int = 1, who: str = Depends(viewer)) -> RoomState:
         return RoomState(
@@ -194,6 +198,14 @@ class RoomController(ControllerBase):
     def slow(self, seconds: float) -> int:
         self.threads.append(threading.get_ident())
         time.sleep(seconds)
+        return threading.get_ident()
+
+    @passthrough
+    def gated(self) -> int:
+        """Hold a worker thread until the test opens ``gate``: the loop must stay free."""
+        self.entered.set()
+        if not self.gate.wait(GATE_TIMEOUT):
+            raise TimeoutError("the test never opened the gate")
         return threading.get_ident()
 
     @passthrough

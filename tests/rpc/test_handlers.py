@@ -15,6 +15,7 @@ from tests.rpc.apps import RoomController
 from tests.rpc.asgi import http_scope
 from tests.rpc.conftest import API
 from tests.rpc.dependency_apps import Recorder, build
+from tests.support.polling import poll_until
 
 pytestmark = pytest.mark.anyio
 
@@ -38,26 +39,30 @@ async def test_handlers_sync_action_runs_in_worker_thread() -> None:
 
 
 async def test_handlers_sync_action_does_not_block_the_loop() -> None:
-    app = RPCApp([RoomController()])
+    controller = RoomController()
+    app = RPCApp([controller])
     finished: list[str] = []
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as http:
 
-        async def slow() -> None:
-            await http.post(f"{ROOM}/slow", params={"seconds": "0.2"})
-            finished.append("slow")
+        async def gated() -> None:
+            await http.post(f"{ROOM}/gated")
+            finished.append("gated")
 
-        async def fast() -> None:
-            await anyio.sleep(0.02)
-            await http.post(f"{ROOM}/fast")
-            finished.append("fast")
-
-        with anyio.fail_after(5):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(slow)
-                tg.start_soon(fast)
-    assert finished == ["fast", "slow"]
+        try:
+            with anyio.fail_after(10):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(gated)
+                    await poll_until(controller.entered.is_set, within=10, what="gated to run")
+                    # ``gated`` now holds a worker thread until the gate opens; a blocked
+                    # loop could not answer ``fast`` and the watchdog would fire.
+                    await http.post(f"{ROOM}/fast")
+                    finished.append("fast")
+                    controller.gate.set()
+        finally:
+            controller.gate.set()
+    assert finished == ["fast", "gated"]
 
 
 async def test_handlers_sideeffect_envelope_full_render(client: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.rpc.apps import build_app
+from tests.rpc.asgi import call
 
 pytestmark = pytest.mark.anyio
 
@@ -52,11 +53,17 @@ async def test_origin_no_origin_passes(http: httpx.AsyncClient) -> None:
     assert (await http.post(NOBODY)).status_code == 200
 
 
-async def test_origin_refused_before_the_body_is_read(http: httpx.AsyncClient) -> None:
-    response = await http.post(
-        NOBODY, content=b"not json", headers={"origin": "https://evil.example"}
-    )
-    assert response.status_code == 403
+async def test_origin_refused_before_the_body_is_read() -> None:
+    app = build_app(allowed_origins=[LISTED])
+    headers = [("origin", "https://evil.example"), ("content-type", "application/json")]
+    refused = await call(app, "POST", NOBODY, headers=headers, chunks=(b"not json",))
+    assert refused.status == 403
+    assert refused.receive_calls == 0  # the body was never read
+    # The same request from a listed origin does read it (and rejects the bad JSON).
+    listed = [("origin", LISTED), ("content-type", "application/json")]
+    read = await call(app, "POST", NOBODY, headers=listed, chunks=(b"not json",))
+    assert read.status == 400
+    assert read.receive_calls >= 1
 
 
 async def test_origin_listed_origin_passes_with_cors_headers(http: httpx.AsyncClient) -> None:

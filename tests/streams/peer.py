@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,24 +77,3 @@ class Peer:
     @property
     def ended(self) -> bool:
         return bool(self.bodies) and not self.bodies[-1].get("more_body", False)
-
-
-def parse_events(body: bytes) -> list[dict[str, str]]:
-    """Parse an SSE body into frames: field -> value (data lines joined by LF)."""
-    frames = []
-    # A ping is a lone comment line: give it a frame of its own.
-    text = re.sub(r"^(:[^\n]*)\n(?!\n)", "\\1\n\n", body.decode(), flags=re.MULTILINE)
-    for block in text.split("\n\n"):
-        if not block:
-            continue
-        frame: dict[str, str] = {}
-        for line in block.split("\n"):
-            name, _, value = line.partition(": ") if not line.startswith(":") else ("", "", line)
-            if not name:
-                frame["comment"] = value
-            elif name == "data" and "data" in frame:
-                frame["data"] += "\n" + value
-            else:
-                frame[name] = value
-        frames.append(frame)
-    return frames

@@ -22,7 +22,24 @@ def test_streams_imports_no_other_belay_package_and_no_sse_starlette() -> None:
 def test_streams_all_is_the_user_api_not_the_machinery() -> None:
     import streams
 
-    assert {"tracked", "LastEventId", "shutdown_trigger"} <= set(streams.__all__)
-    machinery = {"EventStream", "StreamRegistry", "StreamSettings", "ErrorPayload", "frame_data"}
+    assert set(streams.__all__) == {
+        "tracked",
+        "LastEventId",
+        "shutdown_trigger",
+        "Channel",
+        "Reset",
+    }
+    machinery = {
+        "EventStream",
+        "StreamRegistry",
+        "StreamSettings",
+        "ErrorPayload",
+        "frame_data",
+        "Broker",
+        "open_broker",
+        "Delivery",
+        "DeliveryRun",
+        "parse_position",
+    }
     assert machinery.isdisjoint(dir(streams))
     assert [name for name in streams.__all__ if not hasattr(streams, name)] == []

@@ -14,9 +14,12 @@ from streams.framing import EVENT_END
 from streams.registry import StreamRegistry
 from streams.response import EventStream
 from streams.settings import ErrorPayload, StreamSettings
-from tests.streams.peer import Peer, parse_events
+from tests.streams.peer import Peer
+from tests.support.sse import parse_frames
 
 pytestmark = pytest.mark.anyio
+
+WATCHDOG = 10.0  # seconds: a hang guard, 10x what a loaded machine needs
 
 
 def render_error(exc: BaseException) -> ErrorPayload:
@@ -73,7 +76,7 @@ async def test_registry_cap_answers_503_without_starting_generator() -> None:
         yield {}
 
     source = never_started()
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(
                 open_stream(registry, log, "a", blocked(log, "a")), {}, first.receive, first.send
@@ -99,7 +102,7 @@ async def test_registry_close_all_ends_every_stream_without_end_event() -> None:
         "spinning": spinning(log, "spinning"),
         "parked": spinning(log, "parked"),
     }
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             for name, peer in peers.items():
                 stream = open_stream(registry, log, name, sources[name])
@@ -112,7 +115,7 @@ async def test_registry_close_all_ends_every_stream_without_end_event() -> None:
     for name, peer in peers.items():
         assert f"{name}:finally" in log.entries
         assert log.entries.index(f"{name}:finally") < log.entries.index(f"{name}:on_close")
-        assert all(frame.get("event") != EVENT_END for frame in parse_events(peer.body))
+        assert all(frame.get("event") != EVENT_END for frame in parse_frames(peer.body))
     assert peers["blocked"].ended  # the body is terminated so the client reconnects
     assert log.entries.count("blocked:on_close") == 1
 
@@ -125,7 +128,7 @@ async def test_registry_close_all_before_first_item_answers_503() -> None:
         await anyio.sleep_forever()
         yield {}
 
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(
                 open_stream(registry, log, "s", slow_start()), {}, peer.receive, peer.send
@@ -138,7 +141,7 @@ async def test_registry_close_all_before_first_item_answers_503() -> None:
 
 
 async def test_registry_close_all_with_nothing_open_returns_at_once() -> None:
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         await StreamRegistry().close_all()
 
 
@@ -146,7 +149,7 @@ async def test_shutdown_trigger_closes_registries_before_returning() -> None:
     registry, log = StreamRegistry(), Log()
     peer, go = Peer(), anyio.Event()
     trigger = shutdown_trigger(registry, wait=go.wait)
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             stream = open_stream(registry, log, "s", blocked(log, "s"))
             tasks.start_soon(stream, {}, peer.receive, peer.send)
@@ -172,10 +175,10 @@ async def test_registry_close_all_during_final_send_adds_no_message() -> None:
         yield {"n": 0}
         yield {"n": 1}
 
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         await open_stream(registry, log, "s", two())({}, peer.receive, send)
     assert [m["more_body"] for m in peer.bodies] == [False]
-    assert parse_events(peer.body)[-1]["event"] == EVENT_END
+    assert parse_frames(peer.body)[-1]["event"] == EVENT_END
 
 
 async def test_registry_concurrent_close_all_calls_all_return_once_drained() -> None:
@@ -188,7 +191,7 @@ async def test_registry_concurrent_close_all_calls_all_return_once_drained() -> 
         await registry.close_all()
         returned.append(name)
 
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(
                 open_stream(registry, log, "s", blocked(log, "s")), {}, peer.receive, peer.send

@@ -15,9 +15,13 @@ from streams.framing import END_FRAME, frame_data
 from streams.registry import StreamRegistry
 from streams.response import EventStream, StreamState
 from streams.settings import ErrorPayload, StreamSettings
-from tests.streams.peer import Peer, parse_events
+from tests.streams.peer import Peer
+from tests.support.polling import poll_until
+from tests.support.sse import parse_frames
 
 pytestmark = pytest.mark.anyio
+
+WATCHDOG = 10.0  # seconds: a hang guard, 10x what a loaded machine needs
 
 
 class RoomFullError(Exception):
@@ -58,16 +62,17 @@ async def numbers(journal: Journal, count: int) -> AsyncIterator[object]:
         journal.entries.append("finally")
 
 
-async def serve(stream: EventStream, peer: Peer, seconds: float = 1.0) -> None:
-    with anyio.fail_after(seconds):
+async def serve(stream: EventStream, peer: Peer) -> None:
+    with anyio.fail_after(WATCHDOG):
         await stream({"type": "http"}, peer.receive, peer.send)
 
 
 async def test_stream_clean_end_sends_items_then_end_event() -> None:
     journal, peer = Journal(), Peer()
     stream = journal.stream(numbers(journal, 3))
-    assert stream.state is StreamState.NEW
+    before = stream.state  # read before serving: mypy would narrow the later check away
     await serve(stream, peer)
+    assert before is StreamState.NEW
     assert stream.state is StreamState.CLOSED
     assert peer.status == 200
     assert peer.headers[b"content-type"] == b"text/event-stream; charset=utf-8"
@@ -83,7 +88,7 @@ async def test_stream_coalesces_ready_items_into_one_send() -> None:
     journal, peer = Journal(), Peer()
     await serve(journal.stream(numbers(journal, 10), max_pending=32), peer)
     assert len(peer.bodies) == 1  # ten ready items and the end: one write
-    assert len(parse_events(peer.body)) == 11
+    assert len(parse_frames(peer.body)) == 11
 
 
 async def test_stream_error_mid_stream_sends_error_event_and_closes() -> None:
@@ -101,7 +106,7 @@ async def test_stream_error_mid_stream_sends_error_event_and_closes() -> None:
     stream = journal.stream(failing())
     await serve(stream, peer)
     assert stream.state is StreamState.CLOSED
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     assert peer.status == 200
     assert [f.get("data") for f in frames[:2]] == ['{"n":0}', '{"n":1}']
     assert frames[2] == {
@@ -147,7 +152,7 @@ async def test_stream_encode_failure_mid_stream_is_error_event() -> None:
             journal.entries.append("finally")
 
     await serve(journal.stream(mixed()), peer)
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     assert frames[0]["data"] == '{"n":0}'
     assert frames[1]["event"] == "error"
     assert "not JSON serializable" in orjson.loads(frames[1]["data"])["body"]["detail"]
@@ -179,7 +184,7 @@ async def test_stream_tracked_items_carry_ids() -> None:
         yield tracked("k", {"n": 9})
 
     await serve(journal.stream(resumable()), peer)
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     assert frames[0] == {"id": "7", "data": '{"n":7}'}
     assert frames[1] == {"data": '{"n":8}'}
     assert frames[2] == {"id": "k", "data": '{"n":9}'}
@@ -198,7 +203,7 @@ async def test_stream_disconnect_while_generator_blocked_in_await(
             journal.entries.append("finally")
 
     stream = journal.stream(waiting())
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(serve, stream, peer)
             await peer.wait_sent(1)
@@ -225,7 +230,7 @@ async def test_stream_disconnect_while_generator_yields_without_awaiting(
         finally:
             journal.entries.append("finally")
 
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(serve, journal.stream(spinning()), peer)
             await peer.wait_sent(3)
@@ -291,13 +296,13 @@ async def test_stream_slow_reader_bounds_items_pulled_ahead() -> None:
             journal.entries.append("finally")
 
     stream = journal.stream(endless(), max_pending=4, send_timeout=None)
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(serve, stream, peer)
             await peer.wait_sent(1)
             for _ in range(20):  # let the pump run as far as it is allowed
                 await anyio.lowlevel.checkpoint()
-            accepted = len(parse_events(peer.body))
+            accepted = len(parse_frames(peer.body))
             assert journal.pulled == accepted + 4
             peer.disconnect()
     assert journal.entries == ["finally", "on_close"]
@@ -322,29 +327,31 @@ async def test_stream_pings_only_when_idle() -> None:
     journal, peer = Journal(), Peer()
 
     async def bursty() -> AsyncIterator[object]:
-        for n in range(10):  # items every 5 ms: faster than the ping interval
+        for n in range(10):  # back to back: far inside the ping interval
             yield {"n": n}
-            await anyio.sleep(0.005)
-        await anyio.sleep(0.13)  # idle for more than two intervals
+        # Idle until two pings went out (the watchdog fails the test if they never do).
+        await poll_until(lambda: peer.body.count(b": ping") >= 2, within=WATCHDOG, what="pings")
         yield {"n": 10}
 
-    await serve(journal.stream(bursty(), ping_interval=0.05), peer)
-    frames = parse_events(peer.body)
+    await serve(journal.stream(bursty(), ping_interval=0.2), peer)
+    frames = parse_frames(peer.body)
     kinds = ["ping" if f.get("comment") == ": ping" else f.get("event", "data") for f in frames]
     assert kinds[:10] == ["data"] * 10
-    assert kinds.count("ping") >= 2  # 130 ms idle at 50 ms: two, more on a loaded machine
     assert kinds[-2:] == ["data", "end"]
+    idle = kinds[10:-2]  # two pings, more if the check above ran late on a loaded machine
+    assert len(idle) >= 2
+    assert set(idle) == {"ping"}
 
 
 async def test_stream_silent_generator_gets_headers_and_ping() -> None:
     journal, peer = Journal(), Peer()
 
     async def late() -> AsyncIterator[object]:
-        await anyio.sleep(0.045)
+        await poll_until(lambda: b": ping" in peer.body, within=WATCHDOG, what="a ping")
         yield {"n": 0}
 
     await serve(journal.stream(late(), ping_interval=0.02), peer)
-    frames = parse_events(peer.body)
+    frames = parse_frames(peer.body)
     assert peer.status == 200
     assert frames[0] == {"comment": ": ping"}
     assert frames[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
@@ -361,25 +368,26 @@ async def test_stream_opens_after_open_timeout_before_first_item() -> None:
     stream = journal.stream(subscription(), ping_interval=10.0, open_timeout=0.02)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(serve, stream, peer)
-        with anyio.fail_after(1):
+        with anyio.fail_after(WATCHDOG):
             await peer.wait_sent(1)  # headers + ping long before the 10 s ping interval
         assert peer.status == 200
-        assert parse_events(peer.body) == [{"comment": ": ping"}]
+        assert parse_frames(peer.body) == [{"comment": ": ping"}]
         release.set()
-    assert parse_events(peer.body)[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
+    assert parse_frames(peer.body)[-2:] == [{"data": '{"n":0}'}, {"event": "end", "data": "{}"}]
 
 
 async def test_stream_error_after_open_timeout_is_error_event() -> None:
     journal, peer = Journal(), Peer()
 
     async def slow_failure() -> AsyncIterator[object]:
-        await anyio.sleep(0.04)
+        # Fail only once the open timeout has sent the headers.
+        await poll_until(lambda: bool(peer.messages), within=WATCHDOG, what="the headers")
         raise RoomFullError("room is full")
         yield  # pragma: no cover - makes this an async generator
 
     await serve(journal.stream(slow_failure(), ping_interval=10.0, open_timeout=0.01), peer)
     assert peer.status == 200
-    assert orjson.loads(parse_events(peer.body)[-1]["data"]) == {
+    assert orjson.loads(parse_frames(peer.body)[-1]["data"]) == {
         "status": 409,
         "type": None,
         "body": {"detail": "room is full"},
@@ -399,7 +407,7 @@ async def test_stream_on_close_runs_once_even_if_generator_close_raises(
         finally:
             raise RuntimeError("cleanup failed")
 
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(serve, journal.stream(broken_cleanup()), peer)
             await peer.wait_sent(1)
@@ -431,7 +439,7 @@ async def test_stream_disconnect_lets_shielded_await_in_finally_complete() -> No
                 await anyio.sleep(0.001)
             journal.entries.append("finally")
 
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(serve, journal.stream(with_async_cleanup()), peer)
             await peer.wait_sent(1)
@@ -453,7 +461,7 @@ async def test_stream_disconnect_at_yield_allows_plain_await_in_finally() -> Non
             journal.entries.append("finally")
 
     stream = journal.stream(eager(), max_pending=2, send_timeout=None)
-    with anyio.fail_after(1):
+    with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(serve, stream, peer)
             await peer.wait_sent(1)

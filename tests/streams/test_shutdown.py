@@ -15,7 +15,15 @@ from tests.support.processes import terminate
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the client opens 1,000 raw connections with asyncio's stream API.
+    return "asyncio"
+
+
 SERVER = Path(__file__).with_name("shutdown_server.py")
+SHUTDOWN_WATCHDOG = 10.0  # seconds: 10x the shutdown target, far below the graceful timeout
 ROOT = Path(__file__).parents[2]
 
 
@@ -68,19 +76,19 @@ async def open_streams(port: int, count: int) -> list[Client]:
 
 async def test_shutdown_with_1000_open_streams_under_hypercorn(tmp_path: Path) -> None:
     report = tmp_path / "counts.json"
-    # graceful_timeout=10: if streams were left open, shutdown would take 10 s.
-    process, port = start_server(report, "trigger", graceful=10)
+    # graceful_timeout=60: a stream left open would hold shutdown for 60 s, past the
+    # watchdog. How fast shutdown is (well under 1 s) is bench/bench_shutdown.py's figure.
+    process, port = start_server(report, "trigger", graceful=60)
     try:
         clients = await open_streams(port, 1000)
         eofs = asyncio.gather(*(client.read_to_eof() for client in clients))
-        elapsed = await asyncio.to_thread(terminate, process)
-        await asyncio.wait_for(eofs, 5)
+        await asyncio.to_thread(terminate, process, timeout=SHUTDOWN_WATCHDOG)
+        await asyncio.wait_for(eofs, SHUTDOWN_WATCHDOG)
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
     counts = json.loads(report.read_text())
-    print(f"1000 streams: shutdown took {elapsed:.3f}s, counts {counts}")
-    assert elapsed < 1.0, f"shutdown took {elapsed:.2f}s"
     assert counts == {"opened": 1000, "finally": 1000, "on_close": 1000}
     assert all(b"event: end" not in client.received for client in clients)
     assert all(client.received.endswith(b"0\r\n\r\n") for client in clients)  # clean chunked end
@@ -97,8 +105,9 @@ async def test_shutdown_without_trigger_waits_for_graceful_timeout(tmp_path: Pat
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
     for client in clients:
         client.writer.close()
     counts = json.loads(report.read_text())
-    assert elapsed >= 0.6
+    assert elapsed >= 0.6  # hypercorn waited out its graceful timeout (load only adds)
     assert counts == {"opened": 20, "finally": 20, "on_close": 20}

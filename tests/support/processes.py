@@ -15,5 +15,10 @@ def terminate(process: subprocess.Popen[str], *, timeout: float = 15.0) -> float
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
         raise
+    finally:
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
     return time.perf_counter() - started

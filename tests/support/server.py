@@ -9,6 +9,7 @@ on the port and no polling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -31,16 +32,35 @@ class ServerHandle:
     _thread: threading.Thread
     errors: list[BaseException] = field(default_factory=list)
 
-    def stop(self, timeout: float = 10.0) -> float:
-        """Trigger hypercorn's shutdown and return the seconds it took."""
-        import time
-
-        started = time.perf_counter()
+    def stop(self, timeout: float = 10.0) -> None:
+        """Trigger hypercorn's shutdown and wait for it (at most ``timeout`` s)."""
         self.loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise RuntimeError(f"server on port {self.port} did not stop within {timeout}s")
-        return time.perf_counter() - started
+
+    async def task_count(self) -> int:
+        """How many tasks the server's loop has (call from an asyncio loop)."""
+
+        async def count() -> int:
+            return len(asyncio.all_tasks())
+
+        future = asyncio.run_coroutine_threadsafe(count(), self.loop)
+        return await asyncio.wrap_future(future)
+
+    async def settled_task_count(self, *, at_most: int, within: float = 10.0) -> int:
+        """The task count once it is down to ``at_most``, or after ``within`` s, whichever first.
+
+        A closed connection's tasks end shortly after the client sees the socket
+        close; polling (rather than sleeping a fixed time) waits just long enough.
+        """
+        count = await self.task_count()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while count > at_most:
+                    await asyncio.sleep(0.01)
+                    count = await self.task_count()
+        return count
 
 
 def bound_socket(port: int = 0) -> socket.socket:
@@ -71,7 +91,7 @@ def start_server(app: Any, *, port: int = 0, **config_options: Any) -> ServerHan
     port = sock.getsockname()[1]
     fd = sock.detach()
     config = make_config(fd, **config_options)
-    ready = threading.Event()
+    serving = threading.Event()
     state: dict[str, Any] = {}
 
     def run() -> None:
@@ -79,17 +99,24 @@ def start_server(app: Any, *, port: int = 0, **config_options: Any) -> ServerHan
         asyncio.set_event_loop(loop)
         stop = asyncio.Event()
         state["loop"], state["stop"] = loop, stop
-        ready.set()
+
+        async def shutdown_trigger() -> None:
+            # hypercorn awaits this once its listeners and its own tasks are all up:
+            # from here on the server is in its steady state (tests count its tasks).
+            serving.set()
+            await stop.wait()
+
         try:
-            loop.run_until_complete(serve(app, config, shutdown_trigger=stop.wait))
+            loop.run_until_complete(serve(app, config, shutdown_trigger=shutdown_trigger))
         except BaseException as exc:
             state.setdefault("errors", []).append(exc)
         finally:
+            serving.set()  # a failed start must not keep the caller waiting
             loop.close()
 
     thread = threading.Thread(target=run, name=f"hypercorn-{port}", daemon=True)
     thread.start()
-    ready.wait(10)
+    serving.wait(10)
     return ServerHandle(
         base_url=f"http://127.0.0.1:{port}",
         port=port,

@@ -1,0 +1,165 @@
+"""What every broker offers a ``Channel``, and the per-worker fan-out they share.
+
+A broker keeps, per channel key, a bounded log and the key's top position, and
+hands live events to this worker's subscribers through one ``Topic`` per key.
+Topics only speed things up (one frame per event, one log read per gap for all
+subscribers); correctness rests on each ``Subscriber``'s own check of offsets
+in ``Channel.subscribe``, which falls back to the log whenever it sees a gap.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass
+
+import anyio
+
+from streams.positions import Delivery
+
+DEFAULT_MAX_LAG = 1024  # events a subscriber may fall behind before it reads the log instead
+
+
+@dataclass(frozen=True, slots=True)
+class LogRead:
+    """A page of a key's log: its epoch, its top offset, entries after the asked offset."""
+
+    epoch: str
+    top: int
+    entries: list[tuple[int, bytes]]
+
+
+class CatchUp:
+    """Queue marker: this subscriber missed events and must read them from the log."""
+
+    __slots__ = ()
+
+
+CATCH_UP = CatchUp()
+
+
+class Subscriber:
+    """One subscription's bounded queue of live deliveries.
+
+    ``push`` never blocks (publishers must not wait on a slow reader): past
+    ``max_lag`` queued events it drops and remembers that it did, and the
+    subscription then reads what it missed from the log at its own pace.
+    """
+
+    __slots__ = ("_max_lag", "_queue", "_wakeup", "overflowed")
+
+    def __init__(self, max_lag: int = DEFAULT_MAX_LAG) -> None:
+        self._queue: deque[Delivery | CatchUp] = deque()
+        self._max_lag = max_lag
+        self._wakeup: anyio.Event | None = None
+        self.overflowed = False
+
+    def push(self, item: Delivery | CatchUp) -> None:
+        """Queue ``item`` (or, when full, note that the log must be read)."""
+        if len(self._queue) >= self._max_lag:
+            self.overflowed = True
+        else:
+            self._queue.append(item)
+        wakeup = self._wakeup
+        if wakeup is not None:
+            self._wakeup = None
+            wakeup.set()
+
+    async def next(self) -> Delivery | CatchUp:
+        """The next queued item; ``CATCH_UP`` once the queue ran over and has drained."""
+        while not self._queue:
+            if self.overflowed:
+                self.overflowed = False
+                return CATCH_UP
+            self._wakeup = anyio.Event()
+            await self._wakeup.wait()
+        return self._queue.popleft()
+
+    def take_run(self, epoch: str, after: int, limit: int) -> list[Delivery]:
+        """Pop the queued deliveries that continue ``after`` without a gap (duplicates dropped).
+
+        Stops at a gap, another epoch, a marker, or ``limit`` deliveries.
+        """
+        queue, run = self._queue, list[Delivery]()
+        while queue and len(run) < limit:
+            item = queue[0]
+            if type(item) is not Delivery or item.epoch != epoch or item.offset > after + 1:
+                break
+            queue.popleft()
+            if item.offset == after + 1:
+                run.append(item)
+                after = item.offset
+        return run
+
+    @property
+    def queued(self) -> int:
+        """How many live items wait in this subscriber's queue."""
+        return len(self._queue)
+
+
+class Topic:
+    """This worker's subscribers of one channel key and the last offset handed to them."""
+
+    __slots__ = ("epoch", "last", "subscribers")
+
+    def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
+        self.epoch: str | None = None
+        self.last = 0
+
+    def offer(self, item: Delivery | CatchUp) -> None:
+        """Hand ``item`` to every subscriber (the same object: framed once)."""
+        if isinstance(item, Delivery):
+            self.epoch, self.last = item.epoch, item.offset
+        for subscriber in self.subscribers:
+            subscriber.push(item)
+
+
+class Broker(ABC):
+    """Log, positions and live delivery of channel events; one per app (per worker)."""
+
+    @abstractmethod
+    async def publish(
+        self, channel: str, key: str, data: bytes, *, history: int, ttl: float
+    ) -> tuple[str, int]:
+        """Append ``data`` (one line of JSON) to the key's log and broadcast it.
+
+        Returns the new event's ``(epoch, offset)``.
+        """
+
+    @abstractmethod
+    async def read(self, channel: str, key: str, *, after: int, limit: int) -> LogRead:
+        """The key's epoch and top, and up to ``limit`` logged entries after offset ``after``."""
+
+    @abstractmethod
+    async def attach(self, channel: str, key: str, subscriber: Subscriber) -> None:
+        """Start handing the key's live events to ``subscriber``.
+
+        Returns once delivery is established, so that a log read that follows
+        cannot miss an event published in between.
+        """
+
+    @abstractmethod
+    def detach(self, channel: str, key: str, subscriber: Subscriber) -> None:
+        """Stop handing the key's events to ``subscriber`` (idempotent)."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release connections and tasks; the broker starts again on its next use."""
+
+    @abstractmethod
+    def topic(self, channel: str, key: str) -> Topic | None:
+        """This worker's ``Topic`` for a key, if anything subscribes to it (for metrics, tests)."""
+
+    def subscriber_count(self, channel: str, key: str) -> int:
+        """How many subscriptions of this worker watch the key."""
+        topic = self.topic(channel, key)
+        return 0 if topic is None else len(topic.subscribers)
+
+    def close_nowait(self) -> None:  # noqa: B027 (optional hook: nothing to do by default)
+        """Best-effort release without awaiting (the owning app was dropped)."""
+
+    async def position(self, channel: str, key: str) -> tuple[str, int]:
+        """The key's current ``(epoch, top offset)``; ``top`` is 0 before any publish."""
+        read = await self.read(channel, key, after=0, limit=0)
+        return read.epoch, read.top

@@ -1,0 +1,54 @@
+"""``read_body``'s time limit, driven by a scripted ASGI ``receive``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import pytest
+from starlette.datastructures import Headers
+
+from rpc.bodies import ClientDisconnected, read_body
+from rpc.errors import HTTPError
+
+pytestmark = pytest.mark.anyio
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def scripted(*messages: dict[str, Any]) -> Receive:
+    """Gives ``messages`` in order, then waits forever (a client that stopped sending)."""
+    queue = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        if queue:
+            return queue.pop(0)
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    return receive
+
+
+PART = {"type": "http.request", "body": b'{"a"', "more_body": True}
+
+
+async def test_hardening_bodies_stalled_body_is_408_after_the_time_limit() -> None:
+    with anyio.fail_after(5), pytest.raises(HTTPError) as caught:
+        await read_body(Headers({}), scripted(PART), 1024, time_limit=0.05)
+    assert caught.value.status_code == 408
+    assert caught.value.headers == {"Connection": "close"}
+    assert "0.05 seconds" in caught.value.detail
+
+
+async def test_hardening_bodies_departed_client_is_no_answer_at_all() -> None:
+    receive = scripted(PART, {"type": "http.disconnect"})
+    with anyio.fail_after(5), pytest.raises(ClientDisconnected):
+        await read_body(Headers({}), receive, 1024, time_limit=10)
+
+
+async def test_hardening_bodies_body_within_the_limit_is_read_whole() -> None:
+    last = {"type": "http.request", "body": b": 1}", "more_body": False}
+    with anyio.fail_after(5):
+        body = await read_body(Headers({}), scripted(PART, last), 1024, time_limit=10)
+    assert body == b'{"a": 1}'

@@ -1,0 +1,162 @@
+"""The Redis broker against a real redis-server that misbehaves: killed Pub/Sub, restarts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from streams import Reset
+from streams.brokers import Broker, open_broker
+from streams.positions import Delivery
+from tests.streams.channels import (
+    Note,
+    assert_contiguous,
+    epoch_of,
+    make_channel,
+    offset_of,
+    take,
+)
+from tests.support.redis import RedisServer, require_redis, running_redis
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # asyncio only: the Redis broker is built on redis-py's asyncio client.
+    return "asyncio"
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def protocol(request: pytest.FixtureRequest) -> int:
+    value: int = request.param
+    return value
+
+
+async def _items_until(stream: AsyncIterator[Any], offset: int) -> list[Delivery | Reset]:
+    """Items up to the one that reaches ``offset`` (a Delivery at it, or a Reset to it)."""
+    items: list[Delivery | Reset] = []
+    while not items or _reached(items[-1]) < offset:
+        items += await take(stream, 1)
+    return items
+
+
+def _reached(item: Delivery | Reset) -> int:
+    return item.offset if isinstance(item, Delivery) else offset_of(item.position)
+
+
+async def test_redis_killed_pubsub_connection_loses_nothing(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    broker = open_broker(redis_server.url(protocol=protocol))
+    channel = make_channel(broker)
+    stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
+    try:
+        for n in range(50):
+            await channel.publish("lobby", Note(n=n))
+        items = await take(stream, 50)
+        assert redis_server.command("CLIENT", "KILL", "TYPE", "pubsub") == b":1\r\n"
+        for n in range(50, 100):  # published while the Pub/Sub connection is gone
+            await channel.publish("lobby", Note(n=n))
+        items += await take(stream, 50)
+        assert_contiguous(items, 1)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+        await broker.aclose()
+
+
+async def test_redis_restart_without_persistence_gives_a_new_epoch_and_reset(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    broker = open_broker(redis_server.url(protocol=protocol))
+    channel = make_channel(broker)
+    stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
+    try:
+        old = ""
+        for n in range(3):
+            old = await channel.publish("lobby", Note(n=n))
+        await take(stream, 3)
+        redis_server.restart()
+        new = ""
+        for n in range(4):
+            new = await channel.publish("lobby", Note(n=n))
+        assert epoch_of(new) != epoch_of(old)
+        assert offset_of(new) == 4  # offsets start again from 1 in the new epoch
+        items = await _items_until(stream, 4)
+        reset = items[0]
+        assert isinstance(reset, Reset)
+        assert epoch_of(reset.position) == epoch_of(new)
+        assert_contiguous(items[1:], offset_of(reset.position) + 1)
+        latest = await channel.publish("lobby", Note(n=5))
+        assert_contiguous(items[1:] + await take(stream, 1), offset_of(reset.position) + 1)
+        resumed = channel.subscribe("lobby", last_event_id=old)
+        assert await take(resumed, 1) == [Reset(latest)]
+        await resumed.aclose()  # type: ignore[attr-defined]
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+        await broker.aclose()
+
+
+async def test_redis_restart_with_aof_keeps_the_epoch_and_resumes_cleanly(protocol: int) -> None:
+    require_redis()
+    with running_redis(aof=True) as server:
+        broker: Broker = open_broker(server.url(protocol=protocol))
+        channel = make_channel(broker)
+        stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
+        try:
+            positions = [await channel.publish("lobby", Note(n=n)) for n in range(3)]
+            items = await take(stream, 3)
+            server.restart()
+            positions += [await channel.publish("lobby", Note(n=n)) for n in range(3, 6)]
+            assert {epoch_of(p) for p in positions} == {epoch_of(positions[0])}
+            items += await take(stream, 3)
+            assert_contiguous(items, 1)
+            resumed = channel.subscribe("lobby", last_event_id=positions[1])
+            assert_contiguous(await take(resumed, 4), 3)
+            await resumed.aclose()  # type: ignore[attr-defined]
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+            await broker.aclose()
+
+
+async def test_redis_counts_one_script_call_per_publish_and_none_per_delivery(
+    redis_server: RedisServer,
+) -> None:
+    broker = open_broker(redis_server.url())
+    channel = make_channel(broker)
+    streams = [
+        channel.subscribe("lobby", last_event_id=await channel.position("lobby")) for _ in range(20)
+    ]
+    try:
+        for stream in streams:  # attach all, so later deliveries come from Pub/Sub only
+            await channel.publish("lobby", Note(n=0))
+            await take(stream, 1)
+        for stream in streams:
+            await take(stream, len(streams) - 1)
+        before = _command_calls(redis_server)
+        for n in range(1, 101):
+            await channel.publish("lobby", Note(n=n))
+        for stream in streams:
+            await take(stream, 100)
+        calls = {k: v - before.get(k, 0) for k, v in _command_calls(redis_server).items()}
+        calls = {k: v for k, v in calls.items() if v and k != "info"}
+        # One EVALSHA per publish (the rest run inside it); 2,000 deliveries cost nothing.
+        inside = {"hget": 100, "hincrby": 100, "xadd": 100, "pexpire": 200, "publish": 100}
+        assert calls == {"evalsha": 100, **inside}
+    finally:
+        for stream in streams:
+            await stream.aclose()  # type: ignore[attr-defined]
+        await broker.aclose()
+
+
+def _command_calls(server: RedisServer) -> dict[str, int]:
+    """``INFO commandstats`` as ``{command: calls}``."""
+    reply = server.command("INFO", "commandstats").decode()
+    calls: dict[str, int] = {}
+    for line in reply.splitlines():
+        if line.startswith("cmdstat_"):
+            name, _, stats = line[len("cmdstat_") :].partition(":")
+            calls[name] = int(stats.split(",")[0].partition("=")[2])
+    return calls
