@@ -11,6 +11,7 @@ import inspect
 import typing
 from typing import Any, Protocol
 
+from rpc.binding import bounded_value_type
 from rpc.controller import ControllerBase
 from rpc.description.annotations import NULL, TypeMapper, json_scalar, union
 from rpc.description.models import one_line, own_doc, qualified_name
@@ -138,7 +139,8 @@ class AppDescriber:
         source: typing.Literal["query", "path"] = (
             "path" if param.source is ParamSource.PATH else "query"
         )
-        schema = self.types.json_schema(param.annotation, at, "validation")
+        # URL values are validated with 64-bit ints and finite floats: described so too.
+        schema = self.types.json_schema(bounded_value_type(param.annotation), at, "validation")
         return ParamFacts(param.name, ptype, param.required, source, schema)
 
     def _action(self, spec: ControllerSpec, action: ActionSpec) -> ActionFacts:
