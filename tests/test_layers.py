@@ -199,7 +199,7 @@ def test_layers_codegen_renders_a_dump_without_rpc(tmp_path: Path) -> None:
 # The OpenAPI document is a pure function of the plain-data description, like codegen's
 # output: its builder reads rpcmeta facts and the stream protocol's wire names, no app.
 OPENAPI_BUILDER = ("document.py", "operations.py", "parameters.py", "framework.py")
-OPENAPI_BUILDER_MAY_IMPORT = ("rpcmeta", "streams.framing", "rpc.openapi")
+OPENAPI_BUILDER_MAY_IMPORT = ("rpcmeta", "streams.framing", "streams.positions", "rpc.openapi")
 
 
 def test_layers_openapi_document_reads_only_the_description() -> None:

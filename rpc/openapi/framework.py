@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from rpcmeta import SCHEMA_REF_PREFIX, JsonSchema
 from streams.framing import EVENT_END, EVENT_ERROR
+from streams.positions import EVENT_RESET
 
-# Wire names of frames ``streams.framing`` does not frame itself: a stream's position
-# reset (channels) and a streaming sideeffect's state.
-EVENT_RESET = "reset"
+# A streaming sideeffect's state frame (not framed by ``streams`` itself).
 EVENT_STATE = "state"
 EVENT_MESSAGE = "message"  # what SSE calls a frame with no ``event:`` line (every item)
 LAST_EVENT_ID_HEADER = "Last-Event-ID"
