@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import pytest
 from openapi_spec_validator import validate
 
@@ -20,30 +19,15 @@ from rpc.openapi.document import build_document
 from rpc.openapi.parameters import page_pattern
 from rpcmeta import DescriptionError, dump_description, load_description
 from tests.codegen.fixture_app import build_app as build_fixture_app
+from tests.openapi.documents import API, event_valid, frames, operation, valid
 from tests.openapi.fuzz_app import build_app
 
-API = "/internal/api"
 FRAMEWORK = {"BelayError", "BelayStreamError", "BelayValidationError", "BelayValidationIssue"}
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     return openapi_document(build_app())
-
-
-def operation(document: dict[str, Any], path: str) -> dict[str, Any]:
-    (found,) = document["paths"][API + path].values()
-    result: dict[str, Any] = found
-    return result
-
-
-def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` with every ``$ref`` to a component resolvable (for jsonschema)."""
-    return {**schema, "components": document["components"]}
-
-
-def valid(document: dict[str, Any], schema: dict[str, Any], value: Any) -> bool:
-    return jsonschema_rs.Draft202012Validator(resolve(document, schema)).is_valid(value)
 
 
 @pytest.mark.parametrize("build", [build_app, build_fixture_app])
@@ -194,21 +178,6 @@ def test_document_typed_and_framework_errors(document: dict[str, Any]) -> None:
     stream = operation(document, "/StoreController/ticks")["responses"]
     assert {"409", "503"} <= set(stream)
     assert set(document["components"]["responses"]) == {"Belay404", "Belay405"}
-
-
-def frames(document: dict[str, Any], path: str) -> dict[str, Any]:
-    content = operation(document, path)["responses"]["200"]["content"]
-    schema: dict[str, Any] = content["text/event-stream"]["schema"]
-    return schema
-
-
-def event_valid(document: dict[str, Any], schema: dict[str, Any], event: dict[str, Any]) -> bool:
-    """``event`` valid, its ``data`` parsed and checked against the frame's contentSchema."""
-    for option in schema["oneOf"]:
-        if valid(document, option, event):
-            content = option["properties"]["data"]["contentSchema"]
-            return valid(document, content, json.loads(event["data"]))
-    return False
 
 
 def test_document_stream_events(document: dict[str, Any]) -> None:
