@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-import streams
-from examples.rooms.hub import Hub
+from examples.rooms.channel import room_events
+from examples.rooms.models import Message, RoomEvent
+from examples.rooms.store import RoomStore
 from rpc import APIException, ControllerBase, RenderBase, passthrough, sideeffect
+from streams import LastEventId
 
 MAX_MESSAGE = 200
-
-
-class Message(BaseModel):
-    author: str
-    text: str
-    sent_at: datetime.datetime
+SHOWN_MESSAGES = 50
 
 
 class RoomState(RenderBase):
+    """The page: ``position`` is the room's channel position read before the data."""
+
     room: str
     count: int
+    version: int
     messages: list[Message]
+    position: str
 
 
 class PostMessage(BaseModel):
     author: str = Field(min_length=1, max_length=40)
     text: str = Field(min_length=1)
-
-
-class RoomEvent(BaseModel):
-    kind: Literal["count", "message"]
-    count: int | None = None
-    message: Message | None = None
 
 
 class MessageTooLong(APIException):
@@ -51,37 +45,38 @@ class Preview(BaseModel):
 
 
 class RoomController(ControllerBase):
-    """A room everyone on ``/rooms/{room}`` shares."""
+    """A room everyone on ``/rooms/{room}`` shares, on any worker."""
 
     url = "/rooms/{room}"
 
-    def __init__(self, hub: Hub[RoomEvent] | None = None) -> None:
-        self.hub: Hub[RoomEvent] = hub or Hub()
-        self.counts: dict[str, int] = {}
-        self.messages: dict[str, list[Message]] = {}
+    def __init__(self, store: RoomStore) -> None:
+        self.store = store
 
     async def render(self, room: str) -> RoomState:
+        # The position first: an event published while the data loads is then
+        # replayed to a stream opened from this position, never lost.
+        position = await room_events.position(room)
+        snapshot = await self.store.load(room, limit=SHOWN_MESSAGES)
         return RoomState(
             room=room,
-            count=self.counts.get(room, 0),
-            messages=self.messages.get(room, [])[-50:],
+            count=snapshot.count,
+            version=snapshot.version,
+            messages=snapshot.messages,
+            position=position,
         )
 
-    @sideeffect(reload=(RoomState.count,))
-    async def increment(self, room: str, by: int = 1) -> None:
+    @sideeffect(reload=(RoomState.count, RoomState.version))
+    async def increment(self, room: str, by: Annotated[int, Field(ge=-1000, le=1000)] = 1) -> None:
         """Add ``by`` to the room's counter and tell every open tab."""
-        self.counts[room] = self.counts.get(room, 0) + by
-        await self.hub.publish(room, RoomEvent(kind="count", count=self.counts[room]))
+        count, version = await self.store.increment(room, by)
+        await room_events.publish(room, RoomEvent(kind="count", count=count, version=version))
 
     @sideeffect(exception_models=[MessageTooLong])
     async def post_message(self, room: str, payload: PostMessage) -> None:
         """Post a message to the room; too long a message is refused with a typed error."""
         _check_length(payload.text)
-        message = Message(
-            author=payload.author, text=payload.text, sent_at=datetime.datetime.now(datetime.UTC)
-        )
-        self.messages.setdefault(room, []).append(message)
-        await self.hub.publish(room, RoomEvent(kind="message", message=message))
+        message = await self.store.add_message(room, payload.author, payload.text)
+        await room_events.publish(room, RoomEvent(kind="message", message=message))
 
     @passthrough(exception_models=[MessageTooLong])
     async def preview(self, payload: PostMessage) -> Preview:
@@ -91,14 +86,16 @@ class RoomController(ControllerBase):
 
     @passthrough(ping_interval=10)
     async def events(
-        self, room: str, last_event_id: streams.LastEventId = None
+        self, room: str, after: str | None = None, last_event_id: LastEventId = None
     ) -> AsyncIterator[RoomEvent]:
-        """The room's live events; reconnecting with Last-Event-ID resumes without gaps."""
-        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-        if after is None:
-            after = self.hub.last_id(room)
-        async for event_id, event in self.hub.subscribe(room, after):
-            yield streams.tracked(event_id, event)
+        """The room's events after ``after`` (the ``position`` of a render), else from now.
+
+        A reconnect's ``Last-Event-ID`` takes precedence; where continuity cannot
+        be proven (another process's epoch, trimmed history, junk) the stream
+        starts with ``event: reset``, and the page reloads its state.
+        """
+        async for item in room_events.subscribe(room, last_event_id=last_event_id or after):
+            yield item
 
 
 def _check_length(text: str) -> None:

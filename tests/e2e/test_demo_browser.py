@@ -1,117 +1,73 @@
 """The demo room in a real headless Chromium: two tabs, sideeffects, the live stream, a typed error.
 
-Needs Debian's ``chromium`` (``scripts/test`` installs it when it runs as root
-with apt) and the Python ``playwright`` package (the ``browser`` extra), which
-drives the system browser: nothing is downloaded.
+Served by a real ``belay serve`` on its own database file. Needs Debian's
+``chromium`` and the ``playwright`` package (see ``tests.e2e.chromium``).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support.server import ServerHandle, running_server
+from tests.e2e.chromium import CHROMIUM_ARGS, require_chromium
+from tests.e2e.demo_processes import ROOT, BelayServe, build_frontend
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "examples" / "rooms"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package (browser extra) is not installed"
-)
-if CHROMIUM is None:
-    pytest.skip(
-        "no chromium on PATH: install Debian's chromium (scripts/test does as root)",
-        allow_module_level=True,
-    )
+CHROMIUM = require_chromium()
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-
-def build_frontend() -> None:
-    """Generate the client and bundle the page, as scripts/demo does."""
-    from codegen import generate_client
-    from examples.rooms.app import api
-    from rpc.description import describe_app
-
-    generate_client(describe_app(api), DEMO / "frontend" / "generated")
-    esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
-    subprocess.run(
-        [
-            str(esbuild),
-            str(DEMO / "frontend" / "main.ts"),
-            "--bundle",
-            "--format=esm",
-            "--log-level=warning",
-            f"--outfile={DEMO / 'static' / 'app.js'}",
-        ],
-        check=True,
-        timeout=60,
-    )
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def demo_server() -> Iterator[ServerHandle]:
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BelayServe]:
     build_frontend()
-    from examples.rooms.app import app
-
-    with running_server(app, graceful_timeout=0.5) as server:
+    folder = tmp_path_factory.mktemp("demo")
+    env = {"BELAY_ROOMS_DB": str(folder / "rooms.db"), "BELAY_BROKER_URL": "memory://"}
+    server = BelayServe(ROOT, env, workers=1, log=folder / "serve.log")
+    try:
+        server.wait_ready()
         yield server
+    finally:
+        server.stop()
 
 
-def test_demo_two_tabs_share_counter_messages_and_errors(demo_server: ServerHandle) -> None:
+def test_demo_two_tabs_share_counter_messages_and_errors(demo_server: BelayServe) -> None:
     room = f"test-{uuid.uuid4().hex[:8]}"
-    url = f"{demo_server.base_url}/rooms/{room}"
+    url = f"{demo_server.url}/rooms/{room}"
     ARTIFACTS.mkdir(exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
+    screenshot = ARTIFACTS / "demo-room.png"
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             first, second = browser.new_page(), browser.new_page()
             for page in (first, second):
                 page.goto(url)
-                playwright_api.expect(page.locator("#connection")).to_have_text("live")
-                playwright_api.expect(page.locator("#count")).to_have_text("0")
+                expect(page.locator("#connection")).to_have_text("live")
+                expect(page.locator("#count")).to_have_text("0")
 
             first.click("#increment")
             first.click("#increment")
             for page in (first, second):
-                playwright_api.expect(page.locator("#count")).to_have_text("2")
+                expect(page.locator("#count")).to_have_text("2")
 
             first.fill("#author", "ada")
             first.fill("#text", "hello from tab one")
             first.click("#post button[type=submit]")
-            playwright_api.expect(second.locator("#messages li")).to_have_text(
-                ["adahello from tab one"]
-            )
-            playwright_api.expect(second.locator("#events li").first).to_have_text(
-                "message from ada"
-            )
+            expect(second.locator("#messages li")).to_have_text(["adahello from tab one"])
+            expect(second.locator("#events li").first).to_have_text("message from ada")
 
             second.fill("#text", "x" * 250)
             second.click("#post button[type=submit]")
             error = second.locator("#error")
-            playwright_api.expect(error).to_be_visible()
-            playwright_api.expect(error).to_have_text(
-                "message is too long: 250 characters, limit 200"
-            )
-            playwright_api.expect(first.locator("#messages li")).to_have_count(1)
+            expect(error).to_be_visible()
+            expect(error).to_have_text("message is too long: 250 characters, limit 200")
+            expect(first.locator("#messages li")).to_have_count(1)
 
-            second.screenshot(path=str(ARTIFACTS / "demo-room.png"), full_page=True)
+            second.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()
-    assert (ARTIFACTS / "demo-room.png").stat().st_size > 0
+    assert screenshot.stat().st_size > 0

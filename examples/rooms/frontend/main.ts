@@ -1,17 +1,28 @@
 // The room page: plain TypeScript over the generated Belay client.
+//
+// State comes from `render` (count, messages, and the room's channel position
+// read before them); the room's event stream is opened from that position, so
+// nothing published in between is lost. The header shows the connection:
+// "live" only while the stream is open. A reset (the server restarted, or the
+// history no longer covers what this tab missed) reloads the state.
 import {
-  BelayError,
   BelayValidationError,
   createServerState,
   MessageTooLong,
   RoomController,
+  type ConnectionStatus,
   type Message,
   type RoomEvent,
 } from "./generated/index.js";
 
 const room = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "lobby");
 const server = createServerState(RoomController, { page: location.pathname });
-const messages = new Map<string, Message>();
+const messages = new Map<number, Message>();
+const RETRY_MS = 500;
+const MAX_RETRY_MS = 5000;
+// Count events may arrive in another order than the writes (two workers):
+// the highest version of the counter wins.
+let shownVersion = -1;
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -19,13 +30,11 @@ function byId<T extends HTMLElement>(id: string): T {
   return element as T;
 }
 
-const key = (m: Message): string => `${m.sent_at}|${m.author}|${m.text}`;
-
 function showMessages(list: Message[]): void {
-  for (const message of list) messages.set(key(message), message);
-  const ul = byId<HTMLUListElement>("messages");
-  ul.replaceChildren(
-    ...[...messages.values()].map((m) => {
+  for (const message of list) messages.set(message.id, message);
+  const ordered = [...messages.values()].sort((a, b) => a.id - b.id);
+  byId<HTMLUListElement>("messages").replaceChildren(
+    ...ordered.map((m) => {
       const li = document.createElement("li");
       const author = document.createElement("b");
       author.textContent = m.author;
@@ -35,7 +44,9 @@ function showMessages(list: Message[]): void {
   );
 }
 
-function showCount(count: number): void {
+function showCount(count: number, version: number): void {
+  if (version < shownVersion) return;
+  shownVersion = version;
   byId("count").textContent = String(count);
 }
 
@@ -45,38 +56,62 @@ function showError(text: string | null): void {
   box.textContent = text ?? "";
 }
 
-function logEvent(event: RoomEvent): void {
+function showStatus(status: ConnectionStatus | "connecting"): void {
+  const text = { open: "live", connecting: "connecting…", reconnecting: "reconnecting…", closed: "reconnecting…" };
+  byId("connection").textContent = text[status];
+}
+
+function log(line: string): void {
   const li = document.createElement("li");
-  li.textContent = event.kind === "count" ? `count → ${event.count}` : `message from ${event.message?.author}`;
+  li.textContent = line;
   byId("events").prepend(li);
 }
 
-async function follow(): Promise<void> {
-  const status = byId("connection");
-  for (;;) {
-    try {
-      const events = await RoomController.events({ room });
-      status.textContent = "live";
-      for await (const event of events) {
-        logEvent(event);
-        if (event.kind === "count" && event.count != null) showCount(event.count);
-        if (event.kind === "message" && event.message) showMessages([event.message]);
-      }
-      status.textContent = "stream ended; reconnecting…";
-    } catch (error) {
-      status.textContent = `disconnected (${error instanceof BelayError ? error.message : String(error)}); retrying…`;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+function apply(event: RoomEvent): void {
+  if (event.kind === "count" && event.count != null && event.version != null) {
+    log(`count → ${event.count}`);
+    showCount(event.count, event.version);
+  } else if (event.kind === "message" && event.message != null) {
+    log(`message from ${event.message.author}`);
+    showMessages([event.message]);
   }
 }
 
-async function main(): Promise<void> {
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Load the state, follow the room's events from its position; start over when the stream fails. */
+async function follow(): Promise<void> {
+  for (let failures = 0; ; failures++) {
+    try {
+      const state = await server.load();
+      const events = await server.events(
+        { room, after: state.position },
+        {
+          onStatus: (status) => {
+            showStatus(status);
+            if (status === "reconnecting") log("connection lost; reconnecting…");
+          },
+          // The store reloads its state on a reset by itself; say so.
+          onReset: () => log("reset: state reloaded"),
+        },
+      );
+      failures = 0;
+      for await (const event of events) apply(event);
+    } catch {
+      // The server is away (restarting, or the stream gave up): never say "live" meanwhile.
+      showStatus("reconnecting");
+    }
+    await sleep(Math.min(RETRY_MS * 2 ** failures, MAX_RETRY_MS));
+  }
+}
+
+function main(): void {
   byId("room-name").textContent = room;
+  showStatus("connecting");
   server.subscribe((state) => {
-    showCount(state.count);
-    if (state.messages) showMessages(state.messages);
+    showCount(state.count, state.version);
+    showMessages(state.messages);
   });
-  await server.load();
 
   byId("increment").addEventListener("click", () => {
     void server.increment({ room }).catch((error: unknown) => showError(String(error)));
@@ -112,4 +147,4 @@ async function main(): Promise<void> {
   void follow();
 }
 
-void main();
+main();
