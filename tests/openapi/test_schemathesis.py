@@ -71,7 +71,11 @@ def run_schemathesis(location: str, base_url: str, report: Path, *extra: str) ->
         str(report),
         *extra,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    # Run in the report's folder: schemathesis keeps a cache of past failures in its
+    # working directory, which would make runs depend on each other.
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, check=False, cwd=report.parent
+    )
     return done.stdout + done.stderr
 
 
