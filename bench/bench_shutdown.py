@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from idle_streams import open_idle
 from streams_server import VARIANTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,19 +86,6 @@ def stop_process(process: subprocess.Popen[bytes]) -> float:
     return time.perf_counter() - started
 
 
-async def open_idle(port: int, request: bytes, gate: asyncio.Semaphore) -> asyncio.StreamReader:
-    async with gate:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(request)
-        received = b""
-        while MARKER not in received:
-            chunk = await reader.read(4096)
-            if not chunk:
-                raise RuntimeError("stream closed before its first event")
-            received += chunk
-        return reader
-
-
 async def until_eof(reader: asyncio.StreamReader) -> None:
     while await reader.read(65536):
         pass
@@ -119,8 +107,10 @@ async def shutdown_round(variant: str, count: int) -> tuple[float, float]:
         request = VARIANTS[variant]().idle_request
         gate = asyncio.Semaphore(100)
         async with asyncio.timeout(TIMEOUT):
-            readers = await asyncio.gather(*(open_idle(port, request, gate) for _ in range(count)))
-        ends = asyncio.gather(*(until_eof(reader) for reader in readers))
+            opened = await asyncio.gather(
+                *(open_idle(port, request, gate, marker=MARKER) for _ in range(count))
+            )
+        ends = asyncio.gather(*(until_eof(reader) for reader, _ in opened))
         started = time.perf_counter()
         exit_s = await asyncio.to_thread(stop_process, process)
         async with asyncio.timeout(TIMEOUT):

@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from idle_streams import open_idle
 from streams_server import VARIANTS, Variant
 
 MARKER = b'data: {"n":'  # one per model event, in every variant
@@ -95,32 +96,21 @@ async def consume(port: int, request: bytes, expected: int) -> tuple[float, floa
     return first, count / elapsed
 
 
-async def open_idle(port: int, request: bytes, gate: asyncio.Semaphore) -> asyncio.StreamWriter:
-    async with gate:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(request)
-        received = b""
-        while MARKER not in received:
-            chunk = await reader.read(4096)
-            if not chunk:
-                raise RuntimeError("idle stream closed early")
-            received += chunk
-        return writer
-
-
 async def measure_idle(server: Server, count: int) -> None:
     gate = asyncio.Semaphore(200)
     request = server.variant.idle_request
-    warm = await asyncio.gather(*(open_idle(server.port, request, gate) for _ in range(20)))
+    warm = await asyncio.gather(
+        *(open_idle(server.port, request, gate, marker=MARKER) for _ in range(20))
+    )
     await asyncio.sleep(0.5)
     before = server.rss()
     async with asyncio.timeout(TIMEOUT):
         writers = await asyncio.gather(
-            *(open_idle(server.port, request, gate) for _ in range(count))
+            *(open_idle(server.port, request, gate, marker=MARKER) for _ in range(count))
         )
     await asyncio.sleep(1.0)
     server.per_idle_stream = (server.rss() - before) / count
-    for writer in [*warm, *writers]:
+    for _, writer in [*warm, *writers]:
         writer.close()
     await asyncio.sleep(0.5)
 

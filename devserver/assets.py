@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import functools
 import glob
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio.to_thread
-from watchfiles._rust_notify import RustNotify
+from devserver.notifier import FileNotifier
 
 
 @dataclass(frozen=True)
@@ -96,32 +94,15 @@ class AssetWatch:
         self.patterns = tuple(patterns)
         self.cwd = cwd.resolve()
         folders = sorted({str(p.watched) for p in self.patterns})
-        # Created here, like ``changes.WatchfilesSource`` (see there for why and
-        # for the argument values): a bundler's output written before iteration starts counts.
-        self._notify = RustNotify(
-            watch_paths=folders,
-            debug=False,
-            force_polling=False,
-            poll_delay_ms=300,
-            recursive=True,
-            ignore_permission_denied=False,
-        )
-        self._watch = functools.partial(
-            self._notify.watch,
-            debounce_ms=debounce_ms,
-            step_ms=step_ms,
-            timeout_ms=1000,
-            stop_event=stop_event,
+        # Created here, not on first iteration: a bundler's output written
+        # before iteration starts counts (see devserver.notifier).
+        self._notifier = FileNotifier(
+            folders, stop_event=stop_event, debounce_ms=debounce_ms, step_ms=step_ms
         )
 
     async def __aiter__(self) -> AsyncIterator[tuple[str, ...]]:
         try:
-            while True:
-                raw = await anyio.to_thread.run_sync(self._watch)
-                if raw == "stop":
-                    return
-                if isinstance(raw, str):
-                    continue
+            while (raw := await self._notifier.next_batch()) is not None:
                 changed = {Path(path) for _, path in raw}
                 hits = sorted(
                     project_path(p, self.cwd)
@@ -131,4 +112,4 @@ class AssetWatch:
                 if hits:
                     yield tuple(hits)
         finally:
-            self._notify.close()
+            self._notifier.close()

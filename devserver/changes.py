@@ -1,7 +1,7 @@
 """File changes: where they come from, and which of them deserve a reload.
 
 The reload logic takes any :class:`ChangeSource`; :class:`WatchfilesSource` is
-the real one (watchfiles ``awatch`` with an editor-sized debounce), tests pass
+the real one (watchfiles via :mod:`devserver.notifier`, editor-sized debounce), tests pass
 a list. :class:`ChangeFilter` keeps only ``.py`` files whose bytes really
 changed, checks their syntax with ``compile()`` before anything is reloaded,
 and holds changes back while any watched file is broken.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import functools
 import hashlib
 import importlib.util
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -19,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import anyio
-import anyio.to_thread
 import watchfiles
-from watchfiles._rust_notify import RustNotify
+
+from devserver.notifier import FileNotifier
 
 
 class ChangeKind(enum.Enum):
@@ -87,20 +85,11 @@ def in_skipped_dir(path: Path, roots: Sequence[Path]) -> bool:
 
 
 class WatchfilesSource:
-    """Changes of ``.py`` files under ``roots``, from watchfiles' Rust notifier.
+    """Changes of ``.py`` files under ``roots``, from :class:`FileNotifier`.
 
-    This and ``assets.AssetWatch`` (``--reload-on``) are the places that use
-    watchfiles' ``RustNotify`` (the engine under its public ``awatch``)
-    instead of ``awatch``: ``awatch`` creates its
-    notifier on the first iteration, but the dev server takes its content-hash
-    baseline right after this constructor and only iterates once the app
-    process serves, so a save in between would be lost. Creating the notifier
-    here closes that gap. Every argument is passed by name, with the values
-    ``awatch`` would use (see below), so a signature change fails loudly.
-
-    ``step_ms`` is how long the filesystem must stay quiet before a batch is
-    yielded; ``debounce_ms`` caps how long one batch may keep growing. Editors
-    finish a save (truncate + write, or write + rename) within a few ms.
+    The notifier is created here, not on first iteration (see
+    :mod:`devserver.notifier` for why). Editors finish a save (truncate +
+    write, or write + rename) within a few ms, hence the short debounce.
     """
 
     def __init__(
@@ -111,34 +100,15 @@ class WatchfilesSource:
         debounce_ms: int = 40,
         step_ms: int = 5,
     ) -> None:
-        self._notify = RustNotify(
-            watch_paths=[str(root) for root in roots],
-            debug=False,
-            force_polling=False,  # native events (inotify); polling only where awatch would
-            poll_delay_ms=300,  # awatch's default; unused without polling
-            recursive=True,
-            ignore_permission_denied=False,  # an unreadable watched dir is an error to show
+        self._notifier = FileNotifier(
+            roots, stop_event=stop_event, debounce_ms=debounce_ms, step_ms=step_ms
         )
         self._roots = [Path(root) for root in roots]
-        # One bounded wait in a worker thread per call; 1 s timeouts let a
-        # cancelled watch (Ctrl-C) end within a second.
-        self._watch = functools.partial(
-            self._notify.watch,
-            debounce_ms=debounce_ms,
-            step_ms=step_ms,
-            timeout_ms=1000,
-            stop_event=stop_event,
-        )
         self._filter = watchfiles.PythonFilter()
 
     async def __aiter__(self) -> AsyncIterator[frozenset[FileChange]]:
         try:
-            while True:
-                raw = await anyio.to_thread.run_sync(self._watch)
-                if raw == "stop":
-                    return
-                if isinstance(raw, str):  # "timeout" (or a stray "signal"): keep watching
-                    continue
+            while (raw := await self._notifier.next_batch()) is not None:
                 batch = frozenset(
                     FileChange(_KINDS[watchfiles.Change(kind)], Path(path))
                     for kind, path in raw
@@ -148,7 +118,7 @@ class WatchfilesSource:
                 if batch:
                     yield batch
         finally:
-            self._notify.close()
+            self._notifier.close()
 
 
 def merge_watch_paths(paths: Iterable[Path]) -> list[Path]:

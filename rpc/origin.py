@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 
-from rpc.errors import HTTPError
+from rpc.errors import ERROR_TYPE_HEADER, HTTPError
 
 
 class OriginPolicy:
@@ -64,7 +64,7 @@ def cors_headers(origin: str | None) -> list[tuple[bytes, bytes]]:
     return [
         (b"access-control-allow-origin", origin.encode("latin-1")),
         (b"access-control-allow-credentials", b"true"),
-        (b"access-control-expose-headers", b"x-belay-error-type"),
+        (b"access-control-expose-headers", ERROR_TYPE_HEADER.encode("latin-1")),
         (b"vary", b"Origin"),
     ]
 

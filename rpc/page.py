@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from starlette.datastructures import Headers
 
 from rpc.errors import DeclarationError, HTTPError
+from rpcmeta import PAGE_HEADER
 
-PAGE_HEADER = "x-belay-page"
 _PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 
 

@@ -29,7 +29,7 @@ import httpx
 import orjson
 
 from rpc.app import RPCApp
-from rpc.page import PAGE_HEADER
+from rpcmeta import PAGE_HEADER
 
 
 @dataclass(frozen=True)

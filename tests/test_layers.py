@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.interpreter import fresh_python
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("streams", "rpcmeta", "rpc", "codegen", "devserver")
 # What each package may import of ours (itself included).
@@ -126,15 +128,7 @@ def test_layers_import_rpc_does_not_load_slicing() -> None:
         "import sys, rpc\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith('rpc.slicing'))))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert result.stdout.strip() == ""
+    assert fresh_python(code).strip() == ""
 
 
 def test_layers_slicing_checker_sees_lazy_imports(tmp_path: Path) -> None:
@@ -146,15 +140,7 @@ def test_layers_slicing_checker_sees_lazy_imports(tmp_path: Path) -> None:
 def loaded_packages(code: str) -> set[str]:
     """Top-level packages in ``sys.modules`` after a fresh interpreter runs ``code``."""
     probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=True,
-    )
-    return set(done.stdout.split())
+    return set(fresh_python(probe).split())
 
 
 @pytest.mark.parametrize("module", sorted(NOT_LOADED))

@@ -16,7 +16,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from devserver.cli import build_parser
 from rpc.description import describe_app
 from tests.codegen.node import mark_module, require_tools, run_tsc
 from tests.support.polling import wait_until
+from tests.support.ports import free_port
 from tests.support.server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -271,13 +271,6 @@ def test_readme_react_example_type_checks_with_the_generated_hooks(
     (tmp_path / "node_modules").symlink_to(modules)
     flags = ("--jsx", "react-jsx", "--lib", "es2022,dom,dom.iterable")
     assert run_tsc([tmp_path / "Counter.tsx"], out_dir=None, extra=flags, node_types=False) == ""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_readme_belay_dev_line_serves_and_generates(readme_dir: Path) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field
@@ -15,6 +12,7 @@ from rpc import APIException, ControllerBase, RenderBase, RPCApp, passthrough, s
 from rpc.description import describe_app
 from rpcmeta import dump_description, load_description
 from tests.codegen.fixture_app import build_app
+from tests.support.interpreter import fresh_python
 
 
 class State(RenderBase):
@@ -255,16 +253,8 @@ def test_dump_from_another_process_generates_the_same_client() -> None:
         "from tests.codegen.fixture_app import build_app\n"
         "print(dump_description(describe_app(build_app())))\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=60,
-        check=True,
-    )
-    assert render_files(load_description(done.stdout)) == render_files(describe_app(build_app()))
+    dumped = fresh_python(code)
+    assert render_files(load_description(dumped)) == render_files(describe_app(build_app()))
 
 
 def test_parser_base_action_overridden_by_the_first_subclass_stays_on_the_others() -> None:

@@ -24,24 +24,16 @@ from tests.codegen.fixture_app import build_app
 from tests.codegen.frontend import frontend_dir
 from tests.codegen.node import ROOT, run_tsc
 from tests.codegen.scripted import ASGIApp, Message, Receive, ScriptedStreams, Send
+from tests.support.browser import launch_chromium, playwright_or_skip
 from tests.support.server import running_server
 
 PAGE = Path(__file__).resolve().parent / "react" / "main.tsx"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 INDEX = (
     b'<!doctype html><html><body><div id="root"></div>'
     b'<script type="module" src="/app.js"></script></body></html>'
 )
 
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package (browser extra) is not installed"
-)
-if CHROMIUM is None:
-    pytest.skip(
-        "no chromium on PATH: install Debian's chromium (scripts/test does as root)",
-        allow_module_level=True,
-    )
+playwright_api = playwright_or_skip()
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -105,7 +97,7 @@ def test_react_hooks_in_chromium_strict_mode(tmp_path: Path) -> None:
         running_server(PageServer(scripted, bundle), graceful_timeout=0.5) as server,
         playwright_api.sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             page.goto(server.base_url + "/")

@@ -1,7 +1,8 @@
-"""Run ``belay dev`` as a real subprocess for end-to-end tests.
+"""Run ``belay dev`` and ``belay serve`` as real subprocesses for end-to-end tests.
 
 Output is collected by a reader thread; every wait has a deadline. Only the
-processes this helper started are signalled, by PID.
+processes this helper started are signalled, by PID. :class:`StreamReader`
+holds one streaming action open in a thread while a test acts on the server.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.polling import wait_until
+from tests.support.ports import free_port
 
 BELAY = [sys.executable, "-m", "devserver.cli"]
 REPO = Path(__file__).resolve().parents[2]
@@ -121,6 +123,72 @@ class DevProcess:
             self._reader.join(5)
             if self.proc.stdout is not None:
                 self.proc.stdout.close()
+
+
+class ServeProcess:
+    """``belay serve`` in a subprocess; stopped with SIGTERM and checked to exit cleanly."""
+
+    def __init__(self, cwd: Path, target: str, *extra: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [*BELAY, "serve", target, "--bind", f"127.0.0.1:{self.port}", *extra],
+            cwd=cwd,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def get(self, path: str) -> httpx.Response | None:
+        """A browser-like GET of ``path``; None on a connection error (not up yet)."""
+        try:
+            return httpx.get(self.url + path, headers={"accept": "text/html"}, timeout=2)
+        except httpx.HTTPError:
+            return None
+
+    def stop(self) -> tuple[int, list[int]]:
+        """SIGTERM; (exit code, the worker PIDs it had). Waits at most 15 s (a hang watchdog)."""
+        workers = children_of(self.proc.pid)
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(15)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
+        return code, workers
+
+
+class StreamReader:
+    """One streaming action POSTed and read in a thread (started at once): its lines, how it ended.
+
+    ``error`` is set when the stream was cut (or timed out) instead of closed;
+    ``ended`` once the thread is done either way.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url
+        self.lines: list[str] = []
+        self.error: httpx.HTTPError | None = None
+        self.ended = threading.Event()
+        self._timeout = timeout
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    @property
+    def data(self) -> list[str]:
+        """The ``data:`` lines read so far."""
+        return [line for line in self.lines if line.startswith("data:")]
+
+    def _read(self) -> None:
+        try:
+            with httpx.stream("POST", self.url, json={}, timeout=self._timeout) as response:
+                for line in response.iter_lines():
+                    self.lines.append(line)
+        except httpx.HTTPError as exc:
+            self.error = exc
+        finally:
+            self.ended.set()
 
 
 def run_belay(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import signal
 import socket
-import subprocess
-import threading
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.devserver.devproc import BELAY, REPO, alive, children_of, run_belay
+from tests.devserver.devproc import (
+    ServeProcess,
+    StreamReader,
+    alive,
+    children_of,
+    run_belay,
+)
 from tests.devserver.userpkg import write
 from tests.support.polling import wait_until
 
@@ -76,48 +78,9 @@ def test_cli_wrong_target_exits_2_with_one_line(
     assert message in lines[0]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Serving:
-    """``belay serve`` in a subprocess; stopped with SIGTERM and checked to exit cleanly."""
-
-    def __init__(self, cwd: Path, target: str, *extra: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [*BELAY, "serve", target, "--bind", f"127.0.0.1:{self.port}", *extra],
-            cwd=cwd,
-            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def get(self, path: str) -> httpx.Response | None:
-        try:
-            return httpx.get(self.url + path, headers={"accept": "text/html"}, timeout=2)
-        except httpx.HTTPError:
-            return None
-
-    def stop(self) -> tuple[int, list[int]]:
-        """SIGTERM; (exit code, the worker PIDs it had). Waits at most 15 s (a hang watchdog)."""
-        workers = children_of(self.proc.pid)
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(15)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(5)
-        return code, workers
-
-
 @pytest.mark.parametrize("workers", [1, 2])
 def test_cli_serve_runs_hypercorn_without_tracebacks(project: Path, workers: int) -> None:
-    server = Serving(project, "site_app:app", "--workers", str(workers))
+    server = ServeProcess(project, "site_app:app", "--workers", str(workers))
     try:
         response = wait_until(lambda: server.get("/"), 20, "belay serve to answer")
         assert response.text == "hello"
@@ -227,24 +190,13 @@ def test_cli_dev_port_in_use_exits_1(project: Path) -> None:
 
 def test_cli_serve_shutdown_closes_open_streams_promptly(tmp_path: Path) -> None:
     write(tmp_path / "page_app.py", RPC_APP)
-    server = Serving(tmp_path, "page_app:app")
-    received: list[str] = []
-
-    def read_stream() -> None:
-        try:
-            url = server.url + "/internal/api/PageController/ticks"
-            with httpx.stream("POST", url, json={}, timeout=10) as response:
-                received.extend(response.iter_lines())
-        except httpx.HTTPError:
-            pass
-
+    server = ServeProcess(tmp_path, "page_app:app")
     try:
         wait_until(lambda: server.get("/internal/api/PageController/render"), 20, "serve")
-        reader = threading.Thread(target=read_stream, daemon=True)
-        reader.start()
-        wait_until(lambda: any(line.startswith("data:") for line in received), 5, "a tick")
+        reader = StreamReader(server.url + "/internal/api/PageController/ticks", timeout=10)
+        wait_until(lambda: reader.data, 5, "a tick")
     finally:
         code, _ = server.stop()  # bench/bench_shutdown.py reports how fast this is
     assert code == 0
     assert (tmp_path / "stream-cleanup.log").read_text() == "cleaned up\n"
-    reader.join(5)
+    reader.ended.wait(5)

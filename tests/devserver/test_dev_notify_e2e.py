@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.devserver.devproc import DevProcess, children_of, run_belay
+from tests.devserver.devproc import DevProcess, StreamReader, children_of, run_belay
 from tests.devserver.userpkg import write
 from tests.support.polling import wait_until
+from tests.support.ports import free_port
 
 pytest.importorskip("rpc")
 pytest.importorskip("websockets")
@@ -257,13 +257,6 @@ def test_version(project: Path) -> None:
     assert result.stdout.split()[1][0].isdigit()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def test_tab_reconnects_after_belay_dev_restarts(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     port = free_port()
@@ -294,26 +287,14 @@ def test_ctrl_c_with_open_streams_and_sockets_exits_cleanly(tmp_path: Path) -> N
     dev = DevProcess(root, ["site_app.app:app"])
     try:
         dev.url = dev.wait_serving()
-        got_ticks = threading.Event()
-
-        def hold_stream() -> None:
-            try:
-                with httpx.stream("POST", dev.url + f"{API}/ticks", json={}, timeout=10) as r:
-                    for _ in r.iter_bytes():
-                        got_ticks.set()
-            except httpx.HTTPError:
-                pass
-
-        streams = [threading.Thread(target=hold_stream, daemon=True) for _ in range(3)]
-        for thread in streams:
-            thread.start()
+        streams = [StreamReader(dev.url + f"{API}/ticks", timeout=10) for _ in range(3)]
         with contextlib.ExitStack() as stack:
             sockets = [stack.enter_context(connect(ws_url(dev), open_timeout=5)) for _ in range(3)]
             for client in sockets:
                 assert receive(client)["type"] == "hello"
             idle = stack.enter_context(httpx.Client())
             idle.get(dev.url + f"{API}/render", headers=PAGE)  # a kept-alive idle connection
-            assert got_ticks.wait(10)
+            wait_until(lambda: any(stream.lines for stream in streams), 10, "a tick")
             # Ctrl-C in a terminal signals belay dev's whole process group.
             group = os.getpgid(dev.proc.pid)
             for pid in [*children_of(dev.proc.pid), dev.proc.pid]:

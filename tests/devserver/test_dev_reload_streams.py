@@ -7,13 +7,11 @@ connection), and a client that reconnects gets the new code.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.devserver.devproc import DevProcess
+from tests.devserver.devproc import DevProcess, StreamReader
 from tests.devserver.userpkg import write
 from tests.support.polling import wait_until
 
@@ -84,28 +82,6 @@ mounted = Starlette(routes=[Mount("/api", app=RPCApp(controllers=[PageController
 """
 
 
-class Reader:
-    """One open stream read in a thread: its data lines, and how it ended."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.lines: list[str] = []
-        self.error: BaseException | None = None
-        self.ended = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            with httpx.stream("POST", self.url, json={}, timeout=30) as response:
-                for line in response.iter_lines():
-                    if line.startswith("data:"):
-                        self.lines.append(line)
-        except httpx.HTTPError as exc:
-            self.error = exc
-        finally:
-            self.ended.set()
-
-
 @pytest.mark.parametrize(("attr", "prefix"), [("wrapped", ""), ("mounted", "/api")])
 def test_dev_reload_ends_open_streams_behind_middleware_and_mounts(
     tmp_path: Path, attr: str, prefix: str
@@ -116,18 +92,18 @@ def test_dev_reload_ends_open_streams_behind_middleware_and_mounts(
     try:
         process.wait_serving()
         url = process.url + f"{prefix}/internal/api/PageController/ticks"
-        old = Reader(url)
-        wait_until(lambda: old.lines, 10, "a tick from the first code")
-        assert '"v1"' in old.lines[0]
+        old = StreamReader(url)
+        wait_until(lambda: old.data, 10, "a tick from the first code")
+        assert '"v1"' in old.data[0]
         mark = len(process.lines)
         write(tmp_path / "streamapp" / "app.py", APP.replace('"v1"', '"v2"'))
         process.wait_for_line(r"reloaded streamapp\.app in", start=mark)
         assert old.ended.wait(10), "the old code's stream stayed open after the reload"
         assert old.error is None, f"the stream was cut, not closed: {old.error!r}"
-        assert all('"v1"' in line for line in old.lines)
-        new = Reader(url)
-        wait_until(lambda: new.lines, 10, "a tick from the new code")
-        assert '"v2"' in new.lines[0]
+        assert all('"v1"' in line for line in old.data)
+        new = StreamReader(url)
+        wait_until(lambda: new.data, 10, "a tick from the new code")
+        assert '"v2"' in new.data[0]
     finally:
         process.stop()
 
@@ -139,16 +115,16 @@ def test_dev_reload_does_not_wait_for_a_stream_cleanup(tmp_path: Path) -> None:
     try:
         process.wait_serving()
         api = process.url + "/internal/api/PageController"
-        old = Reader(api + "/stubborn")
-        wait_until(lambda: old.lines, 10, "a tick from the first code")
+        old = StreamReader(api + "/stubborn")
+        wait_until(lambda: old.data, 10, "a tick from the first code")
         mark = len(process.lines)
         write(tmp_path / "streamapp" / "app.py", APP.replace('"v1"', '"v2"'))
         # The old stream's cleanup cannot finish before "release" exists, and
         # the test creates it only once the reload is done and new code serves.
         process.wait_for_line(r"reloaded streamapp\.app in", start=mark)
-        new = Reader(api + "/ticks")
-        wait_until(lambda: new.lines, 10, "a tick from the new code")
-        assert '"v2"' in new.lines[0]
+        new = StreamReader(api + "/ticks")
+        wait_until(lambda: new.data, 10, "a tick from the new code")
+        assert '"v2"' in new.data[0]
         assert not (tmp_path / "cleanup-done").exists()
         (tmp_path / "release").write_text("")
         wait_until(lambda: (tmp_path / "cleanup-done").exists(), 10, "the old stream's cleanup")

@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.devserver.devproc import DevProcess
+from tests.devserver.devproc import DevProcess, StreamReader
 from tests.devserver.userpkg import write
 from tests.support.polling import wait_until
 
@@ -134,19 +133,8 @@ def test_dev_rpc_debug_error_page_for_browsers_json_for_api(
 
 def test_dev_rpc_reload_with_an_open_stream_is_prompt(dev: tuple[DevProcess, Path]) -> None:
     process, root = dev
-    events: list[bytes] = []
-
-    def read_stream() -> None:
-        try:
-            with httpx.stream("POST", process.url + f"{API}/ticks", json={}, timeout=5) as resp:
-                for line in resp.iter_lines():
-                    events.append(line.encode())
-        except httpx.HTTPError:
-            pass
-
-    reader = threading.Thread(target=read_stream, daemon=True)
-    reader.start()
-    wait_until(lambda: any(e.startswith(b"data:") for e in events), 5, "a streamed tick")
+    reader = StreamReader(process.url + f"{API}/ticks", timeout=5)
+    wait_until(lambda: reader.data, 5, "a streamed tick")
     mark = len(process.lines)
     write(
         root / "counter" / "state.py", STATE.replace("room: str", "room: str\n    extra: int = 0")
@@ -161,5 +149,4 @@ def test_dev_rpc_reload_with_an_open_stream_is_prompt(dev: tuple[DevProcess, Pat
     )
     process.wait_for_line(r"reloaded counter\.state, counter\.app in", start=mark)
     # The old RPCApp's lifespan shutdown closes its streams; clients resume on the new code.
-    reader.join(5)
-    assert not reader.is_alive(), "the old app's stream was closed, not left running"
+    assert reader.ended.wait(5), "the old app's stream was closed, not left running"

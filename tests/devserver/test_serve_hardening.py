@@ -10,14 +10,12 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.devserver.devproc import run_belay
-from tests.devserver.test_cli import Serving
+from tests.devserver.devproc import ServeProcess, StreamReader, run_belay
 from tests.devserver.userpkg import write
 from tests.support.polling import wait_until
 
@@ -107,7 +105,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def post(server: Serving, path: str) -> httpx.Response | None:
+def post(server: ServeProcess, path: str) -> httpx.Response | None:
     try:
         return httpx.post(server.url + path, json={}, headers={"accept": "text/html"}, timeout=2)
     except httpx.HTTPError:
@@ -118,22 +116,8 @@ def post(server: Serving, path: str) -> httpx.Response | None:
 def test_serve_behind_middleware_closes_streams_and_shows_no_traceback(
     project: Path, attr: str, prefix: str
 ) -> None:
-    server = Serving(project, f"wrapped_app:{attr}")
+    server = ServeProcess(project, f"wrapped_app:{attr}")
     api = f"{prefix}/internal/api/PageController"
-    received: list[str] = []
-    failures: list[BaseException] = []
-    finished = threading.Event()
-
-    def read_stream() -> None:
-        try:
-            with httpx.stream("POST", server.url + f"{api}/ticks", json={}, timeout=30) as resp:
-                received.extend(resp.iter_lines())
-        except httpx.HTTPError as exc:  # a stream cut mid-body, not closed
-            failures.append(exc)
-        finally:
-            finished.set()
-
-    reader = threading.Thread(target=read_stream, daemon=True)
     try:
         wait_until(lambda: server.get(f"{api}/render"), 20, "belay serve to answer")
         boom = post(server, f"{api}/boom")
@@ -147,13 +131,13 @@ def test_serve_behind_middleware_closes_streams_and_shows_no_traceback(
             assert crash.status_code == 500
             assert "secret detail" not in crash.text
             assert "Traceback" not in crash.text
-        reader.start()
-        wait_until(lambda: any(line.startswith("data:") for line in received), 10, "a tick")
+        reader = StreamReader(server.url + f"{api}/ticks")
+        wait_until(lambda: reader.data, 10, "a tick")
     finally:
         code, _ = server.stop()
     assert code == 0
-    assert finished.wait(30), "the stream was still open after the server exited"
-    assert failures == [], "the stream was cut instead of closed"
+    assert reader.ended.wait(30), "the stream was still open after the server exited"
+    assert reader.error is None, f"the stream was cut instead of closed: {reader.error!r}"
     assert (project / "stream-cleanup.log").read_text() == "cleaned up\n"
 
 
@@ -193,7 +177,7 @@ def listen_backlog(port: int) -> int | None:
 def test_serve_listens_with_a_production_backlog(
     project: Path, extra: tuple[str, ...], expected: int
 ) -> None:
-    server = Serving(project, "wrapped_app:wrapped", *extra)
+    server = ServeProcess(project, "wrapped_app:wrapped", *extra)
     try:
         wait_until(lambda: server.get("/internal/api/PageController/render"), 20, "serve")
         assert listen_backlog(server.port) == expected

@@ -40,33 +40,38 @@ def make_app(name: str, events: list[str]) -> Starlette:
 
 
 @asynccontextmanager
-async def lifespan_channels() -> AsyncIterator[tuple[Any, Any]]:
-    """The server's and the app's ends of the lifespan messages, closed afterwards."""
+async def lifespan_running(
+    swapper: AppSwapper,
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any, Any]]:
+    """``swapper`` serving a lifespan in a task (5 s hang watchdog), and an HTTP client to it.
+
+    Yields (client, the server's send end of the lifespan messages, its receive end).
+    """
     to_app, from_server = anyio.create_memory_object_stream[dict[str, Any]](10)
     to_server, from_app = anyio.create_memory_object_stream[dict[str, Any]](10)
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=swapper), base_url="http://t")
     async with to_app, from_server, to_server, from_app:
-        yield (to_app, from_app), (from_server, to_server)
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg, http:
+                tg.start_soon(swapper, scope, from_server.receive, to_server.send)
+                yield http, to_app, from_app
 
 
 async def test_swapper_swaps_with_lifespan() -> None:
     events: list[str] = []
     swapper = AppSwapper(make_app("old", events))
-    async with lifespan_channels() as ((to_app, from_app), (from_server, to_server)):
-        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=swapper), base_url="http://t")
-        with anyio.fail_after(5):
-            async with anyio.create_task_group() as tg, http:
-                tg.start_soon(swapper, scope, from_server.receive, to_server.send)
-                await to_app.send({"type": "lifespan.startup"})
-                assert (await from_app.receive())["type"] == "lifespan.startup.complete"
-                assert (await http.get("/")).text == "old:old"
+    async with lifespan_running(swapper) as (http, to_app, from_app):
+        await to_app.send({"type": "lifespan.startup"})
+        assert (await from_app.receive())["type"] == "lifespan.startup.complete"
+        assert (await http.get("/")).text == "old:old"
 
-                await swapper.swap(make_app("new", events))
-                assert (await http.get("/")).text == "new:new"
+        await swapper.swap(make_app("new", events))
+        assert (await http.get("/")).text == "new:new"
 
-                await to_app.send({"type": "lifespan.shutdown"})
-                assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"
-        assert events == ["old up", "new up", "old down", "new down"]
+        await to_app.send({"type": "lifespan.shutdown"})
+        assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"
+    assert events == ["old up", "new up", "old down", "new down"]
 
 
 async def test_swapper_app_without_lifespan_support() -> None:
@@ -76,15 +81,10 @@ async def test_swapper_app_without_lifespan_support() -> None:
         await PlainTextResponse("bare")(scope, receive, send)
 
     swapper = AppSwapper(make_app("old", []))
-    async with lifespan_channels() as ((to_app, from_app), (from_server, to_server)):
-        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=swapper), base_url="http://t")
-        with anyio.fail_after(5):
-            async with anyio.create_task_group() as tg, http:
-                tg.start_soon(swapper, scope, from_server.receive, to_server.send)
-                await to_app.send({"type": "lifespan.startup"})
-                await from_app.receive()
-                await swapper.swap(bare)
-                assert (await http.get("/")).text == "bare"
-                await to_app.send({"type": "lifespan.shutdown"})
-                assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"
+    async with lifespan_running(swapper) as (http, to_app, from_app):
+        await to_app.send({"type": "lifespan.startup"})
+        await from_app.receive()
+        await swapper.swap(bare)
+        assert (await http.get("/")).text == "bare"
+        await to_app.send({"type": "lifespan.shutdown"})
+        assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"

@@ -1,7 +1,7 @@
 """The demo room in a real headless Chromium: two tabs, sideeffects, the live stream, a typed error.
 
 Served by a real ``belay serve`` on its own database file. Needs Debian's
-``chromium`` and the ``playwright`` package (see ``tests.e2e.chromium``).
+``chromium`` and the ``playwright`` package (see ``tests.support.browser``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.chromium import CHROMIUM_ARGS, require_chromium
 from tests.e2e.demo_processes import ROOT, BelayServe, build_frontend
+from tests.support.browser import launch_chromium, playwright_or_skip
 
-CHROMIUM = require_chromium()
+playwright_or_skip()
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -41,7 +41,7 @@ def test_demo_two_tabs_share_counter_messages_and_errors(demo_server: BelayServe
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "demo-room.png"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             first, second = browser.new_page(), browser.new_page()
             for page in (first, second):

@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from tests.devserver.devproc import DevProcess
-from tests.e2e.chromium import CHROMIUM_ARGS, require_chromium
 from tests.e2e.demo_processes import API, build_frontend, copy_demo
+from tests.support.browser import launch_chromium, playwright_or_skip
 
-CHROMIUM = require_chromium()
+playwright_or_skip()
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -59,7 +59,7 @@ def dev(project: Path) -> Iterator[DevProcess]:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = launch_chromium(playwright)
         try:
             yield launched
         finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from rpc import RPCApp
 from tests.rpc.apps import RoomController, build_app
 from tests.rpc.mounted_apps import build_fastapi, build_starlette
 from tests.support.polling import poll_until, wait_until
+from tests.support.ports import free_port
 from tests.support.server import running_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
@@ -111,15 +111,9 @@ async def test_rpc_server_mounted_in_fastapi_with_lifespan() -> None:
     assert events == ["startup", "shutdown"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def hypercorn_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,

@@ -63,14 +63,20 @@ def test_app_binds_its_channels_to_its_broker_and_a_newer_app_takes_them_over() 
     assert notes.broker is second.broker
 
 
-@pytest.mark.anyio
-async def test_app_closes_its_redis_broker_with_its_streams_when_no_lifespan_reaches_it(
-    redis_server: RedisServer,
-) -> None:
+async def app_connected_to(redis_server: RedisServer) -> tuple[RPCApp, int]:
+    """A channel app whose Redis broker has connected (it published), and the count before."""
     app = build_channel_app(redis_server.url())
     baseline = count_clients(redis_server)
     await app.broker.publish("notes", "lobby", b"{}", history=10, ttl=60)
     assert count_clients(redis_server) > baseline
+    return app, baseline
+
+
+@pytest.mark.anyio
+async def test_app_closes_its_redis_broker_with_its_streams_when_no_lifespan_reaches_it(
+    redis_server: RedisServer,
+) -> None:
+    app, baseline = await app_connected_to(redis_server)
     # What the shutdown trigger of `belay serve` and a reload call, mounted or not.
     await app.stream_registry.close_all()
     await wait_clients(redis_server, baseline)
@@ -80,10 +86,7 @@ async def test_app_closes_its_redis_broker_with_its_streams_when_no_lifespan_rea
 async def test_app_dropped_without_shutdown_closes_its_redis_broker(
     redis_server: RedisServer,
 ) -> None:
-    app = build_channel_app(redis_server.url())
-    baseline = count_clients(redis_server)
-    await app.broker.publish("notes", "lobby", b"{}", history=10, ttl=60)
-    assert count_clients(redis_server) > baseline
+    app, baseline = await app_connected_to(redis_server)
     del app
     gc.collect()
     await wait_clients(redis_server, baseline)

@@ -113,6 +113,14 @@ async def take(stream: AsyncIterator[Any], count: int) -> list[Delivery | Reset]
     return items[:count]
 
 
+async def publish_and_take(channel: Channel[Note], stream: AsyncIterator[Any], n: int) -> Delivery:
+    """Publish ``Note(n=n)`` to ``lobby``; the stream's next item, checked to be a Delivery."""
+    await channel.publish("lobby", Note(n=n))
+    [item] = await take(stream, 1)
+    assert isinstance(item, Delivery), f"expected a Delivery, got {item!r}"
+    return item
+
+
 async def until(condition: Callable[[], bool], what: str) -> None:
     """Poll ``condition`` until it holds (under the watchdog)."""
     await poll_until(condition, within=WATCHDOG, what=what)

@@ -19,6 +19,7 @@ from tests.streams.channels import (
     make_channel,
     note_of,
     offset_of,
+    publish_and_take,
     take,
     topic_last,
     until,
@@ -46,10 +47,8 @@ async def test_channel_subscribe_from_position_zero_gets_the_first_event(broker:
     channel = make_channel(broker)
     start = await channel.position("lobby")
     stream = channel.subscribe("lobby", last_event_id=start)
-    await channel.publish("lobby", Note(n=1))
-    [item] = await take(stream, 1)
+    item = await publish_and_take(channel, stream, 1)
     assert note_of(item).n == 1
-    assert isinstance(item, Delivery)
     assert item.frame == f"data: {item.data.decode()}\nid: {item.position}\n\n".encode()
     await stream.aclose()  # type: ignore[attr-defined]
 
@@ -145,9 +144,7 @@ async def test_channel_resume_after_trim_resets_then_continues(broker: Broker) -
     stream = channel.subscribe("lobby", last_event_id=positions[2])
     [reset] = await take(stream, 1)
     assert reset == Reset(positions[-1])
-    await channel.publish("lobby", Note(n=21))
-    [item] = await take(stream, 1)
-    assert isinstance(item, Delivery)
+    item = await publish_and_take(channel, stream, 21)
     assert item.offset == 21
     await stream.aclose()  # type: ignore[attr-defined]
 
@@ -167,9 +164,7 @@ async def test_channel_foreign_or_junk_id_resets_to_the_top(
     stream = channel.subscribe("lobby", last_event_id=last_event_id)
     [reset] = await take(stream, 1)
     assert reset == Reset(top)
-    await channel.publish("lobby", Note(n=9))
-    [item] = await take(stream, 1)
-    assert isinstance(item, Delivery)
+    item = await publish_and_take(channel, stream, 9)
     assert item.offset == offset_of(top) + 1
     await stream.aclose()  # type: ignore[attr-defined]
 
@@ -183,9 +178,7 @@ async def test_channel_resume_after_the_ttl_expired_resets(broker: Broker) -> No
     stream = channel.subscribe("lobby", last_event_id=positions[0])
     [reset] = await take(stream, 1)
     assert isinstance(reset, Reset)  # to the top, or to a new epoch if the meta expired too
-    await channel.publish("lobby", Note(n=9))
-    [item] = await take(stream, 1)
-    assert isinstance(item, Delivery)
+    item = await publish_and_take(channel, stream, 9)
     assert item.offset == offset_of(reset.position) + 1
     await stream.aclose()  # type: ignore[attr-defined]
 
@@ -212,9 +205,7 @@ async def test_channel_duplicate_deliveries_are_dropped(broker: Broker) -> None:
     assert isinstance(first, Delivery)
     topic.offer(first)  # the same event handed over again, as a refill race would
     topic.offer(first)
-    await channel.publish("lobby", Note(n=2))
-    [second] = await take(stream, 1)
-    assert isinstance(second, Delivery)
+    second = await publish_and_take(channel, stream, 2)
     assert second.offset == offset_of(first_position) + 1
     await stream.aclose()  # type: ignore[attr-defined]
 

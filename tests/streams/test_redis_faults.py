@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
-from streams import Reset
-from streams.brokers import Broker, open_broker
+from streams import Channel, Reset
+from streams.brokers import open_broker
 from streams.positions import Delivery
 from tests.streams.channels import (
     Note,
@@ -47,13 +48,23 @@ def _reached(item: Delivery | Reset) -> int:
     return item.offset if isinstance(item, Delivery) else offset_of(item.position)
 
 
-async def test_redis_killed_pubsub_connection_loses_nothing(
-    redis_server: RedisServer, protocol: int
-) -> None:
-    broker = open_broker(redis_server.url(protocol=protocol))
+@asynccontextmanager
+async def lobby_subscription(url: str) -> AsyncIterator[tuple[Channel[Note], AsyncIterator[Any]]]:
+    """A Note channel on a Redis broker at ``url`` and a subscription to ``lobby`` from now."""
+    broker = open_broker(url)
     channel = make_channel(broker)
     stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
     try:
+        yield channel, stream
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+        await broker.aclose()
+
+
+async def test_redis_killed_pubsub_connection_loses_nothing(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    async with lobby_subscription(redis_server.url(protocol=protocol)) as (channel, stream):
         for n in range(50):
             await channel.publish("lobby", Note(n=n))
         items = await take(stream, 50)
@@ -62,18 +73,12 @@ async def test_redis_killed_pubsub_connection_loses_nothing(
             await channel.publish("lobby", Note(n=n))
         items += await take(stream, 50)
         assert_contiguous(items, 1)
-    finally:
-        await stream.aclose()  # type: ignore[attr-defined]
-        await broker.aclose()
 
 
 async def test_redis_restart_without_persistence_gives_a_new_epoch_and_reset(
     redis_server: RedisServer, protocol: int
 ) -> None:
-    broker = open_broker(redis_server.url(protocol=protocol))
-    channel = make_channel(broker)
-    stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
-    try:
+    async with lobby_subscription(redis_server.url(protocol=protocol)) as (channel, stream):
         old = ""
         for n in range(3):
             old = await channel.publish("lobby", Note(n=n))
@@ -94,18 +99,12 @@ async def test_redis_restart_without_persistence_gives_a_new_epoch_and_reset(
         resumed = channel.subscribe("lobby", last_event_id=old)
         assert await take(resumed, 1) == [Reset(latest)]
         await resumed.aclose()  # type: ignore[attr-defined]
-    finally:
-        await stream.aclose()  # type: ignore[attr-defined]
-        await broker.aclose()
 
 
 async def test_redis_restart_with_aof_keeps_the_epoch_and_resumes_cleanly(protocol: int) -> None:
     require_redis()
     with running_redis(aof=True) as server:
-        broker: Broker = open_broker(server.url(protocol=protocol))
-        channel = make_channel(broker)
-        stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
-        try:
+        async with lobby_subscription(server.url(protocol=protocol)) as (channel, stream):
             positions = [await channel.publish("lobby", Note(n=n)) for n in range(3)]
             items = await take(stream, 3)
             server.restart()
@@ -116,9 +115,6 @@ async def test_redis_restart_with_aof_keeps_the_epoch_and_resumes_cleanly(protoc
             resumed = channel.subscribe("lobby", last_event_id=positions[1])
             assert_contiguous(await take(resumed, 4), 3)
             await resumed.aclose()  # type: ignore[attr-defined]
-        finally:
-            await stream.aclose()  # type: ignore[attr-defined]
-            await broker.aclose()
 
 
 async def test_redis_counts_one_script_call_per_publish_and_none_per_delivery(

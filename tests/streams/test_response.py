@@ -261,19 +261,21 @@ async def test_stream_write_failure_closes_generator_without_traceback(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
 
 
+async def waiting_then_failing_cleanup(error: Exception) -> AsyncIterator[object]:
+    """Yields one item and waits for ever; its cleanup (when stopped) raises ``error``."""
+    try:
+        yield {"n": 0}
+        await anyio.sleep_forever()
+    finally:
+        raise error
+
+
 async def test_stream_error_the_peer_never_heard_of_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     journal, peer = Journal(), Peer()
 
-    async def waiting() -> AsyncIterator[object]:
-        try:
-            yield {"n": 0}
-            await anyio.sleep_forever()
-        finally:
-            raise RoomFullError("raised while stopping")
-
-    stream = journal.stream(waiting())
+    stream = journal.stream(waiting_then_failing_cleanup(RoomFullError("raised while stopping")))
     with caplog.at_level(logging.ERROR, logger="belay.streams"), anyio.fail_after(1):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(serve, stream, peer)
@@ -400,16 +402,10 @@ async def test_stream_on_close_runs_once_even_if_generator_close_raises(
 ) -> None:
     journal, peer = Journal(), Peer()
 
-    async def broken_cleanup() -> AsyncIterator[object]:
-        try:
-            yield {"n": 0}
-            await anyio.sleep_forever()
-        finally:
-            raise RuntimeError("cleanup failed")
-
+    broken_cleanup = waiting_then_failing_cleanup(RuntimeError("cleanup failed"))
     with anyio.fail_after(WATCHDOG):
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(serve, journal.stream(broken_cleanup()), peer)
+            tasks.start_soon(serve, journal.stream(broken_cleanup), peer)
             await peer.wait_sent(1)
             peer.disconnect()
     assert journal.entries == ["on_close"]
