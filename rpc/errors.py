@@ -19,13 +19,11 @@ from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rpc.encoding import dump_json
+from rpcmeta import ERROR_TYPE_HEADER
 from streams.logtext import log_exception
 from streams.settings import ErrorPayload
 
 logger = logging.getLogger("belay.rpc")
-
-ERROR_TYPE_HEADER = "x-belay-error-type"
-"""Response header naming the ``APIException`` subclass of an error answer."""
 
 _RESERVED = frozenset({"status_code", "detail", "headers"})
 

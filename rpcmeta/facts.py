@@ -39,6 +39,8 @@ RENDER_METHOD = "GET"
 ACTION_METHOD = "POST"
 # The request header carrying the page location (path and query) that page parameters come from.
 PAGE_HEADER = "X-Belay-Page"
+# The response header naming the ``APIException`` subclass (``ErrorFacts.name``) of an error.
+ERROR_TYPE_HEADER = "X-Belay-Error-Type"
 
 
 class DescriptionError(ValueError):

@@ -18,7 +18,6 @@ from streams.positions import EVENT_RESET
 EVENT_STATE = "state"
 EVENT_MESSAGE = "message"  # what SSE calls a frame with no ``event:`` line (every item)
 LAST_EVENT_ID_HEADER = "Last-Event-ID"
-ERROR_TYPE_HEADER = "X-Belay-Error-Type"
 
 ERROR = "BelayError"
 VALIDATION_ERROR = "BelayValidationError"

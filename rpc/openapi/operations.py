@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rpc.openapi import framework as fw
 from rpc.openapi.parameters import last_event_id, page_extension, page_header, query_parameter
-from rpcmeta import ActionFacts, ControllerFacts, ErrorFacts, JsonSchema
+from rpcmeta import ERROR_TYPE_HEADER, ActionFacts, ControllerFacts, ErrorFacts, JsonSchema
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def _error_responses(
         typed = [e.name for e in errors if e.status == status]
         if typed:
             response["headers"] = {
-                fw.ERROR_TYPE_HEADER: {
+                ERROR_TYPE_HEADER: {
                     "description": "The APIException subclass of a typed error",
                     "schema": {"type": "string", "enum": typed},
                 }
