@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rpc.encoding import dump_json
 from rpcmeta import ERROR_TYPE_HEADER
+from streams.channel import ChannelKeyError
 from streams.logtext import log_exception
 from streams.settings import ErrorPayload
 
@@ -129,6 +130,9 @@ def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
         return ErrorPayload(exc.status_code, dump_json({"detail": exc.detail}, default=_jsonable))
     if isinstance(exc, RequestValidationError):
         return ErrorPayload(422, orjson.dumps({"detail": exc.errors}))
+    if isinstance(exc, ChannelKeyError):
+        # A channel key is request input (a room name) nearly always: the client's to fix.
+        return ErrorPayload(400, orjson.dumps({"detail": str(exc)}))
     log_exception(logger, "unhandled error in a Belay action", exc)
     body: dict[str, Any] = {"detail": "Internal Server Error"}
     if debug:

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar, cast
 import orjson
 from pydantic import TypeAdapter
 
-from streams.brokers.base import CATCH_UP, Broker, Subscriber
+from streams.brokers.base import CATCH_UP, DETACHED, Broker, Subscriber
 from streams.positions import Delivery, DeliveryRun, Reset, format_position, parse_position
 
 T = TypeVar("T")
@@ -18,11 +18,16 @@ T = TypeVar("T")
 PAGE = 200  # log entries read per round trip while a subscriber catches up
 RUN = 256  # most events handed on as one DeliveryRun
 MAX_KEY_LENGTH = 512
+MAX_TTL = 1e9  # seconds (~31 years): finite, and small enough for a Redis expiry in ms
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
 class ChannelNotBoundError(RuntimeError):
     """A channel was used before an app bound it to a broker."""
+
+
+class ChannelKeyError(ValueError):
+    """A channel key that cannot be used; an RPCApp answers it with 400 (keys are request input)."""
 
 
 class _Cursor:
@@ -53,8 +58,11 @@ class Channel(Generic[T]):
             raise ValueError(f"channel name must be 1-100 of [A-Za-z0-9_.-], got {name!r}")
         if isinstance(history, bool) or not isinstance(history, int) or history < 1:
             raise ValueError(f"channel {name!r}: history must be an int >= 1, got {history!r}")
-        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
-            raise ValueError(f"channel {name!r}: ttl must be a positive number, got {ttl!r}")
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl <= MAX_TTL:
+            raise ValueError(
+                f"channel {name!r}: ttl must be a number of seconds in (0, {MAX_TTL:.0e}], "
+                f"got {ttl!r}"
+            )
         self.model = model
         self.name = name
         self.history = history
@@ -122,8 +130,10 @@ class Channel(Generic[T]):
         broker = self.broker
         subscriber = Subscriber()
         # Subscribe first, then read the log, then drain: the other order loses events.
-        await broker.attach(self.name, key, subscriber)
         try:
+            # Inside the try: a client that leaves while Redis has not confirmed yet
+            # must still be detached, or its subscriber and the key stay forever.
+            await broker.attach(self.name, key, subscriber)
             start = parse_position(last_event_id)
             if start is None:
                 epoch, top = await broker.position(self.name, key)
@@ -137,6 +147,14 @@ class Channel(Generic[T]):
                         yield item
             while True:
                 news = await subscriber.next()
+                if news is DETACHED:
+                    # The broker was closed under this subscription (its app's
+                    # registry drained while this stream opened): attach again,
+                    # which starts it again, and read what was missed from the log.
+                    broker.detach(self.name, key, subscriber)
+                    broker, subscriber = self.broker, Subscriber()
+                    await broker.attach(self.name, key, subscriber)
+                    news = CATCH_UP
                 if news is CATCH_UP or not isinstance(news, Delivery):
                     async with aclosing(self._catch_up(broker, key, cursor)) as replay:
                         async for item in replay:
@@ -184,5 +202,13 @@ class Channel(Generic[T]):
 
 def _check_key(key: str) -> str:
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-        raise ValueError(f"a channel key is a non-empty str of <= {MAX_KEY_LENGTH} chars: {key!r}")
+        shown = repr(key) if len(repr(key)) <= 60 else f"{repr(key)[:50]}... ({len(key)} chars)"
+        raise ChannelKeyError(
+            f"a channel key is a non-empty str of <= {MAX_KEY_LENGTH} chars, got {shown}"
+        )
+    if not key.isascii():
+        try:
+            key.encode()
+        except UnicodeEncodeError:  # a lone surrogate: no broker outside memory can name it
+            raise ChannelKeyError(f"a channel key must be valid Unicode, got {key!r}") from None
     return key

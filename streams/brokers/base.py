@@ -38,6 +38,15 @@ class CatchUp:
 CATCH_UP = CatchUp()
 
 
+class Detached:
+    """Queue marker: the broker closed under this subscriber; attach again and read the log."""
+
+    __slots__ = ()
+
+
+DETACHED = Detached()
+
+
 class Subscriber:
     """One subscription's bounded queue of live deliveries.
 
@@ -46,13 +55,14 @@ class Subscriber:
     subscription then reads what it missed from the log at its own pace.
     """
 
-    __slots__ = ("_max_lag", "_queue", "_wakeup", "overflowed")
+    __slots__ = ("_max_lag", "_queue", "_wakeup", "detached", "overflowed")
 
     def __init__(self, max_lag: int = DEFAULT_MAX_LAG) -> None:
         self._queue: deque[Delivery | CatchUp] = deque()
         self._max_lag = max_lag
         self._wakeup: anyio.Event | None = None
         self.overflowed = False
+        self.detached = False
 
     def push(self, item: Delivery | CatchUp) -> None:
         """Queue ``item`` (or, when full, note that the log must be read)."""
@@ -60,14 +70,25 @@ class Subscriber:
             self.overflowed = True
         else:
             self._queue.append(item)
+        self._wake()
+
+    def detach(self) -> None:
+        """The broker let go of this subscriber: ``next()`` answers ``DETACHED`` from now on."""
+        self.detached = True
+        self._queue.clear()
+        self._wake()
+
+    def _wake(self) -> None:
         wakeup = self._wakeup
         if wakeup is not None:
             self._wakeup = None
             wakeup.set()
 
-    async def next(self) -> Delivery | CatchUp:
+    async def next(self) -> Delivery | CatchUp | Detached:
         """The next queued item; ``CATCH_UP`` once the queue ran over and has drained."""
         while not self._queue:
+            if self.detached:
+                return DETACHED
             if self.overflowed:
                 self.overflowed = False
                 return CATCH_UP

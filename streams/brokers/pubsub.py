@@ -64,8 +64,10 @@ class PubSubFeed:
     ) -> None:
         """Add ``subscriber`` to the key's topic; return once Redis confirmed the subscription."""
         live = self._lives.get(live_name)
+        # Counted before the first await, so that ``detach`` after a cancellation finds it.
         if live is None:
             live = self._lives[live_name] = _Live(channel, key)
+            live.topic.subscribers.add(subscriber)
             await self._subscribe(live_name)
         live.topic.subscribers.add(subscriber)
         await live.confirmed.wait()
@@ -100,6 +102,14 @@ class PubSubFeed:
                 return  # subscribed again meanwhile, or the reconnect will not resubscribe it
             with contextlib.suppress(RedisError, OSError):  # a lost connection drops it anyway
                 await self._pubsub.unsubscribe(live_name)
+
+    def close(self) -> None:
+        """Let go of every subscriber (they attach again, to a restarted feed)."""
+        lives, self._lives = self._lives, {}
+        for live in lives.values():
+            for subscriber in live.topic.subscribers:
+                subscriber.detach()
+            live.confirmed.set()  # an attach still waiting returns, and finds it detached
 
     def topic(self, live_name: bytes) -> Topic | None:
         """The key's topic on this worker, if anything subscribes to it."""

@@ -57,12 +57,18 @@ class RedisBroker(Broker):
             return
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
         from streams.brokers.pubsub import PubSubFeed
 
         self._forget()
         self._loop = loop
-        self._client = self._redis(Retry(ExponentialBackoff(cap=1.0, base=0.05), 3))
+        # Retry what never reached Redis, not a timeout: a script that timed out
+        # may still run, and a publish sent again would be logged twice.
+        retry = Retry(
+            ExponentialBackoff(cap=1.0, base=0.05), 3, supported_errors=(RedisConnectionError,)
+        )
+        self._client = self._redis(retry)
         self._publish = self._client.register_script(scripts.PUBLISH)
         self._read = self._client.register_script(scripts.READ)
         self._feed = PubSubFeed(self._pubsub_client, self._read_page)
@@ -89,6 +95,8 @@ class RedisBroker(Broker):
         return self._redis(Retry(NoBackoff(), 0))
 
     def _forget(self) -> None:
+        if self._feed is not None:
+            self._feed.close()  # open subscriptions attach again, to the next client
         if self._reader is not None:
             self._reader.cancel()
         self._client = self._reader = self._feed = None

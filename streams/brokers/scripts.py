@@ -5,18 +5,30 @@ epoch and the top offset, and ``<prefix>:<channel>:log:<key>``, a Stream whose
 entry ids are ``<offset>-0``. The meta hash outlives the log (its expiry is
 longer), so offsets keep counting after the log expired and a resume from
 before that gets ``Reset``. A new epoch is drawn (server time, hex) whenever
-the meta hash is missing: after a restart without persistence, or expiry.
+the meta hash is missing (after a restart without persistence, or expiry),
+and when it was written before a restart of a server without AOF: an RDB
+snapshot (or a promoted replica) may be older than what clients have seen.
 """
 
 from __future__ import annotations
 
 _ENSURE_EPOCH = """
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+if epoch and redis.call('HGET', KEYS[1], 'run') ~= run then
+  -- Written before the server restarted. Without AOF it came back from an RDB
+  -- snapshot (or a replica) that may be older: its offsets would be reused.
+  if string.find(redis.call('INFO', 'persistence'), 'aof_enabled:1', 1, true) then
+    redis.call('HSET', KEYS[1], 'run', run)
+  else
+    epoch = false
+  end
+end
 if not epoch then
   local now = redis.call('TIME')
   epoch = string.format('%x%05x', tonumber(now[1]), tonumber(now[2]))
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'top', 0)
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'top', 0, 'run', run)
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 """

@@ -187,3 +187,17 @@ async def test_channel_stream_stays_open_through_a_redis_restart_and_resets(
                         break
                 assert kinds[0] == EVENT_RESET
                 assert kinds[1:] in ([], ["message"])  # the reset may already cover it
+
+
+@pytest.mark.parametrize("action", ["post", "events"])
+async def test_channel_key_too_long_is_a_400_naming_the_problem(action: str) -> None:
+    with running_server(build_channel_app("memory://")) as server:
+        async with httpx.AsyncClient(timeout=30) as client:
+            body = {"n": 1} if action == "post" else None
+            response = await client.post(
+                f"{server.base_url}{PREFIX}/{action}", params={"room": "r" * 600}, json=body
+            )
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert "channel key" in detail
+    assert len(detail) < 300  # the key itself is not echoed in full

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+
 import anyio
 import pytest
 from pydantic import ValidationError
 
 from streams import Channel, Reset
-from streams.brokers import Broker
-from streams.channel import ChannelNotBoundError
+from streams.brokers import Broker, MemoryBroker
+from streams.brokers import memory as memory_broker
+from streams.channel import ChannelKeyError, ChannelNotBoundError
 from streams.positions import Delivery, format_position
 from tests.streams.channels import (
     WATCHDOG,
@@ -257,6 +261,11 @@ async def test_channel_publish_validates_items(broker: Broker) -> None:
         await channel.publish("lobby", {"n": "not a number"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="channel key"):
         await channel.publish("", Note(n=1))
+    # The same keys work on every broker: one Redis cannot name is refused on all.
+    with pytest.raises(ChannelKeyError, match="valid Unicode"):
+        await channel.publish("room-\ud800", Note(n=1))
+    for odd in ("a:b", "*", "a\nb", "\x00", "é", " ", "{tag}", "k" * 512):
+        assert offset_of(await channel.publish(odd, Note(n=1))) == 1
     assert offset_of(await channel.position("lobby")) == 0
 
 
@@ -274,8 +283,71 @@ async def test_channel_used_before_binding_is_a_clear_error() -> None:
         ({"name": "a:b"}, "channel name"),
         ({"name": "ok", "history": 0}, "history"),
         ({"name": "ok", "ttl": -1}, "ttl"),
+        ({"name": "ok", "ttl": float("nan")}, "ttl"),
+        ({"name": "ok", "ttl": float("inf")}, "ttl"),
+        ({"name": "ok", "ttl": 1e16}, "ttl"),  # past what a Redis expiry can hold
     ],
 )
 def test_channel_rejects_bad_options(options: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Channel(Note, **options)  # type: ignore[arg-type]
+
+
+async def test_channel_memory_broker_forgets_expired_keys_nobody_watches() -> None:
+    broker = MemoryBroker()
+    rooms: Channel[Note] = Channel(Note, name="rooms", history=20, ttl=0.05)
+    rooms.bind(broker)
+    big = "x" * 10_000
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        old = {}
+        for index in range(100):  # keys that come and go: one event each, then silence
+            old[index] = await rooms.publish(f"room-{index}", Note(n=index, by=big))
+        held = tracemalloc.get_traced_memory()[0] - baseline
+        await anyio.sleep(0.2)  # waiting for the clock itself: their ttl must pass
+        for n in range(100):  # one busy key keeps publishing
+            await rooms.publish("busy", Note(n=n))
+        gc.collect()
+        left = tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+    assert held > 1_000_000  # 100 events of 10 kB were held
+    assert left < held / 4, (held, left)  # and their keys were let go
+    # A forgotten key starts again from offset 1 under another epoch: a resume from
+    # before is a Reset, never a silent skip of the new events.
+    again = await rooms.publish("room-7", Note(n=1))
+    assert epoch_of(again) != epoch_of(old[7])
+    stream = rooms.subscribe("room-7", last_event_id=old[7])
+    assert await take(stream, 1) == [Reset(again)]
+    await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_channel_memory_broker_watched_new_key_survives_a_forgotten_neighbour() -> None:
+    broker = MemoryBroker()
+    rooms: Channel[Note] = Channel(Note, name="rooms", history=20, ttl=0.05)
+    rooms.bind(broker)
+    slot = hash(("rooms", "lobby")) % memory_broker.SLOTS
+    neighbour = next(
+        key
+        for key in (f"room-{index}" for index in range(1_000_000))
+        if hash(("rooms", key)) % memory_broker.SLOTS == slot
+    )
+    stream = rooms.subscribe("lobby", last_event_id=await rooms.position("lobby"))
+    got: list[object] = []
+
+    async def first_item() -> None:
+        got.append(await stream.__anext__())
+
+    with anyio.fail_after(WATCHDOG):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(first_item)
+            await wait_attached(broker, "rooms", "lobby")  # watched before its first event
+            await rooms.publish(neighbour, Note(n=0))
+            await anyio.sleep(0.2)  # waiting for the clock itself: the neighbour's ttl must pass
+            await rooms.publish("other", Note(n=0))  # sweeps: the neighbour is forgotten
+            await rooms.publish("lobby", Note(n=1))
+    [item] = got
+    assert isinstance(item, Delivery), item  # continuity is provable: no Reset
+    assert (item.offset, note_of(item).n) == (1, 1)
+    await stream.aclose()  # type: ignore[attr-defined]

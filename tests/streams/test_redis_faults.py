@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import pytest
+from redis.exceptions import RedisError
 
 from streams import Channel, Reset
 from streams.brokers import open_broker
+from streams.brokers import redis as redis_broker
 from streams.positions import Delivery
 from tests.streams.channels import (
     Note,
     assert_contiguous,
     epoch_of,
     make_channel,
+    note_of,
     offset_of,
     take,
+    until,
 )
 from tests.support.redis import RedisServer, require_redis, running_redis
 
@@ -137,9 +144,11 @@ async def test_redis_counts_one_script_call_per_publish_and_none_per_delivery(
         for stream in streams:
             await take(stream, 100)
         calls = {k: v - before.get(k, 0) for k, v in _command_calls(redis_server).items()}
-        calls = {k: v for k, v in calls.items() if v and k != "info"}
+        calls = {k: v for k, v in calls.items() if v}
         # One EVALSHA per publish (the rest run inside it); 2,000 deliveries cost nothing.
-        inside = {"hget": 100, "hincrby": 100, "xadd": 100, "pexpire": 200, "publish": 100}
+        # INFO: the script's (its server's run id) and this test's own first one.
+        inside = {"hget": 200, "hincrby": 100, "xadd": 100, "pexpire": 200, "publish": 100}
+        inside["info"] = 100 + 1
         assert calls == {"evalsha": 100, **inside}
     finally:
         for stream in streams:
@@ -156,3 +165,113 @@ def _command_calls(server: RedisServer) -> dict[str, int]:
             name, _, stats = line[len("cmdstat_") :].partition(":")
             calls[name] = int(stats.split(",")[0].partition("=")[2])
     return calls
+
+
+async def test_redis_subscription_cancelled_while_redis_is_down_leaves_no_subscriber(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    broker = open_broker(redis_server.url(protocol=protocol))
+    channel = make_channel(broker)
+    try:
+        await channel.position("lobby")  # the broker is up and running
+        redis_server.stop()
+        stream = channel.subscribe("lobby")
+
+        async def first_item() -> None:
+            await stream.__anext__()
+
+        async with anyio.create_task_group() as tasks:
+            # The subscription waits for Redis to confirm it; the client leaves meanwhile.
+            tasks.start_soon(first_item)
+            await until(lambda: broker.subscriber_count("notes", "lobby") == 1, "attached")
+            tasks.cancel_scope.cancel()
+        await stream.aclose()  # type: ignore[attr-defined]
+        assert broker.subscriber_count("notes", "lobby") == 0
+        assert broker.topic("notes", "lobby") is None  # nor is the key kept subscribed
+    finally:
+        await broker.aclose()
+
+
+async def test_redis_publish_that_times_out_is_never_logged_twice(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Redis busy past the command timeout (a slow command, a fork) runs the
+    # script late; sending it again on another connection would log the event twice.
+    monkeypatch.setattr(redis_broker, "COMMAND_TIMEOUT", 0.5)
+    broker = open_broker(redis_server.url())
+    channel = make_channel(broker)
+    process = redis_server.process
+    assert process is not None
+    try:
+        await channel.publish("lobby", Note(n=0))  # connected, the script loaded
+        outcome: list[object] = []
+
+        async def publish() -> None:
+            try:
+                outcome.append(await channel.publish("lobby", Note(n=1)))
+            except RedisError as exc:  # a timeout is an honest "maybe"
+                outcome.append(exc)
+
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(publish)
+                await anyio.sleep(1.0)  # waiting for the clock itself: the timeout must pass
+                os.kill(process.pid, signal.SIGCONT)
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+        read = await broker.read("notes", "lobby", after=0, limit=10)
+        assert [offset for offset, _ in read.entries] == [1, 2], outcome
+        assert read.top == 2
+    finally:
+        await broker.aclose()
+
+
+async def test_redis_subscription_outlives_a_broker_close(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    # A stream opened while its app's registry drains (a client reconnecting at
+    # once) sees the broker closed under it; it must not sit "live" and deaf.
+    broker = open_broker(redis_server.url(protocol=protocol))
+    channel = make_channel(broker)
+    stream = channel.subscribe("lobby", last_event_id=await channel.position("lobby"))
+    try:
+        await channel.publish("lobby", Note(n=1))
+        items = await take(stream, 1)
+        await broker.aclose()
+        for n in range(2, 5):  # the broker starts again on this use
+            await channel.publish("lobby", Note(n=n))
+        items += await take(stream, 3)
+        assert_contiguous(items, 1)
+        assert [note_of(item).n for item in items] == [1, 2, 3, 4]
+        assert broker.subscriber_count("notes", "lobby") == 1
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+        await broker.aclose()
+
+
+async def test_redis_restart_from_an_older_snapshot_resets_instead_of_reusing_offsets(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    # Redis without AOF restarts from its last RDB snapshot (after a crash, or a
+    # failover to a lagging replica): offsets after it would be handed out again,
+    # and a client holding one of them would silently skip the new events.
+    broker = open_broker(redis_server.url(protocol=protocol))
+    channel = make_channel(broker)
+    try:
+        for n in range(1, 4):
+            await channel.publish("lobby", Note(n=n))
+        assert redis_server.command("SAVE") == b"+OK\r\n"
+        seen = ""
+        for n in range(4, 6):
+            seen = await channel.publish("lobby", Note(n=n))
+        redis_server.restart()  # no save points: the snapshot taken at offset 3 comes back
+        newer = [await channel.publish("lobby", Note(n=n)) for n in (40, 50)]
+        assert epoch_of(newer[0]) != epoch_of(seen)
+        stream = channel.subscribe("lobby", last_event_id=seen)
+        try:
+            assert await take(stream, 1) == [Reset(newer[-1])]
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+    finally:
+        await broker.aclose()
