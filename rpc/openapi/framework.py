@@ -29,8 +29,9 @@ FRAMEWORK_SCHEMA_NAMES = (ERROR, STREAM_ERROR, VALIDATION_ERROR, VALIDATION_ISSU
 # documented operation (an unknown controller or action, another method), so they
 # are in ``components/responses`` only.
 STATUS_REASONS: dict[int, str] = {
-    400: "Bad request: malformed JSON, an invalid Content-Length, or a page location "
-    "(X-Belay-Page, else Referer) that does not match the controller's url",
+    400: "Bad request: malformed JSON, an invalid Content-Length, a page location "
+    "(X-Belay-Page, else Referer) that does not match the controller's url, or a "
+    "channel key the app cannot use",
     403: "Cross-site request refused: an Origin (or Sec-Fetch-Site: cross-site) of another "
     "site that is not in RPCApp(allowed_origins=...)",
     404: "No such controller or action",
