@@ -1,7 +1,7 @@
 """Streams benchmark: a Belay streaming action vs sse-starlette vs a hand-written StreamingResponse.
 
 Run: .venv/bin/python bench/bench_streams.py [--events 200000] [--idle 2000] [--rounds 3]
-     [--json PATH]
+     [--baseline-root DIR] [--json PATH]
 
 The ``belay`` row is a real ``RPCApp`` streaming ``@passthrough``; ``EventStream
 (bare)`` is the streams layer alone behind a bare ASGI app.
@@ -11,6 +11,12 @@ streams_server.py) on 127.0.0.1. One client consumes N small model events per
 round (variants interleaved); then 2,000 idle streams are opened per server and
 the server's RSS growth is divided by their number. Every loop is bounded in
 count and time.
+
+With ``--baseline-root DIR`` (another checkout of Belay, e.g. ``git archive
+main | tar -x -C DIR``) the two Belay variants of that tree run too, as
+``belay @baseline`` and ``EventStream (bare) @baseline``, interleaved with the
+others: a change to the streams layer is measured side by side with what it
+replaces.
 """
 
 from __future__ import annotations
@@ -62,16 +68,20 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def start(name: str) -> Server:
-    root = Path(__file__).resolve().parents[1]
+BASELINE = " @baseline"
+
+
+def start(name: str, baseline: Path | None = None) -> Server:
+    root = Path(__file__).resolve().parents[1] if baseline is None else baseline.resolve()
     env = {**os.environ, "PYTHONPATH": str(root)}
-    script = Path(__file__).with_name("streams_server.py")
+    script = root / "bench" / "streams_server.py"
+    variant = name.removesuffix(BASELINE)
     process = subprocess.Popen(
-        [sys.executable, str(script), name], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, str(script), variant], stdout=subprocess.PIPE, text=True, env=env
     )
     assert process.stdout is not None
     port = int(process.stdout.readline())
-    return Server(name, VARIANTS[name](), process, port)
+    return Server(name, VARIANTS[variant](), process, port)
 
 
 async def consume(port: int, request: bytes, expected: int) -> tuple[float, float]:
@@ -115,8 +125,14 @@ async def measure_idle(server: Server, count: int) -> None:
     await asyncio.sleep(0.5)
 
 
-async def run(events: int, idle: int, rounds: int) -> list[Server]:
+async def run(events: int, idle: int, rounds: int, baseline: Path | None = None) -> list[Server]:
     servers = [start(name) for name in VARIANTS]
+    if baseline is not None:
+        servers[2:2] = [
+            start(name + BASELINE, baseline)
+            for name in VARIANTS
+            if "belay" in name or "EventStream" in name
+        ]
     try:
         for server in servers:  # warm-up: imports, first-request paths
             await consume(server.port, server.variant.events_request(5000), 5000)
@@ -142,7 +158,7 @@ def report(servers: list[Server], events: int, idle: int) -> None:
     runs = len(servers[0].rates)
     print(f"\n{events:,} events per run, median of {runs} runs; {idle:,} idle streams")
     header = (
-        f"{'variant':<20} {'events/s':>10} {'vs sse':>7} {'vs raw':>7}"
+        f"{'variant':<30} {'events/s':>10} {'vs sse':>7} {'vs raw':>7}"
         f" {'first ev ms':>11} {'KB/idle':>8}"
     )
     print(header)
@@ -151,7 +167,7 @@ def report(servers: list[Server], events: int, idle: int) -> None:
         rate = statistics.median(server.rates)
         first = statistics.median(server.first_event) * 1000
         print(
-            f"{server.name:<20} {rate:>10,.0f} {rate / base_sse:>6.2f}x {rate / base_raw:>6.2f}x"
+            f"{server.name:<30} {rate:>10,.0f} {rate / base_sse:>6.2f}x {rate / base_raw:>6.2f}x"
             f" {first:>11.2f} {server.per_idle_stream / 1024:>8.1f}"
         )
     print(
@@ -190,9 +206,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--idle", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline-root", type=Path, metavar="DIR", help="also run DIR's Belay")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args()
-    servers = asyncio.run(run(args.events, args.idle, args.rounds))
+    servers = asyncio.run(run(args.events, args.idle, args.rounds, args.baseline_root))
     report(servers, args.events, args.idle)
     if args.json is not None:
         args.json.write_text(json.dumps(rows(servers, args.events, args.idle), indent=2) + "\n")

@@ -145,6 +145,22 @@ def stream_rows(rows_in: list[dict[str, Any]]) -> list[Row]:
     ]
 
 
+def fanout_rows(rows_in: list[dict[str, Any]]) -> list[Row]:
+    by = {row["variant"]: row for row in rows_in}
+    stream, source = by["EventStream"], by["source only"]
+    return [
+        Row(
+            f"stream fan-out: 1 event -> {stream['streams']} EventStreams, p50/p99 ms"
+            " (vs the bare source)",
+            f"{stream['p50_ms']:.0f}/{stream['p99_ms']:.0f}",
+            f"{source['p50_ms']:.0f}/{source['p99_ms']:.0f}",
+            f"{stream['p50_ms'] / source['p50_ms']:.1f}x",
+            "",
+            None,
+        )
+    ]
+
+
 def channel_rows(data: dict[str, Any]) -> list[Row]:
     fan, tp = data["fanout"], data["throughput"]
     rows = [
@@ -419,6 +435,13 @@ def main() -> int:
                 "bench_streams.py",
                 out / "s.json",
                 *(["--events", "50000", "--rounds", "1", "--idle", "500"] if quick else []),
+            )
+        )
+        rows += fanout_rows(
+            run(
+                "bench_fanout.py",
+                out / "f.json",
+                *(["--streams", "2000", "--rounds", "5", "--repeat", "1"] if quick else []),
             )
         )
         rows += reload_rows(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
 import anyio
 import anyio.lowlevel
+
+from streams.wakeup import Wakeup
 
 PUMP_SLICE = 0.002  # seconds the pump may run without yielding to the loop
 
@@ -27,21 +29,34 @@ class ItemBuffer:
     and reports when ``send`` has accepted it. That makes ``limit`` an exact
     bound on how far the generator runs ahead of the socket.
 
-    The writer waits for news inside a cancel scope it registers with
-    ``watch()``; the pump cancels that scope when news arrives. So one wait
-    covers news, the ping deadline and the client's disconnect, with no extra
-    task or event per stream.
+    The writer parks on ``news()`` (a ``Wakeup``), which ``put()``, ``finish()``
+    and ``wake()`` complete: waking it never cancels anything. ``take()`` swaps
+    two lists instead of making a new one, for the same reason ``Wakeup`` is
+    small: what a wake-up leaves alive is what the garbage collector scans.
     """
 
-    __slots__ = ("_items", "_limit", "_outstanding", "_room", "_watcher", "finished")
+    __slots__ = (
+        "_items",
+        "_limit",
+        "_outstanding",
+        "_room",
+        "_spare",
+        "_writer",
+        "finished",
+    )
 
     def __init__(self, limit: int) -> None:
         self._items: list[object] = []
+        self._spare: list[object] = []
         self._limit = limit
         self._outstanding = 0
         self._room: anyio.Event | None = None
-        self._watcher: anyio.CancelScope | None = None
+        self._writer = Wakeup()
         self.finished: Finished | None = None
+
+    def full(self) -> bool:
+        """Pump side: True if no item may be pulled before ``wait_room()`` returns."""
+        return self._outstanding >= self._limit
 
     async def wait_room(self) -> None:
         """Pump side: return once another item may be pulled."""
@@ -53,25 +68,33 @@ class ItemBuffer:
         """Pump side: hand over one item."""
         self._items.append(item)
         self._outstanding += 1
-        self._wake_writer()
+        self.wake()
 
     def finish(self, error: Exception | None) -> None:
         """Pump side: the generator ended (cleanly, or with ``error``)."""
         self.finished = Finished(error)
-        self._wake_writer()
+        self.wake()
 
     def has_news(self) -> bool:
         """Writer side: True if items or the end are waiting."""
         return bool(self._items) or self.finished is not None
 
-    def watch(self, scope: anyio.CancelScope | None) -> None:
-        """Writer side: cancel ``scope`` as soon as there is news (None: stop watching)."""
-        self._watcher = scope
+    def news(self) -> Awaitable[object]:
+        """Writer side, once ``has_news()`` is False: await this until news or ``wake()``."""
+        return self._writer.wait()
+
+    def wake(self) -> None:
+        """Return the writer from its ``news()`` wait (no-op unless it waits)."""
+        self._writer.wake()
 
     def take(self) -> list[object]:
-        """Writer side: remove and return every waiting item."""
-        items = self._items
-        self._items = []
+        """Writer side: remove and return every waiting item.
+
+        The list is reused by the ``take()`` after next: use it before then.
+        """
+        items, spare = self._items, self._spare
+        spare.clear()
+        self._items, self._spare = spare, items
         return items
 
     def accepted(self, count: int) -> None:
@@ -80,11 +103,6 @@ class ItemBuffer:
         if self._room is not None:
             self._room.set()
             self._room = None
-
-    def _wake_writer(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            self._watcher = None
 
 
 async def pump(source: AsyncIterator[object], buffer: ItemBuffer) -> None:
@@ -102,7 +120,8 @@ async def pump(source: AsyncIterator[object], buffer: ItemBuffer) -> None:
     deadline = clock() + PUMP_SLICE
     try:
         while True:
-            await buffer.wait_room()
+            if buffer.full():
+                await buffer.wait_room()
             item = await source.__anext__()
             buffer.put(item)
             if clock() >= deadline:

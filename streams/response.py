@@ -1,12 +1,35 @@
 """``EventStream``: one user generator served as Server-Sent Events (a plain ASGI app).
 
-Two tasks per stream. The pump (a child task) is the only code that advances
-the generator; it puts items into an ``ItemBuffer``. The writer (the calling
-task) turns everything ready into one ``send``; when nothing is ready it waits
-in ``receive()`` under a cancel scope that the pump cancels on news, so one
-wait covers new items, the ping deadline and the client's disconnect. Whatever
-ends the stream, the generator is closed with ``aclose()`` and ``on_close`` runs
-afterwards, exactly once. ``StreamState`` says what the peer has been sent so far.
+Three parts per stream, each waiting on one thing:
+
+- the pump (a child task) is the only code that advances the generator; it
+  puts items into an ``ItemBuffer``, and nothing cancels it before the end;
+- the writer (the calling task) turns everything ready into one ``send``, then
+  parks on ``ItemBuffer.news()``, which the pump completes on news: a plain
+  wake-up, no cancellation;
+- the watch (``streams.watch``) waits in ``receive()`` for the client's
+  disconnect, all the time, and runs the timing checks when due: a ping is due
+  (it asks the parked writer for one) or the send in flight has run out of
+  ``send_timeout``. A disconnect or a timed-out send cancels the stream. On
+  asyncio it is a bare ``asyncio`` task in ``receive()`` and a loop timer, not
+  an anyio child task (~3 KB more per idle stream, over the 30 KB budget); on
+  trio a child task under a cancel scope whose deadline is the next check.
+
+Why not one task waiting in ``receive()`` under a scope the pump cancels on
+news (the previous design, two tasks): a cancelled scope is spent, so every
+event woke every idle stream by raising and catching a cancellation, and
+opened and timed a new scope. With one event fanned out to 10,000 streams the
+exceptions, tracebacks and timer handles each wake left behind, alive until
+the next event, made Python's garbage collector the larger part of the cost.
+Now a wake leaves one future (asyncio), the timing checks run once per
+interval instead of once per event, and a disconnect is noticed at once, even
+while items flow: a fan-out about twice as fast (``bench/bench_fanout.py``,
+and the channel row of ``bench/bench_channels.py``) for no more memory per
+idle stream than before (``bench/bench_streams.py --baseline-root``).
+
+Whatever ends the stream, the generator is closed with ``aclose()`` and
+``on_close`` runs afterwards, exactly once. ``StreamState`` says what the peer
+has been sent so far.
 """
 
 from __future__ import annotations
@@ -14,6 +37,8 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -27,6 +52,8 @@ from streams.logtext import log_exception
 from streams.registry import StreamLease, StreamRegistry
 from streams.settings import ErrorPayload, StreamSettings
 from streams.tracking import frame_items
+from streams.wakeup import running_asyncio_loop
+from streams.watch import PeerWatch, watch_in_task
 
 logger = logging.getLogger("belay.streams")
 
@@ -46,8 +73,6 @@ SSE_HEADERS = [
 ]
 JSON_TYPE = (b"content-type", b"application/json")
 NO_SNIFF_OR_STORE = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
-POLL_EVERY = 0.25  # seconds between disconnect polls while items flow
-POLL_WAIT = 0.001
 FINAL_SEND_TIMEOUT = 0.1  # shutdown must not wait on a peer that stopped reading
 
 
@@ -87,23 +112,26 @@ class EventStream:
     - A generator stopped while suspended at ``yield`` is closed by ``aclose()``;
       one stopped inside an ``await`` is cancelled there (anyio semantics: its
       ``finally`` runs, awaits in it need ``anyio.CancelScope(shield=True)``).
-    - ``receive()`` is awaited and cancelled repeatedly, so it must be
-      cancel-safe, as every server's is (Starlette relies on the same).
+    - ``receive()`` is awaited while ``send()`` runs in another task, and is
+      cancelled when the stream ends (on trio also once per timing check), so
+      it must be cancel-safe, as every server's is (Starlette relies on the same).
 
     ``state`` (a ``StreamState``) tells how far the response has got.
     """
 
     __slots__ = (
+        "_buffer",
         "_encode",
         "_headers",
-        "_next_poll",
+        "_last_send",
         "_on_close",
+        "_ping_due",
         "_registry",
         "_render_error",
         "_scope",
+        "_sending",
         "_settings",
         "_source",
-        "_waiting",
         "state",
     )
 
@@ -126,9 +154,11 @@ class EventStream:
         self._on_close = on_close
         self._headers = tuple(headers)
         self.state = StreamState.NEW
-        self._next_poll = 0.0
-        self._scope: anyio.CancelScope | None = None  # the writer's, see _write
-        self._waiting = False  # the writer waits for news (else its deadline is a send's)
+        self._last_send = 0.0  # time.monotonic() when the latest send began
+        self._sending = False  # a send is in flight (the watch times it)
+        self._ping_due = False  # set by the watch, done by the writer
+        self._buffer: ItemBuffer | None = None  # while serving
+        self._scope: anyio.CancelScope | None = None  # the stream's task group, while serving
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.state is not StreamState.NEW:
@@ -151,66 +181,56 @@ class EventStream:
     async def _reject_full(self, send: Send) -> None:
         limit = self._registry.max_streams if self._registry is not None else None
         detail = f"too many open streams (max_streams={limit}); retry later"
-        await self._send_json(send, 503, orjson.dumps({"detail": detail}))
+        # No watch runs for this answer: it is timed here.
+        with anyio.move_on_after(self._settings.send_timeout) as timer:
+            with contextlib.suppress(_StreamStopError):
+                await self._send_json(send, 503, orjson.dumps({"detail": detail}))
+        if timer.cancelled_caught:
+            self._peer_gone()
 
     async def _serve(self, receive: Receive, send: Send, lease: StreamLease | None) -> None:
-        buffer = ItemBuffer(self._settings.max_pending)
+        buffer = self._buffer = ItemBuffer(self._settings.max_pending)
+        self._last_send = time.monotonic()
+        loop = running_asyncio_loop()
+        peer = None
         try:
             async with anyio.create_task_group() as tasks:
+                self._scope = tasks.cancel_scope
                 if lease is not None:
                     lease.attach(tasks.cancel_scope)
                 tasks.start_soon(pump, self._source, buffer)
+                if loop is not None:
+                    peer = PeerWatch(loop, receive, self._check_timing, self._disconnected)
+                    peer.start()
+                else:
+                    tasks.start_soon(watch_in_task, receive, self._check_timing, self._disconnected)
+                # The writer, inline (its frame lives as long as the stream): send
+                # what is ready, park until there is more or a ping is due.
                 with contextlib.suppress(_StreamStopError):  # nobody left to write to
-                    await self._write(receive, send, buffer)
+                    while not await self._write_ready(send, buffer):
+                        await buffer.news()
+                        if self._ping_due:
+                            self._ping_due = False
+                            if (
+                                not buffer.has_news()
+                            ):  # news goes out instead (and resets the timer)
+                                await self._ping(send)
                 tasks.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            # Only the writer can fail (the pump catches everything); hand the
-            # server the bare exception, as Starlette's responses do.
+            # Only the writer can fail (the pump and the watch catch everything);
+            # hand the server the bare exception, as Starlette's responses do.
             if len(group.exceptions) == 1:
                 raise group.exceptions[0] from None
             raise
+        finally:
+            if peer is not None:
+                peer.stop()
+            self._scope = self._buffer = None
         self._log_unreported(buffer)
         if lease is not None and lease.stopped and self._state_is_open():
             await self._finish_after_stop(send)
 
-    async def _write(self, receive: Receive, send: Send, buffer: ItemBuffer) -> None:
-        # One cancel scope at a time covers both sending and waiting: its deadline
-        # is the send timeout while a send is in flight and the ping deadline
-        # while idle, and the pump cancels it on news. A cancelled scope is spent,
-        # so each wake-up opens the next one: an idle stream holds just one, and
-        # items that keep flowing are sent under one scope, not one per send.
-        settings = self._settings
-        # Headers wait for the first result, so an error raised before the first
-        # item is a plain HTTP error. A generator silent for open_timeout gets
-        # its headers and a ping, so the client sees an idle subscription open.
-        patience = min(settings.open_timeout, settings.ping_interval)
-        self._next_poll = anyio.current_time() + POLL_EVERY
-        ping = False
-        while True:
-            with anyio.CancelScope() as scope:
-                self._scope = scope
-                try:
-                    if ping:
-                        await self._ping(send)
-                    if await self._write_ready(receive, send, buffer):
-                        return
-                    # Wait in receive() until news or the ping deadline cancels the scope.
-                    scope.deadline = anyio.current_time() + patience
-                    buffer.watch(scope)
-                    self._waiting = True
-                    await self._until_disconnect(receive)
-                finally:
-                    self._scope = None
-                    buffer.watch(None)
-            if not self._waiting:  # the deadline passed during a send
-                self._peer_gone()
-                logger.debug("stream send timed out after %ss", settings.send_timeout)
-                raise _StreamStopError
-            self._waiting = False
-            ping = not buffer.has_news()  # a whole ``patience`` of silence
-            patience = settings.ping_interval
-
-    async def _write_ready(self, receive: Receive, send: Send, buffer: ItemBuffer) -> bool:
+    async def _write_ready(self, send: Send, buffer: ItemBuffer) -> bool:
         """Send what is ready, for as long as more keeps coming; True once the stream is over."""
         while buffer.has_news():
             items = buffer.take()
@@ -229,12 +249,6 @@ class EventStream:
                 return True
             await self._send_body(send, chunk)
             buffer.accepted(len(items))
-            if not buffer.has_news():
-                # One turn of the loop lets a generator that awaits between items
-                # hand over its next one, sparing the costlier idle wait.
-                await anyio.lowlevel.checkpoint()
-            if buffer.has_news():
-                await self._poll_disconnect(receive)
         return False
 
     async def _ping(self, send: Send) -> None:
@@ -242,32 +256,46 @@ class EventStream:
             await self._start(send)
         await self._send_body(send, PING_FRAME)
 
-    async def _poll_disconnect(self, receive: Receive) -> None:
-        # While items flow the writer never waits in receive(), so every
-        # POLL_EVERY seconds it gives receive() POLL_WAIT to report a
-        # disconnect (servers like hypercorn keep accepting sends after one).
-        now = anyio.current_time()
-        if now < self._next_poll:
-            return
-        self._next_poll = now + POLL_EVERY
-        with anyio.move_on_after(POLL_WAIT):
-            await self._until_disconnect(receive)
+    def _check_timing(self, now: float) -> float | None:
+        """The watch's timing check at ``now`` (time.monotonic()): the next one, or None.
 
-    async def _until_disconnect(self, receive: Receive) -> None:
-        """Read messages until the peer disconnects, then raise ``_StreamStopError``.
-
-        Only that, or a cancellation, ends it: the writer's waits are timed by
-        their cancel scopes.
+        A ping is due after a whole ``ping_interval`` since the last write began
+        (before the headers, ``open_timeout`` if shorter): it asks the parked
+        writer for one. A send in flight past ``send_timeout`` stops the stream
+        (None). These checks are the only timers while the stream lives, one per
+        interval, not one per event.
         """
-        while True:
-            try:
-                message = await receive()
-            except Exception:  # some servers raise once the peer is gone
-                break
-            if message.get("type") == "http.disconnect":
-                break
+        settings = self._settings
+        send_timeout = settings.send_timeout if settings.send_timeout is not None else math.inf
+        if self._sending:
+            check = self._last_send + send_timeout
+            if now >= check:
+                self._peer_gone()
+                logger.debug("stream send timed out after %ss", settings.send_timeout)
+                self._stop_stream()
+                return None
+            return check
+        if self.state is StreamState.OPENING:
+            quiet = min(settings.open_timeout, settings.ping_interval)
+        else:
+            quiet = settings.ping_interval
+        check = self._last_send + quiet
+        if now >= check:
+            self._ping_due = True
+            if self._buffer is not None:
+                self._buffer.wake()
+            check = now + quiet
+        # A send that starts before the next check must not outlive its timeout.
+        return min(check, now + send_timeout)
+
+    def _disconnected(self) -> None:
+        """The watch heard the peer leave (or ``receive()`` failed): stop the stream."""
         self._peer_gone()
-        raise _StreamStopError
+        self._stop_stream()
+
+    def _stop_stream(self) -> None:
+        if self._scope is not None:
+            self._scope.cancel()
 
     async def _start(self, send: Send) -> None:
         headers = [*SSE_HEADERS, *self._headers] if self._headers else SSE_HEADERS
@@ -295,20 +323,18 @@ class EventStream:
         await self._send({"type": "http.response.body", "body": body, "more_body": False}, send)
 
     async def _send(self, message: dict[str, Any], send: Send) -> None:
-        """One ASGI send under the send timeout; a failed or stuck send ends the stream."""
-        timeout, scope = self._settings.send_timeout, self._scope
+        """One ASGI send (timed by the watch); a failed send ends the stream."""
+        self._last_send = time.monotonic()
+        self._sending = True
         try:
-            if scope is None or timeout is None:
-                with anyio.fail_after(timeout):
-                    await send(message)
-            else:
-                scope.deadline = anyio.current_time() + timeout
-                await send(message)
-        except (OSError, TimeoutError) as exc:
+            await send(message)
+        except OSError as exc:
             # A dead or departed peer is not an error of the app: no traceback.
             self._peer_gone()
             logger.debug("stream write failed: %r", exc)
             raise _StreamStopError from None
+        finally:
+            self._sending = False
 
     async def _finish_after_stop(self, send: Send) -> None:
         """Shutdown or reload: end the body without ``event: end`` so clients resume."""

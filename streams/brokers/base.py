@@ -13,9 +13,8 @@ from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 
-import anyio
-
 from streams.positions import Delivery
+from streams.wakeup import Wakeup
 
 DEFAULT_MAX_LAG = 1024  # events a subscriber may fall behind before it reads the log instead
 
@@ -55,12 +54,12 @@ class Subscriber:
     subscription then reads what it missed from the log at its own pace.
     """
 
-    __slots__ = ("_max_lag", "_queue", "_wakeup", "detached", "overflowed")
+    __slots__ = ("_max_lag", "_queue", "_reader", "detached", "overflowed")
 
     def __init__(self, max_lag: int = DEFAULT_MAX_LAG) -> None:
         self._queue: deque[Delivery | CatchUp] = deque()
         self._max_lag = max_lag
-        self._wakeup: anyio.Event | None = None
+        self._reader = Wakeup()  # a cheap wait: one publish wakes every subscriber
         self.overflowed = False
         self.detached = False
 
@@ -70,19 +69,13 @@ class Subscriber:
             self.overflowed = True
         else:
             self._queue.append(item)
-        self._wake()
+        self._reader.wake()
 
     def detach(self) -> None:
         """The broker let go of this subscriber: ``next()`` answers ``DETACHED`` from now on."""
         self.detached = True
         self._queue.clear()
-        self._wake()
-
-    def _wake(self) -> None:
-        wakeup = self._wakeup
-        if wakeup is not None:
-            self._wakeup = None
-            wakeup.set()
+        self._reader.wake()
 
     async def next(self) -> Delivery | CatchUp | Detached:
         """The next queued item; ``CATCH_UP`` once the queue ran over and has drained."""
@@ -92,8 +85,7 @@ class Subscriber:
             if self.overflowed:
                 self.overflowed = False
                 return CATCH_UP
-            self._wakeup = anyio.Event()
-            await self._wakeup.wait()
+            await self._reader.wait()
         return self._queue.popleft()
 
     def take_run(self, epoch: str, after: int, limit: int) -> list[Delivery]:

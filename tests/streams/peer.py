@@ -22,6 +22,7 @@ class Peer:
     fail_with: BaseException = field(default_factory=lambda: ConnectionResetError("peer gone"))
     block_at: int | None = None
     lazy_receive: bool = False  # receive() always awaits first, even after a disconnect
+    receives: int = 0  # how many times receive() was called
     messages: list[dict[str, Any]] = field(default_factory=list)
     _gone: anyio.Event = field(default_factory=anyio.Event)
     _sent: anyio.Event = field(default_factory=anyio.Event)
@@ -30,6 +31,7 @@ class Peer:
         self._gone.set()
 
     async def receive(self) -> dict[str, Any]:
+        self.receives += 1
         # Like hypercorn and uvicorn, a queued disconnect is returned without
         # awaiting; ``lazy_receive`` models servers that always await first.
         if self.lazy_receive or not self._gone.is_set():
