@@ -17,6 +17,7 @@ from rpc.handlers import Dispatcher, ServingSettings
 from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
+from rpc.unread_bodies import guard_unread_body
 from streams import Channel
 from streams.brokers import Broker
 from streams.registry import StreamRegistry
@@ -135,7 +136,7 @@ class RPCApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            await self._http(scope, *guard_unread_body(scope, receive, send))
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":

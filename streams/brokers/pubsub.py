@@ -76,12 +76,37 @@ class PubSubFeed:
         async with self._lock:
             if self._pubsub is None:
                 return  # the reconnecting reader subscribes every key it finds
-            try:
-                await self._pubsub.subscribe(live_name)
-            except (RedisError, OSError) as exc:
-                # The connection is going down: the reader notices, reconnects
-                # and subscribes every key, this one included.
-                logger.debug("channel subscribe failed (%r); left to the reconnect", exc)
+            await self._command(self._pubsub, "subscribe", live_name)
+
+    async def _command(self, pubsub: Any, name: str, live_name: bytes) -> None:
+        """SUBSCRIBE or UNSUBSCRIBE one key from outside the reader; a failure reconnects.
+
+        redis-py answers a failed Pub/Sub command by reconnecting the same
+        connection and subscribing again only the keys it already confirmed,
+        with no refill, and the reader (maybe busy in a log read) never sees
+        the error. So any failure, a cancellation mid-send included, drops the
+        connection: the reader reconnects, subscribes every key and refills.
+        """
+        try:
+            await getattr(pubsub, name)(live_name)
+        except (RedisError, OSError) as exc:
+            logger.debug("channel %s failed (%r); reconnecting Pub/Sub", name, exc)
+            self._lose(pubsub)
+        except BaseException:
+            self._lose(pubsub)
+            raise
+
+    def _lose(self, pubsub: Any) -> None:
+        """Retire ``pubsub``: the reader stops using it and reconnects (closed in a chore)."""
+        if self._pubsub is not pubsub:
+            return  # the reader has moved on already
+        self._pubsub = None
+        # Closing wakes a reader blocked on the socket; one busy elsewhere sees
+        # ``self._pubsub`` changed before its next read.
+        with contextlib.suppress(RuntimeError):  # the loop is closing: the reader is going too
+            task = asyncio.get_running_loop().create_task(_close(pubsub))
+            self._chores.add(task)
+            task.add_done_callback(self._chores.discard)
 
     def detach(self, live_name: bytes, subscriber: Subscriber) -> None:
         """Remove ``subscriber``; the last one out unsubscribes the key."""
@@ -100,8 +125,7 @@ class PubSubFeed:
         async with self._lock:
             if live_name in self._lives or self._pubsub is None:
                 return  # subscribed again meanwhile, or the reconnect will not resubscribe it
-            with contextlib.suppress(RedisError, OSError):  # a lost connection drops it anyway
-                await self._pubsub.unsubscribe(live_name)
+            await self._command(self._pubsub, "unsubscribe", live_name)
 
     def close(self) -> None:
         """Let go of every subscriber (they attach again, to a restarted feed)."""
@@ -138,8 +162,7 @@ class PubSubFeed:
     async def _drop_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
+            await _close(pubsub)
 
     async def _listen(self, *, refill: bool) -> None:
         client = self._connect()
@@ -155,8 +178,7 @@ class PubSubFeed:
         finally:
             if self._pubsub is pubsub:
                 self._pubsub = None
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
+            await _close(pubsub)
             with contextlib.suppress(RedisError, OSError):
                 await client.aclose()
 
@@ -165,6 +187,8 @@ class PubSubFeed:
         heard = loop.time()
         pinged = False
         while True:
+            if self._pubsub is not pubsub:
+                raise ConnectionError("a Pub/Sub command failed outside the reader")
             message = await pubsub.get_message(timeout=IDLE_PING)
             now = loop.time()
             if message is None:
@@ -173,7 +197,8 @@ class PubSubFeed:
                 if not pinged:
                     pinged = True
                     async with self._lock:
-                        await pubsub.ping()
+                        if self._pubsub is pubsub:  # else retired: a ping would reconnect it
+                            await pubsub.ping()
                 continue
             heard, pinged = now, False
             kind = _text(message["type"])
@@ -230,6 +255,11 @@ class PubSubFeed:
                 topic.offer(Delivery.build(read.epoch, offset, data))
             if topic.last >= read.top:
                 return
+
+
+async def _close(pubsub: Any) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        await pubsub.aclose()
 
 
 def _text(value: object) -> str:

@@ -29,6 +29,7 @@ HTTPX_COUNT = 500
 CONCURRENCY = 32
 BODY_TIMEOUT = 1.0
 WATCHDOG = 15.0  # per request: 15x the body timeout, the longest wait the server may take
+KEEPALIVE_EXPIRY = 2.0  # seconds; under hypercorn's keep_alive_timeout (5 s)
 
 
 def assert_clean(label: str, status: int, text: bytes) -> None:
@@ -97,7 +98,12 @@ async def test_hardening_fuzz_odd_well_formed_requests_never_fail() -> None:
     statuses: Counter[int] = Counter()
     limit = anyio.Semaphore(CONCURRENCY)
     with running_server(build_hardening_app(body_timeout=BODY_TIMEOUT)) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=WATCHDOG) as http:
+        # Idle connections expire on the client before hypercorn's 5 s keep-alive
+        # timeout closes them, so none is reused just as the server drops it.
+        limits = httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY)
+        async with httpx.AsyncClient(
+            base_url=server.base_url, timeout=WATCHDOG, limits=limits
+        ) as http:
 
             async def send(number: int) -> None:
                 route = rng.choice(routes)
