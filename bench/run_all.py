@@ -145,6 +145,37 @@ def stream_rows(rows_in: list[dict[str, Any]]) -> list[Row]:
     ]
 
 
+def live_rows(data: dict[str, Any]) -> list[Row]:
+    per, shared = data["per_viewer"], data["shared"]
+    return [
+        Row(
+            f"live: 1 sideeffect -> {per['viewers']} viewers' new state, p50/p99 ms "
+            "(per-viewer render vs shared render)",
+            f"{per['p50_ms']:.0f}/{per['p99_ms']:.0f}",
+            f"{shared['p50_ms']:.0f}/{shared['p99_ms']:.0f}",
+            "-",
+            "per-viewer p99 <= 1000",
+            per["p99_ms"] <= 1000,
+        ),
+        Row(
+            "live: CPU us per viewer update (per-viewer render vs shared render)",
+            f"{per['cpu_us_per_viewer']:.0f}",
+            f"{shared['cpu_us_per_viewer']:.0f}",
+            f"{data['cpu_ratio']:.1f}x",
+            "shared >= 2x cheaper",
+            data["cpu_ratio"] >= 2,
+        ),
+        Row(
+            "live: KB of Python heap per idle viewer (tracemalloc, ASGI level)",
+            f"{data['idle_kb_per_viewer']:.1f}",
+            "-",
+            "-",
+            "<= 30 (the idle stream budget)",
+            data["idle_kb_per_viewer"] <= 30,
+        ),
+    ]
+
+
 def fanout_rows(rows_in: list[dict[str, Any]]) -> list[Row]:
     by = {row["variant"]: row for row in rows_in}
     stream, source = by["EventStream"], by["source only"]
@@ -460,6 +491,9 @@ def main() -> int:
         )
         rows += hardening_rows(
             run("bench_hardening.py", out / "h.json", *(["--quick"] if quick else []))
+        )
+        rows += live_rows(
+            run("bench_live.py", out / "live.json", "--rounds", "2" if quick else "5")
         )
     summary = table(rows)
     print("\n" + summary)

@@ -104,8 +104,42 @@ class ControllerDeclarations:
     def build(self, controller: ControllerFacts) -> list[Declaration]:
         decls = [self._interface(controller)]
         if controller.served:
+            decls.append(self._live_frame(controller))
             decls.append(self._client(controller))
         return decls
+
+    def _live_frame(self, controller: ControllerFacts) -> Declaration:
+        """``{Controller}LiveFrame``: the full state, or a ``Pick<>`` of a broadcast's fields.
+
+        One ``Pick<>`` per distinct ``reload=`` of a ``broadcast=True`` sideeffect,
+        in declaration order. Coalesced changes send the union of their fields,
+        which each of those ``Pick<>``s still describes.
+        """
+        state = controller.render_model or "never"
+        picks: list[str] = []
+        for action in self.visible_actions(controller):
+            if action.broadcast and action.reload is not None:
+                keys = " | ".join(json.dumps(name) for name in action.reload) or "never"
+                pick = f"Pick<{state}, {keys}>"
+                if pick not in picks:
+                    picks.append(pick)
+        name = f"{controller.id}LiveFrame"
+        union = " | ".join([state, *picks])
+        line = f"export type {name} = {union};"
+        if len(line) > 100:
+            line = (
+                f"export type {name} =\n"
+                + "\n".join(f"  | {part}" for part in [state, *picks])
+                + ";"
+            )
+        lines = [
+            "/**",
+            f" * A frame of {controller.id}'s live state (`live: true`): the full state",
+            " * first, then the fields each broadcast reloads.",
+            " */",
+            line,
+        ]
+        return Declaration(name, "\n".join(lines), {state} if controller.render_model else set())
 
     def _interface(self, controller: ControllerFacts) -> Declaration:
         writer = TypeWriter()

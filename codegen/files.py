@@ -146,6 +146,11 @@ def check_names(app: AppDescription) -> None:
     named += [(e.name, e.python_name) for e in app.errors]
     named += [(f"{e.name}Body", f"{e.python_name} (its body type)") for e in app.errors]
     named += [(c.id, c.python_name) for c in app.controllers]
+    named += [
+        (f"{c.id}LiveFrame", f"{c.python_name} (its live frame type)")
+        for c in app.controllers
+        if c.served
+    ]
     # Not exported, but controllers.ts imports models and errors next to it.
     named += [(f"bind{c.id}", f"{c.python_name} (its binder)") for c in app.controllers if c.served]
     for name, python_name in named:

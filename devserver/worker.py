@@ -225,22 +225,23 @@ class AppProcess:
         outcome = self.reloader.reload([Path(p) for p in message.paths])
         if not outcome.ok:
             return ReloadFailed(outcome.error, outcome.details, needs_restart=outcome.needs_restart)
+        previous = self.raw_app
+        # Open streams still run the old functions, which now read the reloaded
+        # modules' globals: end them before the loop runs them again (nothing above
+        # awaited), so clients reconnect to the new app. Never awaited: a stream's
+        # cleanup must not delay the reload.
+        close_streams(previous)
         try:
             app = import_target(self.target)
         except BaseException as exc:
             error = str(exc) if isinstance(exc, TargetError) else describe_error(exc)
             return ReloadFailed(error, format_details(exc), needs_restart=True)
-        previous = self.raw_app
         if app is not previous:
             try:
                 await self.swapper.swap(self.prepare(app))
             except Exception as exc:  # the new app's lifespan startup failed
                 return ReloadFailed(describe_error(exc), format_details(exc), needs_restart=True)
             self.raw_app = app
-        # Open streams still run the old code (and would keep reading the old
-        # modules' state): end them so clients reconnect to the new app. Never
-        # awaited: a stream's cleanup must not delay the reload.
-        close_streams(previous)
         ms = (time.perf_counter() - began) * 1000
         codegen, codegen_error = self.codegen()
         return ReloadDone(outcome.modules, ms, codegen, codegen_error)

@@ -6,7 +6,7 @@ so an app needs one import for its streaming actions.
 
 from rpc.actions import passthrough, sideeffect
 from rpc.app import RPCApp
-from rpc.controller import ControllerBase, FieldRef, RenderBase
+from rpc.controller import ControllerBase, FieldRef, LiveNotServedError, RenderBase
 from rpc.dependencies import Depends
 from rpc.errors import APIException, DeclarationError
 from streams import LastEventId, tracked
@@ -18,6 +18,7 @@ __all__ = [
     "Depends",
     "FieldRef",
     "LastEventId",
+    "LiveNotServedError",
     "RPCApp",
     "RenderBase",
     "passthrough",

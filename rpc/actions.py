@@ -32,6 +32,7 @@ class ActionOptions:
     exception_models: tuple[type[APIException], ...] = ()
     ping_interval: float | None = None
     send_timeout: float | None = None
+    broadcast: bool = False
 
 
 def action_options(function: Any) -> ActionOptions | None:
@@ -48,6 +49,7 @@ def sideeffect(
     reload: Iterable[Any] | None = None,
     experimental_render_reload: bool = False,
     exception_models: Iterable[type[APIException]] = (),
+    broadcast: bool = False,
 ) -> Callable[[F], F]: ...
 def sideeffect(
     function: Any = None,
@@ -56,13 +58,18 @@ def sideeffect(
     reload: Iterable[Any] | None = None,
     experimental_render_reload: bool = False,
     exception_models: Iterable[type[APIException]] = (),
+    broadcast: bool = False,
 ) -> Any:
     """Mark a mutation: after it runs, ``render()`` runs again and its state is sent back.
 
     ``reload=(Model.field, ...)`` (or field-name strings) sends only those fields;
     ``experimental_render_reload=True`` re-runs only the part of ``render()``
-    those fields need.
+    those fields need. ``broadcast=True`` also sends the new state (the same
+    fields) to every open viewer of the page (``GET .../live``), rendered for
+    each viewer.
     """
+    if not isinstance(broadcast, bool):
+        raise TypeError(f"broadcast= takes True or False, got {broadcast!r}")
     reload_fields = _check_reload(reload)
     if experimental_render_reload and reload_fields is None:
         raise TypeError("experimental_render_reload=True needs reload=(Model.field, ...)")
@@ -71,6 +78,7 @@ def sideeffect(
         reload=reload_fields,
         experimental_render_reload=experimental_render_reload,
         exception_models=_check_exception_models(exception_models),
+        broadcast=broadcast,
     )
     return _attach(function, options)
 

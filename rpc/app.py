@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -9,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from starlette.types import Receive, Scope, Send
 
-from rpc.assembly import ControllerRuntime, build_controller
+from rpc.assembly import ControllerRuntime, StreamRuntime, build_controller
+from rpc.broadcast import Broadcaster
 from rpc.channels import ChannelBinding
-from rpc.controller import ControllerBase
+from rpc.controller import ControllerBase, bind_broadcast
 from rpc.errors import DeclarationError, HTTPError, qualified_name
 from rpc.handlers import Dispatcher, ServingSettings
+from rpc.live import LiveHub, LivePlans, LiveRuntime
 from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
@@ -25,6 +28,8 @@ from streams.settings import StreamSettings
 
 if TYPE_CHECKING:
     from rpc.openapi.endpoint import OpenAPIEndpoint
+
+LIVE_ROUTE = "live"
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 30.0
@@ -98,12 +103,14 @@ class RPCApp:
         self._channels.close_with(self, self.stream_registry)
         self._overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         resolver = self._resolver = DependencyResolver(self._overrides)
-        self._controllers = _build_all(list(controllers), resolver, stream_settings)
+        instances = list(controllers)
+        self._controllers = _build_all(instances, resolver, stream_settings)
         self._dispatcher = Dispatcher(
             settings=self._settings,
             origins=OriginPolicy(frozenset(allowed_origins)),
             resolver=resolver,
             registry=self.stream_registry,
+            live=_build_live(instances, self._controllers, self._channels, stream_settings),
         )
 
     @property
@@ -156,6 +163,12 @@ class RPCApp:
                 if method not in ("GET", "HEAD"):
                     raise HTTPError(405, "render is read with GET", headers={"Allow": "GET, HEAD"})
                 await dispatcher.render(controller, scope, receive, send)
+            elif action == LIVE_ROUTE:
+                if method != "GET":
+                    raise HTTPError(405, "live state is read with GET", headers={"Allow": "GET"})
+                stream = await dispatcher.open_live(controller, scope, receive, send)
+                if stream is not None:
+                    await stream(scope, receive, send)
             else:
                 runtime = controller.actions.get(action)
                 if runtime is None:
@@ -241,3 +254,31 @@ def _build_all(
             controller, resolver=resolver, stream_settings=stream_settings
         )
     return built
+
+
+def _build_live(
+    instances: list[ControllerBase],
+    controllers: dict[str, ControllerRuntime],
+    channels: ChannelBinding,
+    stream_settings: StreamSettings,
+) -> LiveRuntime:
+    """Live viewers' runtime, and ``controller.broadcast()`` pointed at this app.
+
+    The broadcaster reads the broker from the channel binding, not the app, so a
+    controller kept by a newer app does not keep this one alive.
+    """
+    broadcaster = Broadcaster(lambda: channels.broker)
+    for instance in instances:
+        runtime = controllers[type(instance).__name__]
+        bind_broadcast(instance, functools.partial(broadcaster.broadcast, runtime))
+    return LiveRuntime(
+        broadcaster=broadcaster,
+        hub=LiveHub(),
+        stream=StreamRuntime(encode=_encoded, settings=stream_settings),
+        plans={cid: LivePlans(runtime) for cid, runtime in controllers.items()},
+    )
+
+
+def _encoded(item: object) -> bytes:
+    """Live frames are JSON already (encoded once, maybe shared by many viewers)."""
+    return item  # type: ignore[return-value]  # live_frames yields bytes only

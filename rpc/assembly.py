@@ -33,7 +33,7 @@ from streams.settings import StreamSettings
 logger = logging.getLogger("belay.rpc")
 
 _STREAM_ORIGINS = (collections.abc.AsyncIterator, collections.abc.AsyncGenerator)
-RESERVED_ACTION_NAMES = frozenset({"render"})
+RESERVED_ACTION_NAMES = frozenset({"render", "live"})
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,7 @@ def _build_action(
         stream_item=stream_item,
         reload_fields=reload_names,
         exception_models=options.exception_models,
+        broadcast=options.broadcast,
     )
     return ActionRuntime(
         spec=spec,

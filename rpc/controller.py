@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -51,3 +52,33 @@ class ControllerBase:
     """
 
     url: ClassVar[str] = "/"
+
+    async def broadcast(self, page: str, *, reload: Iterable[Any] | None = None) -> None:
+        """Send every open viewer of ``page`` (``"/rooms/lobby"``) its new state.
+
+        For changes made outside an action (a background task, a webhook): each
+        viewer of that page, on any worker sharing the app's broker, re-renders
+        ``reload`` (fields as in ``@sideeffect(reload=...)``; None: all) with its
+        own request. Raises ``LiveNotServedError`` if no ``RPCApp`` serves this
+        controller, ``HTTPError`` (400/422) if ``page`` does not match its url.
+        """
+        send = self.__dict__.get(_BROADCAST_ATTRIBUTE)
+        if send is None:
+            raise LiveNotServedError(
+                f"{type(self).__qualname__}.broadcast(): this controller is not served by an "
+                f"RPCApp yet; pass it to RPCApp(controllers=[...]) first"
+            )
+        await send(page, reload)
+
+
+class LiveNotServedError(RuntimeError):
+    """``broadcast()`` on a controller that no ``RPCApp`` serves (so it has no broker)."""
+
+
+_BROADCAST_ATTRIBUTE = "_belay_broadcast"
+BroadcastHook = Callable[[str, Iterable[Any] | None], Awaitable[None]]
+
+
+def bind_broadcast(controller: ControllerBase, hook: BroadcastHook) -> None:
+    """Point ``controller.broadcast()`` at an app (the newest app serving it wins)."""
+    controller.__dict__[_BROADCAST_ATTRIBUTE] = hook

@@ -25,6 +25,7 @@ from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
 from rpc.encoding import dump_json
 from rpc.errors import HTTPError, error_headers, render_error
+from rpc.live import LiveRuntime, LiveViewer, live_frames
 from rpc.origin import OriginPolicy, cors_headers
 from rpc.resolution import (
     DependencyResolver,
@@ -77,11 +78,13 @@ class Dispatcher:
         origins: OriginPolicy,
         resolver: DependencyResolver,
         registry: StreamRegistry,
+        live: LiveRuntime,
     ) -> None:
         self.settings = settings
         self.origins = origins
         self.resolver = resolver
         self.registry = registry
+        self.live = live
 
     async def render(
         self, controller: ControllerRuntime, scope: Scope, receive: Receive, send: Send
@@ -112,7 +115,10 @@ class Dispatcher:
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
+        changed: PageRender | None = None
+
         async def run() -> bytes:
+            nonlocal changed
             request_scope = await self._read_request(action, headers, scope, receive, cleanup)
             page = self._locate_page(action, controller, request_scope, headers)
             kwargs = await bind_arguments(action.plan, request_scope)
@@ -120,10 +126,55 @@ class Dispatcher:
             passthrough = self._dump_result(action, result)
             if page is None:
                 return dump_json({"passthrough": passthrough})
+            changed = page  # the mutation is done: its viewers hear of it whatever follows
             state = await self._render_state(controller, page.scope, action, page.values)
             return dump_json({"sideeffect": state, "passthrough": passthrough})
 
-        await self._answer(run, cleanup, scope, send, cors)
+        try:
+            await self._answer(run, cleanup, scope, send, cors)
+        finally:
+            if changed is not None and action.spec.broadcast:
+                with anyio.CancelScope(shield=True):
+                    await self.page_changed(controller, action, changed)
+
+    async def page_changed(
+        self, controller: ControllerRuntime, action: ActionRuntime, page: PageRender
+    ) -> None:
+        """Tell the viewers of ``page`` that ``action`` changed it (if it is ``broadcast=True``).
+
+        The one "page changed" hook: call it after the sideeffect ran and its
+        caller was answered (and its cleanup ran, so a transaction committed in
+        a ``yield`` dependency is visible to the viewers' renders). It never
+        raises; a broker failure is logged.
+        """
+        await self.live.broadcaster.page_changed(
+            controller, action, page.scope.query, page.scope.path
+        )
+
+    async def open_live(
+        self, controller: ControllerRuntime, scope: Scope, receive: Receive, send: Send
+    ) -> EventStream | None:
+        """``GET .../live``: the page's live state stream, not yet served (as ``open_stream``).
+
+        The page is located and its values validated here (400, 422 as for a
+        render); the stream then sends the full state and one partial state per
+        change, each rendered with this request.
+        """
+        headers = Headers(scope=scope)
+        cors = self.origins.listed_origin(headers)
+        cleanup = RequestCleanup()
+        live = self.live
+
+        async def run() -> EventStream:
+            request_scope = self._request_scope(scope, receive, cleanup, b"")
+            page = controller.render.pattern.locate(headers)
+            page_scope = request_scope.for_page(page.query, page.path)
+            values = validate_values(controller.render.plan, page_scope)
+            viewer = LiveViewer(live.plans[controller.spec.id], page_scope, values)
+            source = live_frames(viewer, live.broadcaster, live.hub)
+            return self._event_stream(live.stream, source, cleanup, cors)
+
+        return await self._attempt(run, cleanup, scope, send, cors)
 
     async def open_stream(
         self,

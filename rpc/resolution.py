@@ -161,15 +161,26 @@ async def bind_arguments(
 
 def validate_values(plan: CallPlan, scope: RequestScope) -> dict[str, Any]:
     """Query, path and body values, validated; all validation errors in one 422."""
+    return validate_page_values(plan, scope.query, scope.path, body=scope.body)
+
+
+def validate_page_values(
+    plan: CallPlan,
+    query: Mapping[str, list[str]],
+    path: Mapping[str, str],
+    *,
+    body: bytes = b"",
+) -> dict[str, Any]:
+    """``validate_values`` without a request: a page's query and path values (plus a body)."""
     errors: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
     if plan.query is not None:
-        _validate_group(plan.query, scope.query, "query", kwargs, errors)
+        _validate_group(plan.query, query, "query", kwargs, errors)
     if plan.path is not None:
-        path_values = {k: [v] for k, v in scope.path.items()}
+        path_values = {k: [v] for k, v in path.items()}
         _validate_group(plan.path, path_values, "path", kwargs, errors)
     if plan.body is not None:
-        _validate_body(plan, scope.body, kwargs, errors)
+        _validate_body(plan, body, kwargs, errors)
     if errors:
         raise RequestValidationError(errors)
     return kwargs

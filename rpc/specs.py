@@ -61,6 +61,7 @@ class ActionSpec:
     stream_item: Any | None
     reload_fields: tuple[str, ...] | None
     exception_models: tuple[type[Exception], ...]
+    broadcast: bool = False
 
     @property
     def is_stream(self) -> bool:

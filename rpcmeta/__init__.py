@@ -30,6 +30,7 @@ from rpcmeta.facts import (
     TypeRef,
     action_path,
     dump_description,
+    live_path,
     load_description,
     render_path,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "TypeRef",
     "action_path",
     "dump_description",
+    "live_path",
     "load_description",
     "render_path",
 ]

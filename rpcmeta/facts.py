@@ -154,7 +154,8 @@ class ActionFacts:
     sideeffect ``{"sideeffect": <render model, or only the reload fields>,
     "passthrough": <returns>}``; a stream is ``text/event-stream``. ``reload``
     holds wire names of the render fields sent back; ``errors`` names the
-    ``ErrorFacts`` the action declares.
+    ``ErrorFacts`` the action declares. ``broadcast``: a sideeffect whose new
+    state (the reload fields, or all) also reaches every live viewer of the page.
     """
 
     name: str
@@ -170,6 +171,7 @@ class ActionFacts:
     description: str | None = None
     body_schema: JsonSchema | None = None
     returns_schema: JsonSchema = field(default_factory=dict)
+    broadcast: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,15 @@ class AppDescription:
 def render_path(app: AppDescription, controller: ControllerFacts) -> str:
     """Where a served controller's state is read (with ``RENDER_METHOD``)."""
     return f"{app.prefix}/{controller.id}/render"
+
+
+def live_path(app: AppDescription, controller: ControllerFacts) -> str:
+    """Where a served controller's live state is followed (``RENDER_METHOD``, SSE).
+
+    The first ``data:`` frame is the full state, each later one a partial state
+    (a broadcast's reload fields, or all) to merge.
+    """
+    return f"{app.prefix}/{controller.id}/live"
 
 
 def action_path(app: AppDescription, controller: ControllerFacts, action: ActionFacts) -> str:

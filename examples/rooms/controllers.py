@@ -1,4 +1,10 @@
-"""The room page: its state, the actions that change it, and its live stream."""
+"""The room page: its state (live in every open tab), the actions that change it, its event log.
+
+Count and messages reach every tab through live page state: the sideeffects
+are ``broadcast=True``, so each open ``GET .../live`` stream re-renders the room
+(on any worker sharing the broker). The room's channel is only the event log
+the page lists under "Live events".
+"""
 
 from __future__ import annotations
 
@@ -65,15 +71,15 @@ class RoomController(ControllerBase):
             position=position,
         )
 
-    @sideeffect(reload=(RoomState.count, RoomState.version))
+    @sideeffect(reload=(RoomState.count, RoomState.version), broadcast=True)
     async def increment(self, room: str, by: Annotated[int, Field(ge=-1000, le=1000)] = 1) -> None:
-        """Add ``by`` to the room's counter and tell every open tab."""
+        """Add ``by`` to the room's counter; every open tab gets the new count."""
         count, version = await self.store.increment(room, by)
         await room_events.publish(room, RoomEvent(kind="count", count=count, version=version))
 
-    @sideeffect(exception_models=[MessageTooLong])
+    @sideeffect(exception_models=[MessageTooLong], broadcast=True)
     async def post_message(self, room: str, payload: PostMessage) -> None:
-        """Post a message to the room; too long a message is refused with a typed error."""
+        """Post a message (every open tab gets it); too long a one is a typed error."""
         _check_length(payload.text)
         message = await self.store.add_message(room, payload.author, payload.text)
         await room_events.publish(room, RoomEvent(kind="message", message=message))
@@ -88,7 +94,7 @@ class RoomController(ControllerBase):
     async def events(
         self, room: str, after: str | None = None, last_event_id: LastEventId = None
     ) -> AsyncIterator[RoomEvent]:
-        """The room's events after ``after`` (the ``position`` of a render), else from now.
+        """The room's event log after ``after`` (a render's ``position``), else from now.
 
         A reconnect's ``Last-Event-ID`` takes precedence; where continuity cannot
         be proven (another process's epoch, trimmed history, junk) the stream

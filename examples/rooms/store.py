@@ -13,6 +13,7 @@ import datetime
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -88,11 +89,29 @@ class RoomStore:
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
         with closing(connection) as db:
             if not self._ready:
-                db.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(db)
                 db.executescript(SCHEMA)
                 self._ready = True
             db.execute("PRAGMA synchronous=NORMAL")
             return query(db)
+
+
+def _enable_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL (once per file; a no-op after that).
+
+    The switch needs the file to itself, and sqlite answers "database is locked"
+    at once, without the busy timeout, when another connection (another worker,
+    or the many live viewers' first renders) is using it: retry until the timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # a worker thread, never the event loop
 
 
 def _load(db: sqlite3.Connection, room: str, limit: int) -> RoomSnapshot:

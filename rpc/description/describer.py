@@ -166,6 +166,7 @@ class AppDescriber:
             description=_doc(action.function),
             body_schema=body_schema,
             returns_schema=returns_schema,
+            broadcast=action.broadcast,
         )
 
     def _returns(self, action: ActionSpec, where: str) -> tuple[TypeRef, JsonSchema]:

@@ -302,7 +302,7 @@ class CounterController(ControllerBase):
     async def increment(self, payload: Increment, room: str) -> None:
         self.counts[room] = self.counts.get(room, 0) + payload.count
 
-    @sideeffect(reload=(CounterState.count,))
+    @sideeffect(reload=(CounterState.count,), broadcast=True)
     def bump(self, room: str) -> None:
         self.counts[room] = self.counts.get(room, 0) + 1
 

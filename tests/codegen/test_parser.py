@@ -326,3 +326,47 @@ def test_parser_reload_of_an_excluded_field_is_left_out_of_the_pick() -> None:
 
     text = controllers_ts(RPCApp(controllers=[Vault()]))
     assert 'Promise<SideeffectResult<Pick<Guarded, "count">, null>>;' in text
+
+
+class FramePayload(BaseModel):
+    n: int
+
+
+FramePayload.__name__ = "WatchedLiveFrame"
+
+
+def test_parser_model_named_like_a_live_frame_type_is_an_error() -> None:
+    class Watched(ControllerBase):
+        url = "/w"
+
+        async def render(self) -> State:
+            return State(count=0, longName="")
+
+        @passthrough
+        async def take(self, body: FramePayload) -> None: ...
+
+    with pytest.raises(CodegenError, match="would both be exported as 'WatchedLiveFrame'"):
+        render_files(describe_app(RPCApp(controllers=[Watched()])))
+
+
+def test_parser_live_frame_type_picks_each_broadcast_reload() -> None:
+    class Live(ControllerBase):
+        url = "/l"
+
+        async def render(self) -> State:
+            return State(count=0, longName="")
+
+        @sideeffect(reload=(State.count,), broadcast=True)
+        async def a(self) -> None: ...
+
+        @sideeffect(reload=(State.count,), broadcast=True)
+        async def same(self) -> None: ...
+
+        @sideeffect(reload=(State.long_name,))
+        async def not_broadcast(self) -> None: ...
+
+        @sideeffect(broadcast=True)
+        async def everything(self) -> None: ...
+
+    text = render_files(describe_app(RPCApp(controllers=[Live()])))["controllers.ts"].decode()
+    assert 'export type LiveLiveFrame = State | Pick<State, "count">;' in text

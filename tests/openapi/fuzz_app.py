@@ -85,7 +85,7 @@ class StoreController(Counting):
         self.items.setdefault(store, []).append(payload)
         return len(self.items[store])
 
-    @sideeffect(reload=(StoreState.title,))
+    @sideeffect(reload=(StoreState.title,), broadcast=True)  # live viewers get the title
     def rename(self, store: str, payload: Rename) -> None:
         self.titles[store] = payload.title
 

@@ -1,10 +1,11 @@
 // The room page: plain TypeScript over the generated Belay client.
 //
-// State comes from `render` (count, messages, and the room's channel position
-// read before them); the room's event stream is opened from that position, so
-// nothing published in between is lost. The header shows the connection:
-// "live" only while the stream is open. A reset (the server restarted, or the
-// history no longer covers what this tab missed) reloads the state.
+// Count and messages are live page state: `createServerState(..., { live: true })`
+// follows the room's `/live` stream, whose first frame is the whole state and
+// whose later frames are what another tab's sideeffect (or this one's) changed,
+// rendered for this tab. The header shows that connection: "live" only while
+// it is open. The room's event stream is only the "Live events" log, opened
+// from the `position` of the first state, so no event in between is lost.
 import {
   BelayValidationError,
   createServerState,
@@ -16,12 +17,12 @@ import {
 } from "./generated/index.js";
 
 const room = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "lobby");
-const server = createServerState(RoomController, { page: location.pathname });
+const server = createServerState(RoomController, { page: location.pathname, live: true });
 const messages = new Map<number, Message>();
 const RETRY_MS = 500;
 const MAX_RETRY_MS = 5000;
-// Count events may arrive in another order than the writes (two workers):
-// the highest version of the counter wins.
+// A sideeffect's own answer and a live frame travel on two connections, so an
+// older count may arrive after a newer one: the highest version of the counter wins.
 let shownVersion = -1;
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -67,41 +68,57 @@ function log(line: string): void {
   byId("events").prepend(li);
 }
 
-function apply(event: RoomEvent): void {
-  if (event.kind === "count" && event.count != null && event.version != null) {
-    log(`count → ${event.count}`);
-    showCount(event.count, event.version);
-  } else if (event.kind === "message" && event.message != null) {
-    log(`message from ${event.message.author}`);
-    showMessages([event.message]);
-  }
+function logEvent(event: RoomEvent): void {
+  if (event.kind === "count" && event.count != null) log(`count → ${event.count}`);
+  else if (event.kind === "message" && event.message != null) log(`message from ${event.message.author}`);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const backoff = (failures: number): number => Math.min(RETRY_MS * 2 ** failures, MAX_RETRY_MS);
 
-/** Load the state, follow the room's events from its position; start over when the stream fails. */
-async function follow(): Promise<void> {
+/** Resolve once the live connection has given up (status "closed"). */
+function liveClosed(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = server.onChange(() => {
+      if (server.status === "closed") {
+        stop();
+        resolve();
+      }
+    });
+  });
+}
+
+/** Follow the room's live state; when the connection gives up, start over. */
+async function followState(): Promise<void> {
   for (let failures = 0; ; failures++) {
     try {
-      const state = await server.load();
+      await server.load(); // the first full state (the store reconnects by itself after drops)
+      failures = 0;
+      if (server.status !== "closed") await liveClosed();
+    } catch {
+      // The server is away (restarting): never say "live" meanwhile.
+    }
+    showStatus("reconnecting");
+    await sleep(backoff(failures));
+  }
+}
+
+/** List the room's events from the first state's position; start over when the stream fails. */
+async function followLog(): Promise<void> {
+  for (let failures = 0; ; failures++) {
+    try {
+      const state = server.loaded ? server.state : await server.load();
       const events = await server.events(
         { room, after: state.position },
-        {
-          onStatus: (status) => {
-            showStatus(status);
-            if (status === "reconnecting") log("connection lost; reconnecting…");
-          },
-          // The store reloads its state on a reset by itself; say so.
-          onReset: () => log("reset: state reloaded"),
-        },
+        // A reset: events were lost; the store reloads its state (here: the live stream's).
+        { onReset: () => log("reset: state reloaded") },
       );
       failures = 0;
-      for await (const event of events) apply(event);
+      for await (const event of events) logEvent(event);
     } catch {
-      // The server is away (restarting, or the stream gave up): never say "live" meanwhile.
-      showStatus("reconnecting");
+      // Retried below; the live state has its own connection and status.
     }
-    await sleep(Math.min(RETRY_MS * 2 ** failures, MAX_RETRY_MS));
+    await sleep(backoff(failures));
   }
 }
 
@@ -111,6 +128,10 @@ function main(): void {
   server.subscribe((state) => {
     showCount(state.count, state.version);
     showMessages(state.messages);
+  });
+  server.onChange(() => {
+    if (server.status === "open") showStatus("open");
+    else if (server.status === "reconnecting") showStatus("reconnecting");
   });
 
   byId("increment").addEventListener("click", () => {
@@ -144,7 +165,8 @@ function main(): void {
     void server.load();
   });
 
-  void follow();
+  void followState();
+  void followLog();
 }
 
 main();

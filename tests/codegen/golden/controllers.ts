@@ -74,6 +74,12 @@ export interface ShopController extends BaseShop<ShopState> {
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
 }
 
+/**
+ * A frame of ShopController's live state (`live: true`): the full state
+ * first, then the fields each broadcast reloads.
+ */
+export type ShopControllerLiveFrame = ShopState;
+
 function bindShopController(client: ClientContext): ShopController {
   return {
     render: renderEndpoint(client, "/internal/api/ShopController/render"),
@@ -112,6 +118,12 @@ export interface CounterController {
     options?: StreamOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
 }
+
+/**
+ * A frame of CounterController's live state (`live: true`): the full state
+ * first, then the fields each broadcast reloads.
+ */
+export type CounterControllerLiveFrame = CounterState | Pick<CounterState, "count">;
 
 function bindCounterController(client: ClientContext): CounterController {
   return {
