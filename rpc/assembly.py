@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, TypeAdapter
 
 from rpc.actions import ActionOptions, action_options
 from rpc.binding import CallPlan, plan_call, resolved_hints
 from rpc.controller import ControllerBase, FieldRef
+from rpc.encoding import dump_json
 from rpc.errors import DeclarationError, qualified_name
 from rpc.page import PagePattern
 from rpc.resolution import DependencyResolver
@@ -232,10 +232,9 @@ def _sliced_render(
 def _item_encoder(item_type: Any) -> Callable[[object], bytes]:
     """One stream item to JSON bytes, dumped as the non-stream path dumps results (by alias)."""
     dump = TypeAdapter(item_type).dump_python
-    dumps = orjson.dumps
 
     def encode(item: object) -> bytes:
-        return dumps(dump(item, mode="json", by_alias=True, warnings="error"))
+        return dump_json(dump(item, mode="json", by_alias=True, warnings="error"))
 
     return encode
 
