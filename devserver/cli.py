@@ -1,4 +1,4 @@
-"""The ``belay`` command: ``dev``, ``serve`` and ``codegen`` verbs."""
+"""The ``belay`` command: ``dev``, ``serve``, ``codegen`` and ``openapi`` verbs."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="belay", description="Belay: serve, develop and generate clients for RPC apps."
     )
     parser.add_argument("--version", action="version", version=f"belay {belay_version()}")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{dev,serve,codegen}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{dev,serve,codegen,openapi}")
 
     dev = verbs.add_parser(
         "dev",
@@ -111,6 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
     codegen.add_argument(
         "--react", action="store_true", help="also write react.ts (useServerState, useStream)"
     )
+
+    openapi = verbs.add_parser(
+        "openapi",
+        help="write the OpenAPI 3.1 document",
+        description="Write the OpenAPI 3.1 document of every route of MODULE:ATTR (render, "
+        "live, actions) to stdout, or to FILE (rewritten only when its content changes).",
+    )
+    openapi.add_argument(
+        "app",
+        metavar="MODULE:ATTR",
+        help="the ASGI app, e.g. shop.app:app, or a FILE.json saved by belay codegen "
+        "--save-description (then the app is not imported)",
+    )
+    openapi.add_argument("--out", default="", metavar="FILE", help="write here, not to stdout")
     return parser
 
 
@@ -197,10 +211,37 @@ def run_codegen_verb(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_openapi_verb(args: argparse.Namespace) -> int:
+    """``belay openapi``: import the app (or read its saved description), write the document."""
+    from devserver.apidoc import openapi_text, openapi_text_from_file, write_openapi
+    from devserver.console import describe_error
+    from devserver.target import import_target
+
+    from_file = args.app.endswith(".json")
+    app = None if from_file else import_target(Target.parse(args.app))
+    try:
+        text = openapi_text_from_file(args.app) if app is None else openapi_text(app)
+        wrote = write_openapi(text, args.out) if args.out else None
+    except Exception as exc:  # a DescriptionError names the offending type
+        message = str(exc) if isinstance(exc, OSError) else describe_error(exc)
+        print(f"belay: error: openapi failed: {message}", file=sys.stderr, flush=True)
+        return 1
+    if wrote is None:
+        sys.stdout.write(text)
+    else:
+        print(f"belay: {'wrote' if wrote else 'unchanged:'} {args.out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script; returns (and exits with) the exit code."""
     args = build_parser().parse_args(argv)
-    runners = {"dev": run_dev_verb, "serve": run_serve_verb, "codegen": run_codegen_verb}
+    runners = {
+        "dev": run_dev_verb,
+        "serve": run_serve_verb,
+        "codegen": run_codegen_verb,
+        "openapi": run_openapi_verb,
+    }
     try:
         code = runners[args.verb](args)
     except TargetError as exc:

@@ -19,22 +19,30 @@ def run_codegen(
 ) -> tuple[str, ...]:
     """Regenerate the TS client into ``out`` (plus ``react.ts``); the files whose bytes changed.
 
-    With ``save_description``, the app's description is also written there as JSON.
+    With ``save_description``, the app's description is also written there as JSON,
+    with its JSON Schemas, so ``belay openapi FILE`` can read it too.
+    """
+    description = describe_served_app(app, json_schemas=bool(save_description))
+    written = _generate(description, out, react=react)
+    if save_description:
+        Path(save_description).write_text(dump_description(description) + "\n")
+    return written
+
+
+def describe_served_app(app: object, *, json_schemas: bool = False) -> AppDescription:
+    """The description of ``app``'s RPCApp, found through mounts and middleware.
+
+    Mounted at ``/api``, the RPCApp's routes are served under ``/api`` + its
+    prefix, and that is the prefix described.
     """
     from rpc.description import describe_app
 
     apps = find_mounted_rpc_apps(app)
     if not apps:
-        description = describe_app(app)  # type: ignore[arg-type]  # describe_app checks it
-    else:
-        mount, rpc_app = apps[0]
-        described = describe_app(rpc_app)
-        # Mounted at /api, the RPCApp's routes are served under /api + its prefix.
-        description = dataclasses.replace(described, prefix=mount + described.prefix)
-    written = _generate(description, out, react=react)
-    if save_description:
-        Path(save_description).write_text(dump_description(description) + "\n")
-    return written
+        return describe_app(app, json_schemas=json_schemas)  # type: ignore[arg-type]  # it checks
+    mount, rpc_app = apps[0]
+    described = describe_app(rpc_app, json_schemas=json_schemas)
+    return dataclasses.replace(described, prefix=mount + described.prefix)
 
 
 def run_codegen_from_file(path: str, out: str, *, react: bool = False) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.types import Receive, Scope, Send
@@ -26,7 +26,11 @@ from streams.brokers import Broker
 from streams.registry import StreamRegistry
 from streams.settings import StreamSettings
 
+if TYPE_CHECKING:
+    from rpc.openapi.endpoint import OpenAPIEndpoint
+
 LIVE_ROUTE = "live"
+
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 30.0
 SHUTDOWN_CLOSE_TIMEOUT = 5.0  # seconds open streams get to run their cleanup at shutdown
@@ -59,6 +63,8 @@ class RPCApp:
         broker: the channel broker's URL: ``"memory://"`` (one process) or
             ``"redis://..."``, ``"rediss://..."``, ``"unix://..."`` (many workers);
             None reads ``$BELAY_BROKER_URL``, else ``"memory://"``.
+        openapi_url: where to serve the app's OpenAPI 3.1 document (e.g.
+            ``"/openapi.json"``, relative to where the app is mounted); None: nowhere.
     """
 
     def __init__(
@@ -75,6 +81,7 @@ class RPCApp:
         max_streams: int | None = None,
         channels: Iterable[Channel[Any]] = (),
         broker: str | None = None,
+        openapi_url: str | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
@@ -82,7 +89,11 @@ class RPCApp:
             raise ValueError(f"max_body_size must be positive, got {max_body_size!r}")
         if body_timeout is not None and not 0 < body_timeout < math.inf:
             raise ValueError(f"body_timeout must be > 0 or None, got {body_timeout!r}")
+        if openapi_url is not None and not openapi_url.startswith("/"):
+            raise ValueError(f"openapi_url must start with '/', got {openapi_url!r}")
         self.prefix = prefix
+        self.openapi_url = openapi_url
+        self._openapi = None if openapi_url is None else _openapi_endpoint(self)
         stream_settings = StreamSettings(ping_interval=ping_interval, send_timeout=send_timeout)
         self._settings = ServingSettings(
             debug=debug, max_body_size=max_body_size, body_timeout=body_timeout
@@ -141,6 +152,9 @@ class RPCApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         dispatcher = self._dispatcher
         try:
+            if self._openapi is not None and _app_path(scope) == self.openapi_url:
+                await self._openapi(scope, send)
+                return
             controller, action = self._route(scope)
             method = scope["method"]
             if method == "OPTIONS":
@@ -175,10 +189,7 @@ class RPCApp:
             await dispatcher.send_error(exc, scope, send)  # with CORS headers for listed origins
 
     def _route(self, scope: Scope) -> tuple[ControllerRuntime, str | None]:
-        path: str = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
+        path = _app_path(scope)
         rest = path[len(self.prefix) + 1 :] if path.startswith(self.prefix + "/") else None
         parts = rest.split("/") if rest else []
         if len(parts) != 2 or not all(parts):
@@ -200,6 +211,22 @@ class RPCApp:
                     await self._channels.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _app_path(scope: Scope) -> str:
+    """The request path below the app's mount point (``root_path``)."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :]
+    return path
+
+
+def _openapi_endpoint(app: RPCApp) -> OpenAPIEndpoint:
+    from rpc.openapi import openapi_document
+    from rpc.openapi.endpoint import OpenAPIEndpoint
+
+    return OpenAPIEndpoint(lambda: openapi_document(app))
 
 
 def _build_all(

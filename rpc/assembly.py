@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, PydanticUserError, TypeAdapter
 
 from rpc.actions import ActionOptions, action_options
 from rpc.binding import CallPlan, plan_call, resolved_hints
 from rpc.controller import ControllerBase, FieldRef
+from rpc.encoding import dump_json
 from rpc.errors import DeclarationError, qualified_name
 from rpc.page import PagePattern
 from rpc.resolution import DependencyResolver
@@ -246,10 +246,9 @@ def _item_encoder(qualname: str, item_type: Any) -> Callable[[object], bytes]:
             f"{qualname}: pydantic cannot serialise the stream item type "
             f"{qualified_name(item_type)} (use a pydantic model or a JSON type): {reason}"
         ) from exc
-    dumps = orjson.dumps
 
     def encode(item: object) -> bytes:
-        return dumps(dump(item, mode="json", by_alias=True, warnings="error"))
+        return dump_json(dump(item, mode="json", by_alias=True, warnings="error"))
 
     return encode
 

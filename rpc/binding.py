@@ -243,7 +243,7 @@ def _param_model(owner: str, kind: str, specs: list[ParamSpec]) -> ParamModel | 
     fields: dict[str, Any] = {}
     for index, spec in enumerate(specs):
         default = ... if spec.required else spec.default
-        fields[f"p{index}"] = (_bounded(spec.annotation), Field(default, alias=spec.name))
+        fields[f"p{index}"] = (bounded_value_type(spec.annotation), Field(default, alias=spec.name))
     model = create_model(f"{owner.rsplit('.', 1)[-1]}{kind}", __module__=__name__, **fields)
     return ParamModel(
         model=model,
@@ -252,8 +252,12 @@ def _param_model(owner: str, kind: str, specs: list[ParamSpec]) -> ParamModel | 
     )
 
 
-def _bounded(annotation: Any) -> Any:
-    """``annotation`` with every bare int, float and Decimal inside it bounded (see above)."""
+def bounded_value_type(annotation: Any) -> Any:
+    """``annotation`` with every bare int, float and Decimal inside it bounded (see above).
+
+    What query and path values are validated against, so also what they are
+    described with (``rpc.description``).
+    """
     if annotation is int:
         return _BOUNDED_INT
     if annotation is float:
@@ -262,13 +266,17 @@ def _bounded(annotation: Any) -> Any:
         return _FINITE_DECIMAL
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return typing.Annotated[(_bounded(annotation.__origin__), *annotation.__metadata__)]
+        return typing.Annotated[
+            (bounded_value_type(annotation.__origin__), *annotation.__metadata__)
+        ]
     if origin in _SEQUENCES:
         return origin[
-            tuple(a if a is Ellipsis else _bounded(a) for a in typing.get_args(annotation))
+            tuple(
+                a if a is Ellipsis else bounded_value_type(a) for a in typing.get_args(annotation)
+            )
         ]
     if origin is typing.Union or origin is types.UnionType:
-        return typing.Union[tuple(_bounded(a) for a in typing.get_args(annotation))]  # noqa: UP007
+        return typing.Union[tuple(bounded_value_type(a) for a in typing.get_args(annotation))]  # noqa: UP007
     return annotation
 
 

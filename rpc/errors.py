@@ -18,14 +18,13 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rpc.encoding import dump_json
+from rpcmeta import ERROR_TYPE_HEADER
 from streams.channel import ChannelKeyError
 from streams.logtext import log_exception
 from streams.settings import ErrorPayload
 
 logger = logging.getLogger("belay.rpc")
-
-ERROR_TYPE_HEADER = "x-belay-error-type"
-"""Response header naming the ``APIException`` subclass of an error answer."""
 
 _RESERVED = frozenset({"status_code", "detail", "headers"})
 
@@ -124,13 +123,11 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict[str, Any
 def render_error(exc: BaseException, *, debug: bool = False) -> ErrorPayload:
     """Status and JSON body for any exception; unexpected ones are logged once."""
     if isinstance(exc, APIException):
-        data = orjson.dumps(exc.body(), default=_jsonable)
+        data = dump_json(exc.body(), default=_jsonable)
         return ErrorPayload(exc.status_code, data, type=type(exc).__name__)
     if isinstance(exc, HTTPError | StarletteHTTPException):
         # Starlette's (and FastAPI's) HTTPException is honoured too: users raise it out of habit.
-        return ErrorPayload(
-            exc.status_code, orjson.dumps({"detail": exc.detail}, default=_jsonable)
-        )
+        return ErrorPayload(exc.status_code, dump_json({"detail": exc.detail}, default=_jsonable))
     if isinstance(exc, RequestValidationError):
         return ErrorPayload(422, orjson.dumps({"detail": exc.errors}))
     if isinstance(exc, ChannelKeyError):

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import anyio
-import orjson
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
+from rpc.encoding import dump_json
 from rpc.errors import HTTPError, error_headers, render_error
 from rpc.live import LiveRuntime, LiveViewer, live_frames
 from rpc.origin import OriginPolicy, cors_headers
@@ -99,7 +99,7 @@ class Dispatcher:
             request_scope = self._request_scope(scope, receive, cleanup, b"")
             page = controller.render.pattern.locate(headers)
             page_scope = request_scope.for_page(page.query, page.path)
-            return orjson.dumps(await self._render_state(controller, page_scope, None))
+            return dump_json(await self._render_state(controller, page_scope, None))
 
         await self._answer(run, cleanup, scope, send, cors)
 
@@ -126,10 +126,10 @@ class Dispatcher:
             result = await call_plan(action.plan, kwargs)
             passthrough = self._dump_result(action, result)
             if page is None:
-                return orjson.dumps({"passthrough": passthrough})
+                return dump_json({"passthrough": passthrough})
             changed = page  # the mutation is done: its viewers hear of it whatever follows
             state = await self._render_state(controller, page.scope, action, page.values)
-            return orjson.dumps({"sideeffect": state, "passthrough": passthrough})
+            return dump_json({"sideeffect": state, "passthrough": passthrough})
 
         try:
             await self._answer(run, cleanup, scope, send, cors)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import orjson
 
 from rpc.assembly import ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
 from rpc.broadcast import LIVE_CHANNEL, Broadcaster, Reload, decode_change, page_key
+from rpc.encoding import dump_json
 from rpc.resolution import RequestCleanup, RequestScope, bind_arguments, call_plan
 from rpc.specs import ParamSource
 from streams.brokers.base import CATCH_UP, DETACHED, Subscriber
@@ -178,9 +178,9 @@ class LiveViewer:
         with anyio.CancelScope(shield=True):
             await cleanup.close(None)
         if choice.sliced:
-            return orjson.dumps(state)  # a slice returns its fields, JSON-ready
+            return dump_json(state)  # a slice returns its fields, JSON-ready
         render = self._plans.controller.render
-        return orjson.dumps(
+        return dump_json(
             render.adapter.dump_python(
                 state,
                 mode="json",

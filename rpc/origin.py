@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 
-from rpc.errors import ERROR_TYPE_HEADER, HTTPError
+from rpc.errors import HTTPError
+from rpcmeta import ERROR_TYPE_HEADER
 
 
 class OriginPolicy:
@@ -64,7 +65,7 @@ def cors_headers(origin: str | None) -> list[tuple[bytes, bytes]]:
     return [
         (b"access-control-allow-origin", origin.encode("latin-1")),
         (b"access-control-allow-credentials", b"true"),
-        (b"access-control-expose-headers", ERROR_TYPE_HEADER.encode("latin-1")),
+        (b"access-control-expose-headers", ERROR_TYPE_HEADER.lower().encode("latin-1")),
         (b"vary", b"Origin"),
     ]
 

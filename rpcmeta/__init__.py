@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from rpcmeta.facts import (
     ACTION_METHOD,
+    ERROR_TYPE_HEADER,
     PAGE_HEADER,
     RENDER_METHOD,
     SCHEMA_REF_PREFIX,
@@ -36,6 +37,7 @@ from rpcmeta.facts import (
 
 __all__ = [
     "ACTION_METHOD",
+    "ERROR_TYPE_HEADER",
     "PAGE_HEADER",
     "RENDER_METHOD",
     "SCHEMA_REF_PREFIX",

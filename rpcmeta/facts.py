@@ -8,11 +8,15 @@ JSON in one process (``dump_description``) and used in another
 
 Types appear twice, for two kinds of reader: as ``TypeRef`` trees (what the
 wire carries, with model and enum names, for a client generator) and as
-pydantic's serialization JSON Schemas (for OpenAPI). JSON Schema loses what
-the ``TypeRef`` side keeps: model bases (``ModelFacts.bases``) and enum member
-names (``EnumFacts.members``). Schema ``$ref``s point at
-``#/components/schemas/{name}``; the referenced schemas are in
-``AppDescription.json_schema_defs``. The schemas are filled in only when asked
+pydantic's JSON Schemas (for OpenAPI): serialization schemas for what the
+server sends (models, returns, stream items, error bodies), validation schemas
+for what it reads (``ParamFacts.json_schema``, ``ActionFacts.body_schema``).
+JSON Schema loses what the ``TypeRef`` side keeps: model bases
+(``ModelFacts.bases``) and enum member names (``EnumFacts.members``). Schema
+``$ref``s point at ``#/components/schemas/{name}``; the referenced schemas are
+in ``AppDescription.json_schema_defs``, under pydantic's names: a model whose
+two schemas differ (a ``Decimal``, a computed field) has both,
+``{name}-Input`` and ``{name}-Output``. The schemas are filled in only when asked
 for (``describe_app(app, json_schemas=True)``); otherwise every one is ``{}``.
 """
 
@@ -35,6 +39,8 @@ RENDER_METHOD = "GET"
 ACTION_METHOD = "POST"
 # The request header carrying the page location (path and query) that page parameters come from.
 PAGE_HEADER = "X-Belay-Page"
+# The response header naming the ``APIException`` subclass (``ErrorFacts.name``) of an error.
+ERROR_TYPE_HEADER = "X-Belay-Error-Type"
 
 
 class DescriptionError(ValueError):

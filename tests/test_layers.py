@@ -32,6 +32,7 @@ NOT_LOADED = {
     "codegen": {"rpc", "streams", "devserver", "pydantic", "starlette", "anyio"},
     "rpc": {"codegen", "devserver"},
     "rpc.description": {"codegen", "devserver"},
+    "rpc.openapi": {"codegen", "devserver"},
 }
 
 
@@ -179,3 +180,35 @@ def test_layers_codegen_renders_a_dump_without_rpc(tmp_path: Path) -> None:
     assert loaded & {"rpc", "tests", "pydantic", "starlette", "anyio"} == set()
     golden = ROOT / "tests" / "codegen" / "golden"
     assert (out / "controllers.ts").read_text() == (golden / "controllers.ts").read_text()
+
+
+# The OpenAPI document is a pure function of the plain-data description, like codegen's
+# output: its builder reads rpcmeta facts and the stream protocol's wire names, no app.
+OPENAPI_BUILDER = ("document.py", "operations.py", "parameters.py", "framework.py")
+OPENAPI_BUILDER_MAY_IMPORT = ("rpcmeta", "streams.framing", "streams.positions", "rpc.openapi")
+
+
+def test_layers_openapi_document_reads_only_the_description() -> None:
+    paths = [ROOT / "rpc" / "openapi" / name for name in OPENAPI_BUILDER]
+    imports = [(path, module) for path in paths for module, _ in imported_modules(path)]
+    ours = [(p, m) for p, m in imports if m.split(".")[0] in PACKAGES]
+    assert ours, "rule checks nothing"
+    violations = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path, module in ours
+        if not any(module == m or module.startswith(m + ".") for m in OPENAPI_BUILDER_MAY_IMPORT)
+    ]
+    assert violations == []
+
+
+def test_layers_import_rpc_does_not_load_openapi() -> None:
+    code = "import sys, rpc\nprint(sorted(m for m in sys.modules if m.startswith('rpc.openapi')))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.stdout.strip() == "[]"

@@ -138,7 +138,7 @@ def test_readme_commands_exist_and_parse() -> None:
         else:
             assert words[0] == "belay", line
             parsed = parser.parse_args(words[1:])
-            assert parsed.verb in {"dev", "serve", "codegen"}
+            assert parsed.verb in {"dev", "serve", "codegen", "openapi"}
 
 
 def test_readme_python_modules_import_and_build(readme_dir: Path) -> None:

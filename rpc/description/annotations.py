@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, RootModel, TypeAdapter
 
 from rpc.description.models import describe_model, own_doc, qualified_name
-from rpc.description.schemas import SchemaBatch
+from rpc.description.schemas import SchemaBatch, SchemaMode
 from rpcmeta import (
     DescriptionError,
     EnumFacts,
@@ -191,9 +191,14 @@ class TypeMapper:
         """Whether ``json_schema`` hands out real schemas (else always ``{}``)."""
         return self._schemas is not None
 
-    def json_schema(self, annotation: Any, where: str) -> JsonSchema:
-        """The serialization JSON Schema of ``annotation``, filled in by ``schema_defs()``."""
-        return {} if self._schemas is None else self._schemas.request(annotation, where)
+    def json_schema(
+        self, annotation: Any, where: str, mode: SchemaMode = "serialization"
+    ) -> JsonSchema:
+        """The JSON Schema of ``annotation``, filled in by ``schema_defs()``.
+
+        ``mode="validation"`` for values the server reads, else what it sends.
+        """
+        return {} if self._schemas is None else self._schemas.request(annotation, where, mode)
 
     def schema_defs(self) -> dict[str, JsonSchema]:
         """Fill every schema handed out; the definitions their ``$ref``s point at."""

@@ -11,6 +11,7 @@ import inspect
 import typing
 from typing import Any, Literal, Protocol
 
+from rpc.binding import bounded_value_type
 from rpc.controller import ControllerBase
 from rpc.description.annotations import NULL, TypeMapper, json_scalar, union
 from rpc.description.models import one_line, own_doc, qualified_name
@@ -138,7 +139,8 @@ class AppDescriber:
         source: typing.Literal["query", "path"] = (
             "path" if param.source is ParamSource.PATH else "query"
         )
-        schema = self.types.json_schema(param.annotation, at)
+        # URL values are validated with 64-bit ints and finite floats: described so too.
+        schema = self.types.json_schema(bounded_value_type(param.annotation), at, "validation")
         return ParamFacts(param.name, ptype, param.required, source, schema)
 
     def _action(self, spec: ControllerSpec, action: ActionSpec) -> ActionFacts:
@@ -148,7 +150,8 @@ class AppDescriber:
         returns, returns_schema = self._returns(action, where)
         body_schema: JsonSchema | None = None
         if body is not None:
-            body_schema = self.types.json_schema(body.annotation, f"{where}({body.name})")
+            at = f"{where}({body.name})"
+            body_schema = self.types.json_schema(body.annotation, at, "validation")
         return ActionFacts(
             name=action.name,
             python_name=where,

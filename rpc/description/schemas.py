@@ -8,22 +8,30 @@ call per parameter, body and return costs seconds on a large app; one
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
 from rpcmeta import SCHEMA_REF_PREFIX, DescriptionError, JsonSchema
+
+SchemaMode = Literal["validation", "serialization"]
 
 
 class SchemaBatch:
     """Hands out empty schemas now and fills them all in on ``build``."""
 
     def __init__(self) -> None:
-        self._requests: list[tuple[JsonSchema, TypeAdapter[Any], str]] = []
+        self._requests: list[tuple[JsonSchema, TypeAdapter[Any], str, SchemaMode]] = []
         self._adapters: dict[int, TypeAdapter[Any]] = {}
 
-    def request(self, annotation: Any, where: str) -> JsonSchema:
-        """A dict that ``build`` fills with the serialization schema of ``annotation``."""
+    def request(
+        self, annotation: Any, where: str, mode: SchemaMode = "serialization"
+    ) -> JsonSchema:
+        """A dict that ``build`` fills with the schema of ``annotation``.
+
+        ``mode="validation"`` for what the server reads (bodies, query and page
+        values), ``"serialization"`` for what it sends.
+        """
         adapter = self._adapters.get(id(annotation))
         if adapter is None:
             try:
@@ -35,31 +43,31 @@ class SchemaBatch:
             # Keyed by id: annotations need not be hashable; the adapter keeps it alive.
             self._adapters[id(annotation)] = adapter
         schema: JsonSchema = {}
-        self._requests.append((schema, adapter, where))
+        self._requests.append((schema, adapter, where, mode))
         return schema
 
     def build(self) -> dict[str, JsonSchema]:
         """Fill every requested schema; the definitions their ``$ref``s point at."""
         if not self._requests:
             return {}
-        inputs = [(index, "serialization", a) for index, (_, a, _) in enumerate(self._requests)]
+        inputs = [(index, mode, a) for index, (_, a, _, mode) in enumerate(self._requests)]
         try:
             built, defs = TypeAdapter.json_schemas(
-                inputs,  # type: ignore[arg-type]  # the mode literal is inferred as str
+                inputs,
                 ref_template=SCHEMA_REF_PREFIX + "{model}",
             )
         except Exception as exc:
             raise DescriptionError(
                 f"{self._culprit()}: cannot build the JSON Schema ({exc})"
             ) from exc
-        for index, (schema, _, _) in enumerate(self._requests):
-            schema.update(built[(index, "serialization")])
+        for index, (schema, _, _, mode) in enumerate(self._requests):
+            schema.update(built[(index, mode)])
         return dict(sorted(defs.get("$defs", {}).items()))
 
     def _culprit(self) -> str:
-        for _, adapter, where in self._requests:
+        for _, adapter, where, mode in self._requests:
             try:
-                adapter.json_schema(mode="serialization")
+                adapter.json_schema(mode=mode)
             except Exception:
                 return where
         return "the app"

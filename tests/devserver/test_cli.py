@@ -46,6 +46,7 @@ def project(tmp_path: Path) -> Path:
         ("dev", ["--watch", "--codegen-out", "--port"]),
         ("serve", ["--bind", "--workers", "--backlog"]),
         ("codegen", ["--out"]),
+        ("openapi", ["--out"]),
     ],
 )
 def test_cli_help_for_each_verb(project: Path, verb: str, options: list[str]) -> None:

@@ -42,10 +42,12 @@ def test_description_routes_are_the_ones_the_server_answers() -> None:
         ("shop", "path", True),
         ("q", "query", False),
     ]
+    # URL integers are validated (so described) within 64 bits: what JSON round-trips.
+    whole = {"type": "integer", "maximum": 2**63 - 1, "minimum": -(2**63)}
     assert [(p.name, p.required, p.json_schema) for p in lookup.params] == [
-        ("ids", True, {"type": "array", "items": {"type": "integer"}}),
+        ("ids", True, {"type": "array", "items": whole}),
         ("color", False, {"$ref": SCHEMA_REF_PREFIX + "Color"}),
-        ("limit", False, {"anyOf": [{"type": "integer"}, {"type": "null"}]}),
+        ("limit", False, {"anyOf": [whole, {"type": "null"}]}),
     ]
     assert lookup.returns_schema == {"$ref": SCHEMA_REF_PREFIX + "Page_Address_"}
     assert lookup.errors == ("RoomFull", "NotAllowed")
@@ -70,7 +72,13 @@ def test_description_routes_are_the_ones_the_server_answers() -> None:
 def test_description_schemas_of_bodies_streams_and_errors() -> None:
     app = described()
     actions = {a.name: a for a in app.controllers[0].actions}
-    assert actions["catalog"].body_schema == {"$ref": SCHEMA_REF_PREFIX + "Catalog"}
+    # What the server reads is described by validation schemas, what it sends by
+    # serialization ones; Catalog's differ (a Decimal, a computed field), so it has both.
+    assert actions["catalog"].body_schema == {"$ref": SCHEMA_REF_PREFIX + "Catalog-Input"}
+    assert actions["catalog"].returns_schema == {"$ref": SCHEMA_REF_PREFIX + "Catalog-Output"}
+    price = app.json_schema_defs["Scalars-Input"]["properties"]["price"]
+    assert {"type": "number"} in price["anyOf"]  # a Decimal is read from a number too
+    assert app.json_schema_defs["Scalars-Output"]["properties"]["price"]["type"] == "string"
     assert actions["set_title"].body_schema is None
     assert actions["set_title"].returns_schema == {"type": "integer"}
     ticks = actions["ticks"]
@@ -108,7 +116,7 @@ def test_description_keeps_what_json_schema_loses() -> None:
     app = described()
     models = {m.name: m for m in app.models}
     assert models["Pet"].bases == ("Animal",)
-    assert "allOf" not in str(app.json_schema_defs["Pet"])  # the schema itself is flat
+    assert "allOf" not in str(app.json_schema_defs["Pet-Output"])  # the schema itself is flat
     color = next(e for e in app.enums if e.name == "Color")
     assert [m.name for m in color.members][:1] == ["RED"]
     assert app.json_schema_defs["Color"]["enum"][:1] == [color.members[0].value]
