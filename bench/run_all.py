@@ -421,6 +421,22 @@ def hardening_rows(data: dict[str, Any]) -> list[Row]:
     ]
 
 
+def progress_rows(data: dict[str, Any]) -> list[Row]:
+    medians = data["medians"]
+    base = medians["plain"]
+    return [
+        Row(
+            f"streaming sideeffect items/s, on_disconnect={name} (vs a passthrough stream)",
+            f"{medians[key]:,.0f}",
+            f"{base:,.0f}",
+            f"{medians[key] / base:.2f}x",
+            ">= 0.7x",
+            medians[key] / base >= 0.7,
+        )
+        for key, name in (("finishing", '"finish"'), ("cancelling", '"cancel"'))
+    ]
+
+
 def machine() -> str:
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -494,6 +510,9 @@ def main() -> int:
         )
         rows += live_rows(
             run("bench_live.py", out / "live.json", "--rounds", "2" if quick else "5")
+        )
+        rows += progress_rows(
+            run("bench_progress.py", out / "p.json", "--rounds", "2" if quick else "5")
         )
     summary = table(rows)
     print("\n" + summary)

@@ -34,7 +34,7 @@ def action_signature(action: ActionFacts, state: str, *, generic: bool, writer: 
 def action_endpoint(action: ActionFacts, path: str) -> tuple[str, set[str]]:
     """One action's entry in the client object, and the names it uses."""
     factory = (
-        "streamEndpoint"
+        ("sideeffectStreamEndpoint" if action.kind == "sideeffect" else "streamEndpoint")
         if action.stream
         else "sideeffectEndpoint"
         if action.kind == "sideeffect"
@@ -47,6 +47,21 @@ def action_endpoint(action: ActionFacts, path: str) -> tuple[str, set[str]]:
         inner = "".join(f"      {arg},\n" for arg in args)
         text = f"    {action.name}: {factory}(\n{inner}    ),"
     return text, {factory, *action.errors}
+
+
+DISCONNECT_NOTES = {
+    "finish": "Leaving the loop early stops reading; the action still runs to its end.",
+    "cancel": "Leaving the loop early stops the action on the server.",
+}
+
+
+def _action_doc(action: ActionFacts) -> list[str]:
+    """The action's doc comment; a streaming sideeffect's also says what ``break`` does."""
+    note = DISCONNECT_NOTES.get(action.on_disconnect or "")
+    if note is None:
+        return doc_comment(action.description, "  ")
+    text = [*(action.description or "").splitlines(), note]
+    return ["  /**", *(f"   * {line}".rstrip().replace("*/", "*\\/") for line in text), "   */"]
 
 
 def _params_type(action: ActionFacts, writer: TypeWriter) -> str:
@@ -67,7 +82,7 @@ def _all_optional(action: ActionFacts) -> bool:
 
 def _result_type(action: ActionFacts, state: str, *, generic: bool, writer: TypeWriter) -> str:
     returns = writer.write(action.returns)
-    if action.stream:
+    if action.stream and action.kind == "passthrough":
         return f"AsyncGenerator<{returns}, void, undefined>"
     if action.kind == "passthrough":
         return f"PassthroughResult<{returns}>"
@@ -76,6 +91,8 @@ def _result_type(action: ActionFacts, state: str, *, generic: bool, writer: Type
         keys = " | ".join(json.dumps(name) for name in action.reload) or "never"
         keys = f"Extract<{keys}, keyof {state}>" if generic else keys
         sideeffect = f"Pick<{state}, {keys}>"
+    if action.stream:  # the items, then the state (`returns` is the item type)
+        return f"SideeffectStream<{returns}, {sideeffect}>"
     return f"SideeffectResult<{sideeffect}, {returns}>"
 
 
@@ -162,7 +179,7 @@ class ControllerDeclarations:
             writer.uses.add(state)
             lines.append(f"  render(options?: RenderOptions): Promise<{state}>;")
         for action in [*controller.actions, *redeclared]:
-            lines += doc_comment(action.description, "  ")
+            lines += _action_doc(action)
             lines.append(action_signature(action, state, generic=generic, writer=writer))
         lines[-1] += "}" if lines[-1].endswith("{") else ""
         if not lines[-1].endswith("}"):
@@ -225,6 +242,8 @@ def _runtime_types(controller: ControllerFacts, redeclared: list[ActionFacts]) -
     for action in actions:
         if action.stream:
             uses.add("StreamOptions")
+            if action.kind == "sideeffect":
+                uses.add("SideeffectStream")
             continue
         uses.add("SideeffectResult" if action.kind == "sideeffect" else "PassthroughResult")
     return uses

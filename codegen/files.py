@@ -29,6 +29,7 @@ RUNTIME_VALUES = {
     "sideeffectEndpoint": "./runtime/api.js",
     "passthroughEndpoint": "./runtime/api.js",
     "streamEndpoint": "./runtime/stream.js",
+    "sideeffectStreamEndpoint": "./runtime/progress.js",
     "BelayAPIError": "./runtime/errors.js",
     "defaultClient": "./runtime/api.js",
     "newClient": "./runtime/api.js",
@@ -41,6 +42,7 @@ RUNTIME_TYPES = {
     "ClientContext": "./runtime/api.js",
     "ClientOptions": "./runtime/api.js",
     "StreamOptions": "./runtime/api.js",
+    "SideeffectStream": "./runtime/progress.js",
 }
 INDEX_RUNTIME = {
     "./runtime/api.js": (
@@ -70,6 +72,7 @@ INDEX_RUNTIME = {
         "type ServerStateOptions",
     ),
     "./runtime/sse.js": ("SSEParser", "type SSEEvent"),
+    "./runtime/progress.js": ("type SideeffectStream",),
 }
 RESERVED_NAMES = frozenset(
     {name.removeprefix("type ") for names in INDEX_RUNTIME.values() for name in names}

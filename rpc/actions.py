@@ -2,7 +2,7 @@
 
 They only attach an ``ActionOptions`` to the function; ``RPCApp`` reads it when
 it builds the controller specs. Declaration mistakes that need no type
-resolution (sync generators, stream sideeffects, bad reload names) fail here,
+resolution (sync generator passthroughs, bad reload names) fail here,
 at import time.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from rpc.controller import FieldRef
 from rpc.errors import APIException, qualified_name
@@ -20,6 +20,11 @@ from rpc.specs import ActionKind
 F = TypeVar("F", bound=Callable[..., Any])
 
 ACTION_ATTRIBUTE = "__belay_action__"
+
+OnDisconnect = Literal["finish", "cancel"]
+"""What a streaming sideeffect does when its client leaves mid-way (see ``sideeffect``)."""
+
+ON_DISCONNECT_CHOICES: tuple[OnDisconnect, ...] = ("finish", "cancel")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class ActionOptions:
     exception_models: tuple[type[APIException], ...] = ()
     ping_interval: float | None = None
     send_timeout: float | None = None
+    on_disconnect: OnDisconnect | None = None  # None: not given ("finish" for a stream)
     broadcast: bool = False
 
 
@@ -49,6 +55,7 @@ def sideeffect(
     reload: Iterable[Any] | None = None,
     experimental_render_reload: bool = False,
     exception_models: Iterable[type[APIException]] = (),
+    on_disconnect: OnDisconnect | None = None,
     broadcast: bool = False,
 ) -> Callable[[F], F]: ...
 def sideeffect(
@@ -58,6 +65,7 @@ def sideeffect(
     reload: Iterable[Any] | None = None,
     experimental_render_reload: bool = False,
     exception_models: Iterable[type[APIException]] = (),
+    on_disconnect: OnDisconnect | None = None,
     broadcast: bool = False,
 ) -> Any:
     """Mark a mutation: after it runs, ``render()`` runs again and its state is sent back.
@@ -67,17 +75,26 @@ def sideeffect(
     those fields need. ``broadcast=True`` also sends the new state (the same
     fields) to every open viewer of the page (``GET .../live``), rendered for
     each viewer.
+
+    A generator (``async def`` annotated ``-> AsyncIterator[Item]``, or a plain
+    ``def`` annotated ``-> Iterator[Item]``, run in a worker thread) streams its
+    items, then the page state as ``event: state``. ``on_disconnect`` says what
+    it does when its client leaves mid-way: ``"finish"`` (the default) runs it
+    to its end and still re-renders; ``"cancel"`` closes it as a stream is closed.
     """
     if not isinstance(broadcast, bool):
         raise TypeError(f"broadcast= takes True or False, got {broadcast!r}")
     reload_fields = _check_reload(reload)
     if experimental_render_reload and reload_fields is None:
         raise TypeError("experimental_render_reload=True needs reload=(Model.field, ...)")
+    if on_disconnect is not None and on_disconnect not in ON_DISCONNECT_CHOICES:
+        raise ValueError(f"on_disconnect must be 'finish' or 'cancel', got {on_disconnect!r}")
     options = ActionOptions(
         kind=ActionKind.SIDEEFFECT,
         reload=reload_fields,
         experimental_render_reload=experimental_render_reload,
         exception_models=_check_exception_models(exception_models),
+        on_disconnect=on_disconnect,
         broadcast=broadcast,
     )
     return _attach(function, options)
@@ -130,14 +147,10 @@ def _check_callable(fn: Any, options: ActionOptions) -> None:
     name = qualified_name(fn)
     if not callable(fn):
         raise TypeError(f"@{options.kind.value} must decorate a function, got {fn!r}")
-    if inspect.isgeneratorfunction(fn):
+    if inspect.isgeneratorfunction(fn) and options.kind is ActionKind.PASSTHROUGH:
         raise TypeError(
-            f"{name} is a sync generator; a streaming action must be an `async def` "
+            f"{name} is a sync generator; a streaming passthrough must be an `async def` "
             f"generator annotated `-> AsyncIterator[Model]`"
-        )
-    if inspect.isasyncgenfunction(fn) and options.kind is ActionKind.SIDEEFFECT:
-        raise TypeError(
-            f"{name}: a @sideeffect cannot stream; use @passthrough for AsyncIterator actions"
         )
 
 

@@ -180,11 +180,11 @@ class RPCApp:
                 if runtime.stream is None:
                     await dispatcher.action(runtime, controller, scope, receive, send)
                 else:
-                    stream = await dispatcher.open_stream(
-                        runtime, runtime.stream, scope, receive, send
+                    answer = await dispatcher.open_stream(
+                        runtime, runtime.stream, scope, receive, send, controller=controller
                     )
-                    if stream is not None:
-                        await stream(scope, receive, send)
+                    if answer is not None:
+                        await answer(scope, receive, send)
         except HTTPError as exc:
             await dispatcher.send_error(exc, scope, send)  # with CORS headers for listed origins
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import anyio
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
@@ -27,6 +27,7 @@ from rpc.encoding import dump_json
 from rpc.errors import HTTPError, error_headers, render_error
 from rpc.live import LiveRuntime, LiveViewer, live_frames
 from rpc.origin import OriginPolicy, cors_headers
+from rpc.progress import progress_response
 from rpc.resolution import (
     DependencyResolver,
     RequestCleanup,
@@ -172,7 +173,8 @@ class Dispatcher:
             values = validate_values(controller.render.plan, page_scope)
             viewer = LiveViewer(live.plans[controller.spec.id], page_scope, values)
             source = live_frames(viewer, live.broadcaster, live.hub)
-            return self._event_stream(live.stream, source, cleanup, cors)
+            on_close = functools.partial(_close, cleanup, None) if cleanup.pending else None
+            return self._event_stream(live.stream, source, cors=cors, on_close=on_close)
 
         return await self._attempt(run, cleanup, scope, send, cors)
 
@@ -183,25 +185,60 @@ class Dispatcher:
         scope: Scope,
         receive: Receive,
         send: Send,
-    ) -> EventStream | None:
+        *,
+        controller: ControllerRuntime,
+    ) -> ASGIApp | None:
         """``POST .../{action}`` of a streaming action: its ``EventStream``, not yet served.
 
         None when the request has already been answered (an error, or the client
         left before the action ran). The caller serves the stream once this
         frame and the closures that prepared it are gone: an open stream holds
-        only what it needs, which is what keeps an idle stream small.
+        only what it needs, which is what keeps an idle stream small. A
+        streaming sideeffect's page is located before its action runs, and its
+        stream ends with that page's state (``rpc.progress``).
         """
         headers = Headers(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
-        async def run() -> EventStream:
+        async def run() -> ASGIApp:
             request_scope = await self._read_request(action, headers, scope, receive, cleanup)
+            page = self._locate_page(action, controller, request_scope, headers)
             kwargs = await bind_arguments(action.plan, request_scope)
             source = await call_plan(action.plan, kwargs)
-            return self._event_stream(stream, source, cleanup, cors)
+            if page is None:
+                on_close = functools.partial(_close, cleanup, None) if cleanup.pending else None
+                return self._event_stream(stream, source, cors=cors, on_close=on_close)
+            return self._progress_stream(stream, source, cleanup, cors, (controller, action, page))
 
         return await self._attempt(run, cleanup, scope, send, cors)
+
+    def _progress_stream(
+        self,
+        stream: StreamRuntime,
+        source: Any,
+        cleanup: RequestCleanup,
+        cors: str | None,
+        target: tuple[ControllerRuntime, ActionRuntime, PageRender],
+    ) -> ASGIApp:
+        """A streaming sideeffect: its items, then its page's state (see ``rpc.progress``)."""
+        controller, action, page = target
+        return progress_response(
+            source,
+            render=functools.partial(
+                self._render_state, controller, page.scope, action, page.values
+            ),
+            serve=functools.partial(self._event_stream, stream, cors=cors),
+            close=functools.partial(_close, cleanup, None) if cleanup.pending else None,
+            # Live viewers (broadcast=True) hear of the change after the run and its cleanup.
+            announce=(
+                functools.partial(self.page_changed, controller, action, page)
+                if action.spec.broadcast
+                else None
+            ),
+            finish=stream.finish_on_disconnect,
+            buffer=stream.settings.max_pending,
+        )
 
     async def _answer(
         self,
@@ -350,7 +387,12 @@ class Dispatcher:
         )
 
     def _event_stream(
-        self, stream: StreamRuntime, source: Any, cleanup: RequestCleanup, cors: str | None
+        self,
+        stream: StreamRuntime,
+        source: Any,
+        *,
+        cors: str | None,
+        on_close: Callable[[], Awaitable[None]] | None,
     ) -> EventStream:
         # Bound methods and partials rather than closures, and the action's shared
         # StreamRuntime rather than copies: every byte an open stream holds is
@@ -362,7 +404,7 @@ class Dispatcher:
             settings=stream.settings,
             registry=self.registry,
             # Cleanup errors are logged, never sent: the stream has already ended.
-            on_close=functools.partial(_close, cleanup, None) if cleanup.pending else None,
+            on_close=on_close,
             headers=cors_headers(cors),
         )
 

@@ -61,6 +61,7 @@ class ActionSpec:
     stream_item: Any | None
     reload_fields: tuple[str, ...] | None
     exception_models: tuple[type[Exception], ...]
+    on_disconnect: str | None = None  # a streaming sideeffect's: "finish" or "cancel"
     broadcast: bool = False
 
     @property

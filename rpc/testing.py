@@ -111,10 +111,16 @@ class RPCTestClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        page: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> list[StreamEvent]:
-        """Run a streaming action to its end and return every event (items, end, error)."""
-        response = await self.action(controller, action, params=params, body=body, headers=headers)
+        """Run a streaming action to its end and return every event (items, end, error).
+
+        A streaming sideeffect's events include its ``state`` (pass its ``page``).
+        """
+        response = await self.action(
+            controller, action, params=params, body=body, page=page, headers=headers
+        )
         response.raise_for_status()
         return parse_events(response.text)
 

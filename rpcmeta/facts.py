@@ -152,10 +152,14 @@ class ActionFacts:
     ``returns`` is the return type, or for a stream (``stream``) the item type
     of each event. A passthrough answers ``{"passthrough": <returns>}``; a
     sideeffect ``{"sideeffect": <render model, or only the reload fields>,
-    "passthrough": <returns>}``; a stream is ``text/event-stream``. ``reload``
+    "passthrough": <returns>}``; a stream is ``text/event-stream``, and a
+    streaming sideeffect (``kind`` "sideeffect" and ``stream``) ends its items
+    with an ``event: state`` frame carrying that sideeffect envelope. ``reload``
     holds wire names of the render fields sent back; ``errors`` names the
     ``ErrorFacts`` the action declares. ``broadcast``: a sideeffect whose new
-    state (the reload fields, or all) also reaches every live viewer of the page.
+    state (the reload fields, or all) also reaches every live viewer of the
+    page. ``on_disconnect`` (streaming sideeffects only) says what the server
+    does when the client leaves: "finish" the action anyway, or "cancel" it.
     """
 
     name: str
@@ -171,6 +175,7 @@ class ActionFacts:
     description: str | None = None
     body_schema: JsonSchema | None = None
     returns_schema: JsonSchema = field(default_factory=dict)
+    on_disconnect: Literal["finish", "cancel"] | None = None
     broadcast: bool = False
 
 
@@ -243,12 +248,19 @@ def load_description(text: str) -> AppDescription:
     return loaded
 
 
+def _has_default(item: dataclasses.Field[Any]) -> bool:
+    missing = dataclasses.MISSING
+    return item.default is not missing or item.default_factory is not missing
+
+
 def _load(annotation: Any, raw: Any) -> Any:
     origin = typing.get_origin(annotation)
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
         hints = typing.get_type_hints(annotation)
         fields = dataclasses.fields(annotation)
-        return annotation(**{f.name: _load(hints[f.name], raw[f.name]) for f in fields})
+        # A field with a default may be missing from an older dump.
+        present = [f for f in fields if f.name in raw or not _has_default(f)]
+        return annotation(**{f.name: _load(hints[f.name], raw[f.name]) for f in present})
     if origin is tuple:
         item = typing.get_args(annotation)[0]
         return tuple(_load(item, value) for value in raw)

@@ -14,6 +14,9 @@ EVENT_END = "end"
 EVENT_ERROR = "error"
 """Event name of the frame that carries the error JSON of a failed stream."""
 
+EVENT_STATE = "state"
+"""Event name of the frame that carries a streaming sideeffect's page state (sent by ``rpc``)."""
+
 PING_COMMENT = ": ping"
 """The comment line sent to keep an idle connection alive."""
 

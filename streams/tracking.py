@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Final, Generic, TypeVar, cast, get_args, get_origin
 
-from streams.framing import check_event_id, frame_data
+from streams.framing import check_event_id, frame_data, frame_event
 from streams.positions import Delivery, DeliveryRun, Reset
 
 T = TypeVar("T")
@@ -32,6 +32,18 @@ def tracked(id: str | int, item: T) -> T:
     if isinstance(id, bool) or not isinstance(id, str | int):
         raise TypeError(f"tracked() id must be str or int, not {type(id).__name__}")
     return cast(T, TrackedItem(check_event_id(str(id)), item))
+
+
+@dataclass(frozen=True, slots=True)
+class NamedEvent:
+    """A stream item sent as ``event: <event>`` with ``data`` (JSON bytes, already encoded).
+
+    For protocol frames a producer adds to a user's items (such as the page
+    state that ends a streaming sideeffect); the item encoder never sees it.
+    """
+
+    event: str
+    data: bytes
 
 
 class _LastEventIdMarker:
@@ -70,6 +82,7 @@ def frame_items(
 
     A channel's ``Delivery`` (or ``DeliveryRun``) is already framed (once per worker, shared by its
     subscribers) and a ``Reset`` frames itself: neither goes through ``encode``.
+    A ``NamedEvent`` is framed as its event, without going through ``encode``.
 
     Stops at the first item ``encode`` fails on and returns that error with the
     frames before it, so they can still be sent ahead of the error.
@@ -81,6 +94,8 @@ def frame_items(
                 parts.append(item.frame)
             elif type(item) is TrackedItem:
                 parts.append(frame_data(encode(item.item), event_id=item.id))
+            elif type(item) is NamedEvent:
+                parts.append(frame_event(item.event, item.data))
             elif type(item) is DeliveryRun:
                 parts.append(item.frame)
             elif type(item) is Reset:

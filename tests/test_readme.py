@@ -273,6 +273,14 @@ def test_readme_react_example_type_checks_with_the_generated_hooks(
     assert run_tsc([tmp_path / "Counter.tsx"], out_dir=None, extra=flags, node_types=False) == ""
 
 
+def test_readme_streaming_sideeffect_client_type_checks(readme_dir: Path, tmp_path: Path) -> None:
+    imports = importlib.import_module("imports")
+    generate_client(describe_app(imports.app), tmp_path / "generated")
+    (tmp_path / "imports.ts").write_text(named_blocks("ts", "// ")["imports.ts"])
+    mark_module(tmp_path)
+    assert run_tsc([tmp_path / "imports.ts"], out_dir=None) == ""
+
+
 def test_readme_belay_dev_line_serves_and_generates(readme_dir: Path) -> None:
     (line,) = [c for c in command_lines() if c.startswith("belay dev tour:app")]
     port = free_port()

@@ -79,7 +79,7 @@ export interface PassthroughResult<Return> {
 }
 
 /** The kinds of generated endpoint functions; `createServerState` reads it. */
-export type EndpointKind = "render" | "sideeffect" | "passthrough" | "stream";
+export type EndpointKind = "render" | "sideeffect" | "passthrough" | "stream" | "sideeffectStream";
 
 /** A generated endpoint function tagged with its kind. */
 export type Endpoint<Params, Result> = ((params: Params, options?: ActionOptions) => Promise<Result>) & {

@@ -6,8 +6,10 @@
 // state, later frames are partial states merged into it), exposes every action
 // as a method that sends the store's page, merges sideeffect answers into
 // `state`, reloads on a stream's `event: reset`, and tells subscribers after
-// each change. `status` is the connection status of `/live` (or of the last
-// stream opened through the store), so a page never says "live" while retrying.
+// each change. A streaming sideeffect's state is merged when its `event: state`
+// arrives (before its `result` resolves for the caller). `status` is the
+// connection status of `/live` (or of the last stream opened through the
+// store), so a page never says "live" while retrying.
 
 import { BelayError } from "./errors.js";
 import type {
@@ -18,6 +20,7 @@ import type {
   RenderOptions,
   StreamOptions,
 } from "./api.js";
+import type { SideeffectStream } from "./progress.js";
 import { openStream } from "./stream.js";
 
 /** What createServerState needs from a generated controller. */
@@ -217,6 +220,26 @@ export function createServerState<C extends ControllerLike>(
     const kind = kindOf(action);
     if (kind === undefined || kind === "render") continue;
     store[name] = async (params: unknown, callOptions?: StreamOptions): Promise<unknown> => {
+      if (kind === "sideeffectStream") {
+        const ticket = ++sent;
+        const stream = (await (action as AnyAction)(params, {
+          ...withPage(callOptions),
+          onStatus: (s: ConnectionStatus) => {
+            if (options.live !== true) setStatus(s);
+            callOptions?.onStatus?.(s);
+          },
+        })) as SideeffectStream<unknown, Partial<State>>;
+        // Registered before the caller can await `result`, so its state is merged first.
+        stream.result.then(
+          (result) => {
+            if (current === undefined) return; // a (reload-filtered) state is not a whole one
+            merged = Math.max(merged, ticket);
+            update({ ...current, ...result.sideeffect });
+          },
+          () => undefined, // the caller sees the failure in its loop and in `result`
+        );
+        return stream;
+      }
       if (kind === "stream") {
         return (action as AnyAction)(params, {
           ...withPage(callOptions),

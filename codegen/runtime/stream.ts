@@ -11,6 +11,10 @@
 // with its typed error. `event: reset` calls `onReset` and the loop goes on;
 // items whose `<epoch>-<offset>` id is not past the last one seen in the same
 // epoch are dropped (a resumed connection may repeat them).
+//
+// Streaming sideeffects (progress.ts) use the same reader: `onState` receives
+// their `event: state` frame, and `once` keeps them from reconnecting (a POST
+// that mutates is not repeated behind the caller's back).
 
 import {
   buildHeaders,
@@ -26,7 +30,7 @@ import { BelayError, BelayHTTPError, BelayNetworkError, errorFromEvent, errorFro
 import { lastEventIdHeader, readEvents, SSEParser, type SSEEvent } from "./sse.js";
 
 /** Event names of the wire format (mirrors the Python `streams` package). */
-export const STREAM_EVENTS = { item: "message", end: "end", error: "error", reset: "reset" } as const;
+export const STREAM_EVENTS = { item: "message", end: "end", error: "error", reset: "reset", state: "state" } as const;
 
 /** One stream to open: where, with what, and how to follow it. */
 export interface StreamRequest {
@@ -41,6 +45,10 @@ export interface StreamRequest {
   alwaysReconnect?: boolean;
   /** Called after each successful (re)connection, before its first item. */
   onConnect?: () => void;
+  /** Called with the data of an `event: state` frame (a streaming sideeffect's page state). */
+  onState?: (data: string) => void;
+  /** Never reconnect, even with event ids: the request is not repeatable (it mutates). */
+  once?: boolean;
 }
 
 /** Open one connection; resolves once the server accepted the stream. */
@@ -86,7 +94,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Follow the caller's signal with our own controller, which we also abort on exit.
  * Aborting ours unhooks it from the caller's signal, which may outlive many streams.
  */
-function linkedController(signal: AbortSignal | undefined): AbortController {
+export function linkedController(signal: AbortSignal | undefined): AbortController {
   const controller = new AbortController();
   if (signal === undefined) return controller;
   if (signal.aborted) {
@@ -186,7 +194,9 @@ async function* items<Item>(
             const { type, data, id } = step.event;
             if (type === STREAM_EVENTS.end) return;
             if (type === STREAM_EVENTS.error) throw errorFromEvent(data, request.errors);
-            if (type === STREAM_EVENTS.reset) {
+            if (type === STREAM_EVENTS.state) {
+              request.onState?.(data);
+            } else if (type === STREAM_EVENTS.reset) {
               const position = resetPosition(data);
               positions.restart(position);
               if (position !== "") parser.lastEventId = position;
@@ -200,7 +210,7 @@ async function* items<Item>(
         }
       }
       const policy = request.client.config.reconnect;
-      const resumable = parser.lastEventId !== "" || request.alwaysReconnect === true;
+      const resumable = request.once !== true && (parser.lastEventId !== "" || request.alwaysReconnect === true);
       if (!resumable || attempt >= policy.retries) {
         throw dropped instanceof BelayNetworkError
           ? dropped

@@ -50,6 +50,11 @@ class Preview(BaseModel):
     length: int
 
 
+class ImportProgress(BaseModel):
+    done: int
+    total: int
+
+
 class RoomController(ControllerBase):
     """A room everyone on ``/rooms/{room}`` shares, on any worker."""
 
@@ -102,6 +107,24 @@ class RoomController(ControllerBase):
         """
         async for item in room_events.subscribe(room, last_event_id=last_event_id or after):
             yield item
+
+    @sideeffect(reload=(RoomState.messages,), broadcast=True)
+    async def import_messages(
+        self, room: str, count: Annotated[int, Field(ge=1, le=500)] = 100
+    ) -> AsyncIterator[ImportProgress]:
+        """Import ``count`` sample messages, reporting progress as each one is stored.
+
+        A streaming sideeffect: the page gets the progress as it runs, then its
+        new messages; every other tab on the room gets them too (live state),
+        and each message goes to the events log as a posted one does. If the
+        tab closes mid-way the import still finishes and is broadcast
+        (``on_disconnect="finish"``, the default).
+        """
+        for done in range(1, count + 1):
+            text = f"imported message {done} of {count}"
+            message = await self.store.add_message(room, "importer", text)
+            await room_events.publish(room, RoomEvent(kind="message", message=message))
+            yield ImportProgress(done=done, total=count)
 
 
 def _check_length(text: str) -> None:

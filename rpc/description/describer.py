@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from rpc.binding import bounded_value_type
 from rpc.controller import ControllerBase
@@ -166,6 +166,7 @@ class AppDescriber:
             description=_doc(action.function),
             body_schema=body_schema,
             returns_schema=returns_schema,
+            on_disconnect=_on_disconnect(action),
             broadcast=action.broadcast,
         )
 
@@ -269,3 +270,9 @@ def _direct_bases(cls: type) -> tuple[str, ...]:
 def _doc(function: Any) -> str | None:
     doc = getattr(function, "__doc__", None)
     return one_line(doc) if isinstance(doc, str) else None
+
+
+def _on_disconnect(action: ActionSpec) -> Literal["finish", "cancel"] | None:
+    if action.on_disconnect == "cancel":
+        return "cancel"
+    return "finish" if action.on_disconnect == "finish" else None

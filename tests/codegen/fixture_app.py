@@ -317,6 +317,15 @@ class CounterController(ControllerBase):
         for n in range(limit):
             yield Tick(n=n)
 
+    @sideeffect(reload=(CounterState.count,), exception_models=[RoomFull])
+    async def count_up(self, room: str, to: int) -> AsyncIterator[Tick]:
+        """Count up one step per item; the room "full" refuses after its first step."""
+        for n in range(1, to + 1):
+            if room == "full" and n == 2:
+                raise RoomFull()
+            self.counts[room] = self.counts.get(room, 0) + 1
+            yield Tick(n=n)
+
 
 def build_app(log: StreamLog | None = None) -> RPCApp:
     """A fresh app (fresh controller state)."""

@@ -82,6 +82,7 @@ def test_runtime_mirrors_the_python_stream_wire_names(tmp_path: Path) -> None:
         "end": framing.EVENT_END,
         "error": framing.EVENT_ERROR,
         "reset": positions.EVENT_RESET,
+        "state": framing.EVENT_STATE,
     }
     # The ping is a comment to the TS parser: counted, never dispatched as an event.
     assert probe["comments"] == 1

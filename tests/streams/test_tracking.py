@@ -5,7 +5,13 @@ from typing import Annotated, get_type_hints
 import pytest
 
 from streams import LastEventId, tracked
-from streams.tracking import TrackedItem, is_last_event_id, read_last_event_id
+from streams.tracking import (
+    NamedEvent,
+    TrackedItem,
+    frame_items,
+    is_last_event_id,
+    read_last_event_id,
+)
 
 
 def test_tracked_wraps_item_with_string_id() -> None:
@@ -44,3 +50,16 @@ def test_read_last_event_id_from_raw_headers() -> None:
     assert read_last_event_id([(b"Last-Event-ID", b"a")]) == "a"
     assert read_last_event_id([(b"last-event-id", b"")]) is None
     assert read_last_event_id([]) is None
+
+
+def test_frame_items_frames_a_named_event_without_the_encoder() -> None:
+    encoded: list[object] = []
+
+    def encode(item: object) -> bytes:
+        encoded.append(item)
+        return b"1"
+
+    chunk, error = frame_items([1, NamedEvent("state", b'{"a":1}')], encode)
+    assert error is None
+    assert chunk == b'data: 1\n\nevent: state\ndata: {"a":1}\n\n'
+    assert encoded == [1]

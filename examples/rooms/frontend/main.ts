@@ -73,6 +73,33 @@ function logEvent(event: RoomEvent): void {
   else if (event.kind === "message" && event.message != null) log(`message from ${event.message.author}`);
 }
 
+const IMPORT_COUNT = 100;
+
+/** Import sample messages: a streaming sideeffect, its progress shown while it runs. */
+async function importMessages(): Promise<void> {
+  const button = byId<HTMLButtonElement>("import");
+  const bar = byId<HTMLProgressElement>("import-progress");
+  const status = byId("import-status");
+  button.disabled = true;
+  bar.value = 0;
+  status.textContent = "importing…";
+  try {
+    const stream = await server.import_messages({ room, count: IMPORT_COUNT });
+    for await (const step of stream) {
+      bar.max = step.total;
+      bar.value = step.done;
+      status.textContent = `${step.done} / ${step.total}`;
+    }
+    await stream.result; // merged into the page state by now: the new messages are shown
+    status.textContent = `imported ${bar.value} messages`;
+  } catch (error) {
+    status.textContent = "import failed";
+    showError(String(error));
+  } finally {
+    button.disabled = false;
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (failures: number): number => Math.min(RETRY_MS * 2 ** failures, MAX_RETRY_MS);
 
@@ -137,6 +164,8 @@ function main(): void {
   byId("increment").addEventListener("click", () => {
     void server.increment({ room }).catch((error: unknown) => showError(String(error)));
   });
+
+  byId("import").addEventListener("click", () => void importMessages());
 
   byId<HTMLFormElement>("post").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -27,6 +27,7 @@ import {
   type SideeffectResult,
   type StreamOptions,
 } from "./runtime/api.js";
+import { sideeffectStreamEndpoint, type SideeffectStream } from "./runtime/progress.js";
 import { streamEndpoint } from "./runtime/stream.js";
 
 /** Actions every shop has. */
@@ -117,6 +118,14 @@ export interface CounterController {
     params: { limit: number },
     options?: StreamOptions,
   ): Promise<AsyncGenerator<Tick, void, undefined>>;
+  /**
+   * Count up one step per item; the room "full" refuses after its first step.
+   * Leaving the loop early stops reading; the action still runs to its end.
+   */
+  count_up(
+    params: { room: string; to: number },
+    options?: StreamOptions,
+  ): Promise<SideeffectStream<Tick, Pick<CounterState, "count">>>;
 }
 
 /**
@@ -132,6 +141,11 @@ function bindCounterController(client: ClientContext): CounterController {
     bump: sideeffectEndpoint(client, "/internal/api/CounterController/bump", []),
     peek: passthroughEndpoint(client, "/internal/api/CounterController/peek", [RoomFull]),
     ticks: streamEndpoint(client, "/internal/api/CounterController/ticks", []),
+    count_up: sideeffectStreamEndpoint(
+      client,
+      "/internal/api/CounterController/count_up",
+      [RoomFull],
+    ),
   };
 }
 

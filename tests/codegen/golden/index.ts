@@ -27,3 +27,4 @@ export {
 } from "./runtime/errors.js";
 export { createServerState, type ServerState, type ServerStateOptions } from "./runtime/state.js";
 export { SSEParser, type SSEEvent } from "./runtime/sse.js";
+export { type SideeffectStream } from "./runtime/progress.js";
