@@ -14,8 +14,6 @@ from rpcmeta import SCHEMA_REF_PREFIX, JsonSchema
 from streams.framing import EVENT_END, EVENT_ERROR
 from streams.positions import EVENT_RESET
 
-# A streaming sideeffect's state frame (not framed by ``streams`` itself).
-EVENT_STATE = "state"
 EVENT_MESSAGE = "message"  # what SSE calls a frame with no ``event:`` line (every item)
 LAST_EVENT_ID_HEADER = "Last-Event-ID"
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rpc.openapi import framework as fw
 from rpc.openapi.parameters import last_event_id, page_extension, page_header, query_parameter
 from rpcmeta import ERROR_TYPE_HEADER, ActionFacts, ControllerFacts, ErrorFacts, JsonSchema
+from streams.framing import EVENT_STATE
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def _stream_frames(
             },
             "required": ["sideeffect", "passthrough"],
         }
-        frames.append(fw.frame(fw.EVENT_STATE, state, title="state: the new page state"))
+        frames.append(fw.frame(EVENT_STATE, state, title="state: the new page state"))
     typed = [
         {
             "type": "object",
