@@ -87,3 +87,18 @@ async def test_hardening_bodies_whole_first_message_past_the_limit_is_413() -> N
     with anyio.fail_after(5), pytest.raises(HTTPError) as caught:
         await read_body(Headers({}), scripted(whole), 4, time_limit=10)
     assert caught.value.status_code == 413
+
+
+async def test_hardening_bodies_data_then_empty_last_part_is_the_data() -> None:
+    data = {"type": "http.request", "body": b'{"a": 1}', "more_body": True}
+    last = {"type": "http.request", "body": b"", "more_body": False}
+    with anyio.fail_after(5):
+        body = await read_body(Headers({}), scripted(data, last), 1024, time_limit=10)
+    assert body == b'{"a": 1}'
+
+
+async def test_hardening_bodies_parts_past_the_limit_are_413() -> None:
+    part = {"type": "http.request", "body": b"xxx", "more_body": True}
+    with anyio.fail_after(5), pytest.raises(HTTPError) as caught:
+        await read_body(Headers({}), scripted(part, part), 4, time_limit=10)
+    assert caught.value.status_code == 413
