@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import types
+from collections.abc import Awaitable, Generator
+from typing import Any
+
 import anyio
 from starlette.datastructures import Headers
-from starlette.types import Receive
+from starlette.types import Message, Receive
 
 from rpc.errors import HTTPError
 
@@ -48,34 +53,123 @@ async def read_body(
             raise HTTPError(400, f"invalid Content-Length header {declared!r}")
         if int(declared) > limit:
             raise HTTPError(413, f"request body of {declared} bytes exceeds the limit of {limit}")
-    # One growing buffer rather than a list of chunks: past a few hundred KB it
-    # lives in its own memory mapping, so a dropped body goes back to the OS.
-    received = bytearray()
-    try:
-        with anyio.fail_after(time_limit):
-            return await _receive_all(receive, limit, received)
-    except TimeoutError:
-        received.clear()  # released now, not when the 408 has been sent
-        raise HTTPError(
-            408,
-            f"the request body did not arrive within {time_limit:g} seconds",
-            headers={"Connection": "close"},
-        ) from None
-
-
-async def _receive_all(receive: Receive, limit: int, received: bytearray) -> bytes:
-    first = True
+    body = _BodyBuffer(limit)
+    if not _on_asyncio():
+        try:
+            with anyio.fail_after(time_limit):
+                return await _receive_all(receive, body, receive())
+        except TimeoutError:
+            raise _timed_out(body, time_limit) from None
+    # The usual body has already arrived when it is read (in one message, or
+    # two from hypercorn: the data, then an empty last part). Taken without a
+    # suspension it needs no timer, and a timer per request costs more than
+    # reading and validating a small body. Only from the first receive() that
+    # suspends on is the rest awaited under the time limit: an asyncio timeout,
+    # which (unlike a cancel scope) may be entered while that receive() is
+    # under way.
     while True:
+        waiting = receive().__await__()
+        try:
+            suspended = waiting.send(None)
+        except StopIteration as done:
+            if _take(body, done.value):
+                return body.whole()
+            continue
+        try:
+            async with asyncio.timeout(time_limit):
+                return await _receive_all(receive, body, _resumed(waiting, suspended))
+        except TimeoutError:
+            raise _timed_out(body, time_limit) from None
+
+
+class _BodyBuffer:
+    """The parts of a body received so far, refused (413) past ``limit`` bytes."""
+
+    __slots__ = ("_first", "_limit", "_rest")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._first = b""
+        # One growing buffer rather than a list of chunks: past a few hundred KB
+        # it lives in its own memory mapping, so a dropped body goes back to the OS.
+        self._rest: bytearray | None = None
+
+    def add(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        if self._rest is None and not self._first:
+            self._first = chunk  # kept as it came: a one-part body is never copied
+            size = len(chunk)
+        else:
+            if self._rest is None:
+                self._rest = bytearray(self._first)
+                self._first = b""
+            self._rest += chunk
+            size = len(self._rest)
+        if size > self._limit:
+            self.clear()
+            raise HTTPError(413, f"request body exceeds the limit of {self._limit} bytes")
+
+    def whole(self) -> bytes:
+        return self._first if self._rest is None else bytes(self._rest)
+
+    def clear(self) -> None:
+        self._first = b""
+        if self._rest is not None:
+            self._rest.clear()
+
+
+def _take(body: _BodyBuffer, message: Message) -> bool:
+    """Add ``message``'s part to ``body``; True once it was the last part."""
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnected
+    body.add(message.get("body", b""))
+    return not message.get("more_body", False)
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _timed_out(body: _BodyBuffer, time_limit: float | None) -> HTTPError:
+    body.clear()  # released now, not when the 408 has been sent
+    return HTTPError(
+        408,
+        f"the request body did not arrive within {time_limit:g} seconds",
+        headers={"Connection": "close"},
+    )
+
+
+@types.coroutine
+def _resumed(waiting: Generator[Any, Any, Message], suspended: Any) -> Generator[Any, Any, Message]:
+    """The message of a ``receive()`` stepped to ``suspended``, driven on.
+
+    Resumes ``waiting`` the way ``yield from`` would, so the event loop and
+    cancellation see an ordinary await.
+    """
+    try:
+        while True:
+            try:
+                sent = yield suspended
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                suspended = waiting.throw(exc)
+            else:
+                suspended = waiting.send(sent)
+    except StopIteration as done:
+        result: Message = done.value
+        return result
+    finally:
+        waiting.close()
+
+
+async def _receive_all(receive: Receive, body: _BodyBuffer, first: Awaitable[Message]) -> bytes:
+    message = await first
+    while not _take(body, message):
         message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnected
-        chunk: bytes = message.get("body", b"")
-        more = message.get("more_body", False)
-        if first and not more and len(chunk) <= limit:
-            return chunk  # the usual case: the whole body in one message, no copy
-        first = False
-        received += chunk
-        if len(received) > limit:
-            raise HTTPError(413, f"request body exceeds the limit of {limit} bytes")
-        if not more:
-            return bytes(received)
+    return body.whole()

@@ -52,3 +52,53 @@ async def test_hardening_bodies_body_within_the_limit_is_read_whole() -> None:
     with anyio.fail_after(5):
         body = await read_body(Headers({}), scripted(PART, last), 1024, time_limit=10)
     assert body == b'{"a": 1}'
+
+
+async def test_hardening_bodies_no_first_message_is_408_after_the_time_limit() -> None:
+    with anyio.fail_after(5), pytest.raises(HTTPError) as caught:
+        await read_body(Headers({}), scripted(), 1024, time_limit=0.05)
+    assert caught.value.status_code == 408
+
+
+async def test_hardening_bodies_first_message_that_waits_is_read_whole() -> None:
+    arrived = anyio.Event()
+    whole = {"type": "http.request", "body": b'{"a": 1}', "more_body": False}
+
+    async def receive() -> dict[str, Any]:
+        await arrived.wait()
+        return whole
+
+    bodies: list[bytes] = []
+
+    async def reader() -> None:
+        bodies.append(await read_body(Headers({}), receive, 1024, time_limit=10))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(reader)
+            await anyio.wait_all_tasks_blocked()
+            assert bodies == []  # the reader is parked in receive()
+            arrived.set()
+    assert bodies == [b'{"a": 1}']
+
+
+async def test_hardening_bodies_whole_first_message_past_the_limit_is_413() -> None:
+    whole = {"type": "http.request", "body": b"x" * 10, "more_body": False}
+    with anyio.fail_after(5), pytest.raises(HTTPError) as caught:
+        await read_body(Headers({}), scripted(whole), 4, time_limit=10)
+    assert caught.value.status_code == 413
+
+
+async def test_hardening_bodies_data_then_empty_last_part_is_the_data() -> None:
+    data = {"type": "http.request", "body": b'{"a": 1}', "more_body": True}
+    last = {"type": "http.request", "body": b"", "more_body": False}
+    with anyio.fail_after(5):
+        body = await read_body(Headers({}), scripted(data, last), 1024, time_limit=10)
+    assert body == b'{"a": 1}'
+
+
+async def test_hardening_bodies_parts_past_the_limit_are_413() -> None:
+    part = {"type": "http.request", "body": b"xxx", "more_body": True}
+    with anyio.fail_after(5), pytest.raises(HTTPError) as caught:
+        await read_body(Headers({}), scripted(part, part), 4, time_limit=10)
+    assert caught.value.status_code == 413
