@@ -11,16 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from tests.support.polling import wait_until
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "rooms"
@@ -65,12 +66,6 @@ def copy_demo(project: Path) -> Path:
     shutil.copytree(DEMO, target, ignore=ignore)
     (project / "examples" / "__init__.py").write_text("")
     return target
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def demo_env(extra: Mapping[str, str]) -> dict[str, str]:
@@ -123,3 +118,16 @@ class BelayServe:
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+@contextmanager
+def serving_demo(folder: Path) -> Iterator[BelayServe]:
+    """The built demo under one ``belay serve`` worker (memory broker, its DB in ``folder``)."""
+    build_frontend()
+    env = {"BELAY_ROOMS_DB": str(folder / "rooms.db"), "BELAY_BROKER_URL": "memory://"}
+    server = BelayServe(ROOT, env, workers=1, log=folder / "serve.log")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

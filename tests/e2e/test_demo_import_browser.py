@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.demo_processes import ROOT, BelayServe, build_frontend
+from tests.e2e.demo_processes import ROOT, BelayServe, serving_demo
 from tests.support.browser import launch_chromium, playwright_or_skip
 
 playwright_or_skip()
@@ -33,15 +33,8 @@ WATCH_PROGRESS = """() => {
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BelayServe]:
-    build_frontend()
-    folder = tmp_path_factory.mktemp("demo")
-    env = {"BELAY_ROOMS_DB": str(folder / "rooms.db"), "BELAY_BROKER_URL": "memory://"}
-    server = BelayServe(ROOT, env, workers=1, log=folder / "serve.log")
-    try:
-        server.wait_ready()
+    with serving_demo(tmp_path_factory.mktemp("demo")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_demo_import_shows_progress_then_the_messages_in_both_tabs(
