@@ -75,8 +75,28 @@ def build_app(broker: str, *, history: int = 5000) -> tuple[RPCApp, Channel[Even
     return app, events
 
 
+class Tally:
+    """How many peers still wait for their target frame count; ``done`` is set at zero.
+
+    Shared by every peer of a fan-out round, so a round allocates one event, not
+    one per peer: the harness must not add to the garbage collector's work.
+    """
+
+    def __init__(self, waiting: int) -> None:
+        self.waiting = waiting
+        self.done = asyncio.Event()
+
+    def arrived(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.done.set()
+
+
 class Peer:
-    """One ASGI stream: ``send`` notes the arrival time of each frame carrying ``marker``."""
+    """One ASGI stream: ``send`` counts data frames and notes when the first arrived.
+
+    ``got`` is set (and ``tally``, if any, told) once ``target`` frames are in.
+    """
 
     def __init__(self, action: str, query: str, last: str | None = None) -> None:
         headers = [(b"content-length", b"0")]
@@ -92,6 +112,7 @@ class Peer:
         self.first_frame: float | None = None
         self.got = asyncio.Event()
         self.target = 0
+        self.tally: Tally | None = None
         self.done = asyncio.Event()
         self._body_sent = False
 
@@ -108,9 +129,12 @@ class Peer:
         if count:
             if self.first_frame is None:
                 self.first_frame = time.perf_counter()
+            reached = self.frames >= self.target
             self.frames += count
-            if self.frames >= self.target:
+            if not reached and self.frames >= self.target:
                 self.got.set()
+                if self.tally is not None:
+                    self.tally.arrived()
 
 
 async def open_peers(app: RPCApp, peers: list[Peer], tasks: list[asyncio.Task[None]]) -> None:
@@ -150,13 +174,13 @@ async def fanout(subscribers: int, rounds: int) -> dict[str, Any]:
     await attached(app, "fan", subscribers)
     latencies = []
     for n in range(1, rounds + 1):
+        tally = Tally(subscribers)
         for peer in peers:
-            peer.target, peer.got = n, asyncio.Event()
+            peer.target, peer.tally = n, tally
         started = time.perf_counter()
         await channel.publish("fan", Event(n=n))
         async with asyncio.timeout(WATCHDOG):
-            for peer in peers:
-                await peer.got.wait()
+            await tally.done.wait()
         latencies.append((time.perf_counter() - started) * 1000)
         await asyncio.sleep(0.05)
     await close(peers, tasks)

@@ -146,7 +146,10 @@ class Channel(Generic[T]):
                     async for item in replay:
                         yield item
             while True:
-                news = await subscriber.next()
+                news = subscriber.poll()
+                while news is None:  # not subscriber.next(): no coroutine per event
+                    await subscriber.wait()
+                    news = subscriber.poll()
                 if news is DETACHED:
                     # The broker was closed under this subscription (its app's
                     # registry drained while this stream opened): attach again,

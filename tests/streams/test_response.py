@@ -239,6 +239,32 @@ async def test_stream_disconnect_while_generator_yields_without_awaiting(
     assert journal.pulled > 3
 
 
+async def test_stream_generator_that_never_awaits_leaves_other_tasks_their_turn() -> None:
+    # The buffer never fills (max_pending is huge): only the pump's time slice
+    # hands the loop to the other task, which the generator itself starts, then
+    # spins without awaiting until that task has run.
+    journal, peer = Journal(), Peer()
+    other_ran = anyio.Event()
+
+    async def other() -> None:
+        other_ran.set()
+
+    with anyio.fail_after(WATCHDOG):
+        async with anyio.create_task_group() as tasks:
+
+            async def spinning() -> AsyncIterator[object]:
+                tasks.start_soon(other)
+                while not other_ran.is_set() and journal.pulled < 2_000_000:
+                    journal.pulled += 1
+                    yield {"n": journal.pulled}
+
+            tasks.start_soon(serve, journal.stream(spinning(), max_pending=10**9), peer)
+    assert other_ran.is_set()
+    assert 1 < journal.pulled < 2_000_000
+    assert peer.ended
+    assert peer.body.endswith(END_FRAME)
+
+
 async def test_stream_write_failure_closes_generator_without_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
