@@ -222,7 +222,7 @@ def channel_rows(data: dict[str, Any]) -> list[Row]:
     ]
     if "cross_worker" in data:
         cross, resume = data["cross_worker"], data["resume_redis"]
-        calls = cross["client_calls"]
+        calls = cross["commands"]
         rows += [
             Row(
                 f"channel via Redis: publish -> other worker, p50/p99 ms at {cross['rate']:.0f}/s",
