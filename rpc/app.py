@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from starlette.types import Receive, Scope, Send
 
-from rpc.assembly import ControllerRuntime, StreamRuntime, build_controller
+from rpc.assembly import ControllerRuntime, build_controller
 from rpc.broadcast import Broadcaster
 from rpc.channels import ChannelBinding
 from rpc.controller import ControllerBase, bind_broadcast
@@ -20,6 +20,7 @@ from rpc.live import LiveHub, LivePlans, LiveRuntime
 from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
+from rpc.streaming import StreamRuntime
 from rpc.unread_bodies import guard_unread_body
 from streams import Channel
 from streams.brokers import Broker

@@ -8,36 +8,26 @@ names involved.
 
 from __future__ import annotations
 
-import collections.abc
-import dataclasses
 import inspect
 import logging
 import types
-import typing
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, PydanticUserError, TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from rpc.actions import ActionOptions, action_options
 from rpc.binding import CallPlan, plan_call, resolved_hints
 from rpc.controller import ControllerBase, FieldRef
-from rpc.encoding import dump_json
 from rpc.errors import DeclarationError, qualified_name
 from rpc.page import PagePattern
 from rpc.resolution import DependencyResolver
-from rpc.specs import ActionKind, ActionSpec, ControllerSpec, RenderSpec
+from rpc.specs import ActionSpec, ControllerSpec, RenderSpec
+from rpc.streaming import StreamRuntime, on_disconnect_policy, stream_item_type, stream_runtime
 from streams.settings import StreamSettings
 
 logger = logging.getLogger("belay.rpc")
 
-_STREAM_ORIGINS = (collections.abc.AsyncIterator, collections.abc.AsyncGenerator)
-_SYNC_STREAM_ORIGINS = (
-    collections.abc.Iterator,
-    collections.abc.Generator,
-    collections.abc.Iterable,
-)
 RESERVED_ACTION_NAMES = frozenset({"render", "live"})
 
 
@@ -47,19 +37,6 @@ class RenderRuntime:
     model: type[BaseModel]
     adapter: TypeAdapter[Any]
     pattern: PagePattern
-
-
-@dataclass(frozen=True, slots=True)
-class StreamRuntime:
-    """What serving one kind of stream needs: how an item becomes JSON, and its timing.
-
-    Built once per streaming action when the app is built and shared by all its
-    open streams, so an open stream holds a reference, not a copy.
-    """
-
-    encode: Callable[[object], bytes]
-    settings: StreamSettings
-    finish_on_disconnect: bool = False  # a streaming sideeffect that outlives its client
 
 
 @dataclass(frozen=True)
@@ -175,7 +152,7 @@ def _build_action(
     plan = plan_call(method)
     _plan_dependencies(plan, resolver)
     return_annotation = resolved_hints(method).get("return", Any)
-    stream_item = _stream_item(qualname, method, return_annotation, options)
+    stream_item = stream_item_type(qualname, method, return_annotation, options)
     reload_names = _reload_fields(qualname, options, render.model)
     reload_include = frozenset(reload_names) if reload_names is not None else None
     spec = ActionSpec(
@@ -189,7 +166,7 @@ def _build_action(
         stream_item=stream_item,
         reload_fields=reload_names,
         exception_models=options.exception_models,
-        on_disconnect=_on_disconnect(options, stream_item),
+        on_disconnect=on_disconnect_policy(options, stream_item),
         broadcast=options.broadcast,
     )
     return ActionRuntime(
@@ -198,7 +175,7 @@ def _build_action(
         result_adapter=_result_adapter(return_annotation, stream_item),
         reload_include=reload_include,
         sliced_render=_sliced_render(controller, name, options, render, reload_names, resolver),
-        stream=_stream_runtime(qualname, options, stream_settings, stream_item),
+        stream=stream_runtime(qualname, options, stream_settings, stream_item),
     )
 
 
@@ -236,66 +213,6 @@ def _sliced_render(
     return plan
 
 
-def _item_encoder(qualname: str, item_type: Any) -> Callable[[object], bytes]:
-    """One stream item to JSON bytes, dumped as the non-stream path dumps results (by alias)."""
-    try:
-        dump = TypeAdapter(item_type).dump_python
-    except PydanticUserError as exc:  # includes PydanticSchemaGenerationError
-        reason = str(exc).split(". ", 1)[0]  # pydantic's first sentence; the rest is advice
-        raise DeclarationError(
-            f"{qualname}: pydantic cannot serialise the stream item type "
-            f"{qualified_name(item_type)} (use a pydantic model or a JSON type): {reason}"
-        ) from exc
-
-    def encode(item: object) -> bytes:
-        return dump_json(dump(item, mode="json", by_alias=True, warnings="error"))
-
-    return encode
-
-
-def _stream_item(qualname: str, method: Any, annotation: Any, options: ActionOptions) -> Any:
-    """The item type of a streaming action, None for an action that answers JSON.
-
-    Passthroughs stream from an ``async def`` generator; a sideeffect may also
-    be a plain generator (``-> Iterator[Item]``), which is run in a worker thread.
-    """
-    origin = typing.get_origin(annotation)
-    function = getattr(method, "__func__", method)
-    is_async_gen = inspect.isasyncgenfunction(function)
-    is_sync_gen = inspect.isgeneratorfunction(function)
-    if is_sync_gen and options.kind is ActionKind.SIDEEFFECT:
-        if origin not in _SYNC_STREAM_ORIGINS:
-            raise DeclarationError(
-                f"{qualname} is a generator; annotate it `-> Iterator[Model]` (a sync generator "
-                f"runs in a worker thread) or make it an `async def` generator"
-            )
-        return _item_type(qualname, annotation, "Iterator")
-    if is_async_gen and origin not in _STREAM_ORIGINS:
-        raise DeclarationError(
-            f"{qualname} is an async generator; annotate it `-> AsyncIterator[Model]`"
-        )
-    if origin not in _STREAM_ORIGINS:
-        return None
-    if not is_async_gen:
-        raise DeclarationError(
-            f"{qualname} is annotated AsyncIterator but is not an `async def` generator"
-        )
-    return _item_type(qualname, annotation, "AsyncIterator")
-
-
-def _item_type(qualname: str, annotation: Any, kind: str) -> Any:
-    args = typing.get_args(annotation)
-    if not args:
-        raise DeclarationError(f"{qualname}: {kind} needs an item type, e.g. [Model]")
-    return args[0]
-
-
-def _on_disconnect(options: ActionOptions, stream_item: Any) -> str | None:
-    if stream_item is None or options.kind is not ActionKind.SIDEEFFECT:
-        return None
-    return options.on_disconnect or "finish"
-
-
 def _reload_fields(
     qualname: str, options: ActionOptions, model: type[Any]
 ) -> tuple[str, ...] | None:
@@ -327,31 +244,6 @@ def _result_adapter(annotation: Any, stream_item: Any) -> TypeAdapter[Any] | Non
     if stream_item is not None or annotation in (None, type(None)):
         return None
     return TypeAdapter(annotation)
-
-
-def _stream_runtime(
-    qualname: str, options: ActionOptions, defaults: StreamSettings, stream_item: Any
-) -> StreamRuntime | None:
-    """The stream of an ``AsyncIterator[Model]`` action: the app's settings, with its overrides."""
-    if stream_item is None:
-        if options.on_disconnect is not None:
-            raise DeclarationError(
-                f"{qualname}: on_disconnect= applies to streaming sideeffects only "
-                f"(generators); a plain sideeffect always runs to its end"
-            )
-        return None
-    overrides: dict[str, Any] = {}
-    if options.ping_interval is not None:
-        overrides["ping_interval"] = options.ping_interval
-    if options.send_timeout is not None:
-        overrides["send_timeout"] = options.send_timeout
-    settings = dataclasses.replace(defaults, **overrides) if overrides else defaults
-    finish = options.kind is ActionKind.SIDEEFFECT and options.on_disconnect != "cancel"
-    return StreamRuntime(
-        encode=_item_encoder(qualname, stream_item),
-        settings=settings,
-        finish_on_disconnect=finish,
-    )
 
 
 def _plan_dependencies(plan: CallPlan, resolver: DependencyResolver) -> None:

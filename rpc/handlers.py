@@ -20,7 +20,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
+from rpc.assembly import ActionRuntime, ControllerRuntime
 from rpc.binding import CallPlan
 from rpc.bodies import ClientDisconnected, check_content_type, read_body
 from rpc.encoding import dump_json
@@ -39,6 +39,7 @@ from rpc.resolution import (
 )
 from rpc.responses import HTML_HEADERS, accepts_html, debug_page, encode_headers, send_body
 from rpc.specs import ActionKind
+from rpc.streaming import StreamRuntime
 from streams.registry import StreamRegistry
 from streams.response import EventStream
 from streams.settings import ErrorPayload

@@ -18,12 +18,13 @@ from typing import Any
 
 import anyio
 
-from rpc.assembly import ControllerRuntime, StreamRuntime
+from rpc.assembly import ControllerRuntime
 from rpc.binding import CallPlan
 from rpc.broadcast import LIVE_CHANNEL, Broadcaster, Reload, decode_change, page_key
 from rpc.encoding import dump_json
 from rpc.resolution import RequestCleanup, RequestScope, bind_arguments, call_plan
 from rpc.specs import ParamSource
+from rpc.streaming import StreamRuntime
 from streams.brokers.base import CATCH_UP, DETACHED, Subscriber
 from streams.positions import Delivery
 
