@@ -53,33 +53,46 @@ async def read_body(
             raise HTTPError(400, f"invalid Content-Length header {declared!r}")
         if int(declared) > limit:
             raise HTTPError(413, f"request body of {declared} bytes exceeds the limit of {limit}")
-    body = _BodyBuffer(limit)
-    if not _on_asyncio():
-        try:
-            with anyio.fail_after(time_limit):
-                return await _receive_all(receive, body, receive())
-        except TimeoutError:
-            raise _timed_out(body, time_limit) from None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio): the whole read under one cancel scope
+        return await _read_in_scope(receive, limit, time_limit)
     # The usual body has already arrived when it is read (in one message, or
     # two from hypercorn: the data, then an empty last part). Taken without a
     # suspension it needs no timer, and a timer per request costs more than
     # reading and validating a small body. Only from the first receive() that
     # suspends on is the rest awaited under the time limit: an asyncio timeout,
     # which (unlike a cancel scope) may be entered while that receive() is
-    # under way.
+    # under way. Until a second part with data comes, no buffer is made.
+    first = b""  # the body while it is one part: no buffer is made for it
+    body: _BodyBuffer | None = None
     while True:
         waiting = receive().__await__()
         try:
             suspended = waiting.send(None)
         except StopIteration as done:
-            if _take(body, done.value):
-                return body.whole()
-            continue
-        try:
-            async with asyncio.timeout(time_limit):
-                return await _receive_all(receive, body, _resumed(waiting, suspended))
-        except TimeoutError:
-            raise _timed_out(body, time_limit) from None
+            message: Message = done.value
+        else:
+            body = body or _BodyBuffer(limit, first)
+            first = b""
+            try:
+                async with asyncio.timeout(time_limit):
+                    return await _receive_all(receive, body, _resumed(waiting, suspended))
+            except TimeoutError:
+                raise _timed_out(body, time_limit) from None
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
+        if body is None and not first:
+            if len(chunk) > limit:
+                raise _too_large(limit)
+            first = chunk
+        elif chunk:
+            body = body or _BodyBuffer(limit, first)
+            first = b""
+            body.add(chunk)
+        if not message.get("more_body", False):
+            return first if body is None else body.whole()
 
 
 class _BodyBuffer:
@@ -87,9 +100,9 @@ class _BodyBuffer:
 
     __slots__ = ("_first", "_limit", "_rest")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, first: bytes = b"") -> None:
         self._limit = limit
-        self._first = b""
+        self._first = first  # the caller has checked it against the limit
         # One growing buffer rather than a list of chunks: past a few hundred KB
         # it lives in its own memory mapping, so a dropped body goes back to the OS.
         self._rest: bytearray | None = None
@@ -108,7 +121,7 @@ class _BodyBuffer:
             size = len(self._rest)
         if size > self._limit:
             self.clear()
-            raise HTTPError(413, f"request body exceeds the limit of {self._limit} bytes")
+            raise _too_large(self._limit)
 
     def whole(self) -> bytes:
         return self._first if self._rest is None else bytes(self._rest)
@@ -127,12 +140,8 @@ def _take(body: _BodyBuffer, message: Message) -> bool:
     return not message.get("more_body", False)
 
 
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+def _too_large(limit: int) -> HTTPError:
+    return HTTPError(413, f"request body exceeds the limit of {limit} bytes")
 
 
 def _timed_out(body: _BodyBuffer, time_limit: float | None) -> HTTPError:
@@ -166,6 +175,15 @@ def _resumed(waiting: Generator[Any, Any, Message], suspended: Any) -> Generator
         return result
     finally:
         waiting.close()
+
+
+async def _read_in_scope(receive: Receive, limit: int, time_limit: float | None) -> bytes:
+    body = _BodyBuffer(limit)
+    try:
+        with anyio.fail_after(time_limit):
+            return await _receive_all(receive, body, receive())
+    except TimeoutError:
+        raise _timed_out(body, time_limit) from None
 
 
 async def _receive_all(receive: Receive, body: _BodyBuffer, first: Awaitable[Message]) -> bytes:

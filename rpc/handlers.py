@@ -39,6 +39,7 @@ from rpc.resolution import (
 )
 from rpc.responses import HTML_HEADERS, accepts_html, debug_page, encode_headers, send_body
 from rpc.specs import ActionKind
+from rpc.unread_bodies import close_unread
 from streams.registry import StreamRegistry
 from streams.response import EventStream
 from streams.settings import ErrorPayload
@@ -296,8 +297,18 @@ class Dispatcher:
         cleanup: RequestCleanup,
     ) -> RequestScope:
         """Check the origin, read the body, and gather what the action's plan draws from."""
-        self.origins.check(headers)
-        body = await self._read_body(action, headers, receive)
+        try:
+            self.origins.check(headers)
+            check_content_type(headers)
+            body = await read_body(
+                headers, receive, self.settings.max_body_size, time_limit=self.settings.body_timeout
+            )
+        except HTTPError as exc:  # refused before the body's end
+            close_unread(exc, scope)
+            raise
+        check_content_type(headers, body)
+        if action.plan.body is None:
+            check_no_body(body)
         return self._request_scope(scope, receive, cleanup, body)
 
     def _locate_page(
@@ -332,16 +343,6 @@ class Dispatcher:
         """Answer a routing-level error (404, 405), readable by listed cross-origin clients."""
         cors = self.origins.listed_origin(Headers(scope=scope))
         await self._send_error(exc, scope, send, cors)
-
-    async def _read_body(self, action: ActionRuntime, headers: Headers, receive: Receive) -> bytes:
-        check_content_type(headers)
-        body = await read_body(
-            headers, receive, self.settings.max_body_size, time_limit=self.settings.body_timeout
-        )
-        check_content_type(headers, body)
-        if action.plan.body is None:
-            check_no_body(body)
-        return body
 
     def _request_scope(
         self, scope: Scope, receive: Receive, cleanup: RequestCleanup, body: bytes
