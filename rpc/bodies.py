@@ -18,23 +18,27 @@ class ClientDisconnected(Exception):
     """The client went away while its request body was being read."""
 
 
-def check_content_type(headers: Headers, body: bytes | None = None) -> None:
-    """415 unless the request says it is JSON.
+def check_content_type(headers: Headers) -> bool:
+    """415 unless a declared content type is JSON; True if one was declared.
 
-    Called before the body is read (``body=None``: refuse a declared non-JSON
-    type early) and after (a non-empty body needs a JSON content type).
+    Called before the body is read, to refuse a declared non-JSON type early;
+    a body that came without one is refused by ``check_undeclared_body``.
     """
     content_type = headers.get("content-type")
     if content_type is None:
-        if body:
-            raise HTTPError(415, "action bodies must be sent as Content-Type: application/json")
-        return
+        return False
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     ):
-        return
+        return True
     raise HTTPError(415, f"actions take application/json bodies, got {content_type!r}")
+
+
+def check_undeclared_body(body: bytes, *, declared: bool) -> None:
+    """415 for a non-empty body sent without a content type (``declared=False``)."""
+    if body and not declared:
+        raise HTTPError(415, "action bodies must be sent as Content-Type: application/json")
 
 
 async def read_body(

@@ -22,9 +22,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
-from rpc.bodies import ClientDisconnected, check_content_type, read_body
+from rpc.bodies import (
+    ClientDisconnected,
+    check_content_type,
+    check_undeclared_body,
+    read_body,
+)
 from rpc.encoding import dump_json
 from rpc.errors import HTTPError, error_headers, render_error
+from rpc.headers import RequestHeaders
 from rpc.live import LiveRuntime, LiveViewer, live_frames
 from rpc.origin import OriginPolicy, cors_headers
 from rpc.progress import progress_response
@@ -92,7 +98,7 @@ class Dispatcher:
         self, controller: ControllerRuntime, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """``GET .../render``: the page state as JSON."""
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
@@ -113,7 +119,7 @@ class Dispatcher:
         send: Send,
     ) -> None:
         """``POST .../{action}`` of an action that returns a value: the JSON envelope."""
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
@@ -162,7 +168,7 @@ class Dispatcher:
         render); the stream then sends the full state and one partial state per
         change, each rendered with this request.
         """
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
         live = self.live
@@ -198,7 +204,7 @@ class Dispatcher:
         streaming sideeffect's page is located before its action runs, and its
         stream ends with that page's state (``rpc.progress``).
         """
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
@@ -299,14 +305,14 @@ class Dispatcher:
         """Check the origin, read the body, and gather what the action's plan draws from."""
         try:
             self.origins.check(headers)
-            check_content_type(headers)
+            declared = check_content_type(headers)
             body = await read_body(
                 headers, receive, self.settings.max_body_size, time_limit=self.settings.body_timeout
             )
         except HTTPError as exc:  # refused before the body's end
             close_unread(exc, scope)
             raise
-        check_content_type(headers, body)
+        check_undeclared_body(body, declared=declared)
         if action.plan.body is None:
             check_no_body(body)
         return self._request_scope(scope, receive, cleanup, body)
@@ -332,7 +338,7 @@ class Dispatcher:
 
     async def preflight(self, scope: Scope, send: Send) -> None:
         try:
-            extra = self.origins.preflight_headers(Headers(scope=scope))
+            extra = self.origins.preflight_headers(RequestHeaders(scope=scope))
         except HTTPError as exc:
             await self._send_error(exc, scope, send, None)
             return
@@ -341,7 +347,7 @@ class Dispatcher:
 
     async def send_error(self, exc: Exception, scope: Scope, send: Send) -> None:
         """Answer a routing-level error (404, 405), readable by listed cross-origin clients."""
-        cors = self.origins.listed_origin(Headers(scope=scope))
+        cors = self.origins.listed_origin(RequestHeaders(scope=scope))
         await self._send_error(exc, scope, send, cors)
 
     def _request_scope(
@@ -425,7 +431,7 @@ class Dispatcher:
             self.settings.debug
             and payload.status >= 500
             and scope["method"] == "GET"
-            and accepts_html(Headers(scope=scope).get("accept"))
+            and accepts_html(RequestHeaders(scope=scope).get("accept"))
         ):
             page = debug_page(exc, method=scope["method"], path=scope["path"])
             await send_body(send, payload.status, page, headers=HTML_HEADERS, extra=extra)
