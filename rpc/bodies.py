@@ -67,8 +67,8 @@ async def read_body(
     # reading and validating a small body. Only from the first receive() that
     # suspends on is the rest awaited under the time limit: an asyncio timeout,
     # which (unlike a cancel scope) may be entered while that receive() is
-    # under way. Until a second part with data comes, no buffer is made.
-    first = b""  # the body while it is one part: no buffer is made for it
+    # under way. A body in one part is kept as it came: no buffer is made for it.
+    first = b""
     body: _BodyBuffer | None = None
     while True:
         waiting = receive().__await__()

@@ -22,12 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rpc.assembly import ActionRuntime, ControllerRuntime, StreamRuntime
 from rpc.binding import CallPlan
-from rpc.bodies import (
-    ClientDisconnected,
-    check_content_type,
-    check_undeclared_body,
-    read_body,
-)
+from rpc.bodies import ClientDisconnected, check_content_type, check_undeclared_body, read_body
 from rpc.encoding import dump_json
 from rpc.errors import HTTPError, error_headers, render_error
 from rpc.headers import RequestHeaders
