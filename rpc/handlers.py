@@ -13,7 +13,6 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
-from urllib.parse import parse_qs
 
 import anyio
 from starlette.datastructures import Headers
@@ -29,6 +28,7 @@ from rpc.headers import RequestHeaders
 from rpc.live import LiveRuntime, LiveViewer, live_frames
 from rpc.origin import OriginPolicy, cors_headers
 from rpc.progress import progress_response
+from rpc.query import parse_query
 from rpc.resolution import (
     DependencyResolver,
     RequestCleanup,
@@ -350,7 +350,7 @@ class Dispatcher:
     ) -> RequestScope:
         request = Request(scope, _replay(body, receive))
         raw_query: bytes = scope.get("query_string", b"")
-        query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
+        query = parse_query(raw_query.decode("latin-1")) if raw_query else {}
         return RequestScope(
             request=request, cleanup=cleanup, resolver=self.resolver, body=body, query=query
         )
