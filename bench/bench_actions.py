@@ -257,6 +257,26 @@ def burst(server: str, running: Server, *, seconds: int, connections: int, scrip
     )
 
 
+def burst_order(servers: list[Server], round_no: int) -> list[Server]:
+    """The servers in round ``round_no``'s order, rotated every round.
+
+    A baseline Belay runs right beside this tree's Belay, first in every other
+    round: the ratio the comparison is about pairs bursts taken moments apart.
+    """
+    baseline = next((s for s in servers if s.app == BASELINE_APP), None)
+    slots: list[list[Server]] = []
+    for running in servers:
+        if running is baseline:
+            continue
+        if running.app == "belay" and baseline is not None:
+            pair = [running, baseline]
+            slots.append(pair if round_no % 2 == 0 else pair[::-1])
+        else:
+            slots.append([running])
+    shift = round_no % len(slots)
+    return [running for slot in slots[shift:] + slots[:shift] for running in slot]
+
+
 def measure_server(
     server: str,
     *,
@@ -277,8 +297,7 @@ def measure_server(
         for running in servers:  # warm-up
             run_wrk(running.url, seconds=1, connections=connections, script=script)
         for round_no in range(rounds):
-            shift = round_no % len(servers)
-            for running in servers[shift:] + servers[:shift]:
+            for running in burst_order(servers, round_no):
                 cell = burst(
                     server, running, seconds=seconds, connections=connections, script=script
                 )
