@@ -9,6 +9,13 @@ servers run side by side and take the load in alternating short bursts, so
 ratios compare measurements taken moments apart (the machine may be shared).
 
     .venv/bin/python bench/bench_actions.py [--duration 2] [--rounds 8] [--json out.json]
+        [--baseline-root DIR]
+
+With ``--baseline-root DIR`` (another checkout of Belay, e.g. ``git worktree add
+--detach DIR <commit>``) that tree's Belay app runs too, as ``belay@baseline``:
+its own server subprocess with ``PYTHONPATH=DIR``, same settings, in the same
+alternating rounds, and the report adds Belay-now / Belay-baseline req/s per
+server, so a change is measured side by side with what it replaces.
 
 Needs ``wrk`` (``apt-get install wrk``) and the ``bench`` extra (uvicorn[standard]).
 """
@@ -70,6 +77,7 @@ SERVERS = {
     ],
 }
 TARGETS = {"hypercorn": 0.9, "uvicorn+uvloop": 0.75}
+BASELINE_APP = "belay@baseline"
 
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -132,12 +140,13 @@ def pinned(cpu: int, argv: list[str]) -> list[str]:
     return argv
 
 
-def start_server(server: str, app: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(server: str, app: str, port: int, *, root: Path = ROOT) -> subprocess.Popen[bytes]:
+    """``app`` (a ``module:attribute`` under ``root``) served by ``server`` on ``port``."""
     args = [a.format(app=app, port=port) for a in SERVERS[server]]
     return subprocess.Popen(
         pinned(0, [sys.executable, *args]),
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -192,13 +201,20 @@ class Server:
     process: subprocess.Popen[bytes]
 
 
-def start_all(server: str) -> list[Server]:
-    """Start every app under ``server`` (all pinned to the same CPU) and check each answer."""
+def start_all(server: str, baseline: Path | None = None) -> list[Server]:
+    """Start every app under ``server`` (all pinned to the same CPU) and check each answer.
+
+    With ``baseline``, that checkout's Belay app runs too (as ``belay@baseline``).
+    """
+    cells = [(app, module, path, ROOT) for app, (module, path) in APPS.items()]
+    if baseline is not None:
+        module, path = APPS["belay"]
+        cells.append((BASELINE_APP, module, path, baseline.resolve()))
     started: list[Server] = []
     try:
-        for app, (module, path) in APPS.items():
+        for app, module, path, root in cells:
             port = free_port()
-            process = start_server(server, module, port)
+            process = start_server(server, module, port, root=root)
             started.append(Server(app, f"http://127.0.0.1:{port}{path}{QUERY}", process))
         for running in started:
             wait_and_check(running.url, running.process)
@@ -241,22 +257,47 @@ def burst(server: str, running: Server, *, seconds: int, connections: int, scrip
     )
 
 
+def burst_order(servers: list[Server], round_no: int) -> list[Server]:
+    """The servers in round ``round_no``'s order, rotated every round.
+
+    A baseline Belay runs right beside this tree's Belay, first in every other
+    round: the ratio the comparison is about pairs bursts taken moments apart.
+    """
+    baseline = next((s for s in servers if s.app == BASELINE_APP), None)
+    slots: list[list[Server]] = []
+    for running in servers:
+        if running is baseline:
+            continue
+        if running.app == "belay" and baseline is not None:
+            pair = [running, baseline]
+            slots.append(pair if round_no % 2 == 0 else pair[::-1])
+        else:
+            slots.append([running])
+    shift = round_no % len(slots)
+    return [running for slot in slots[shift:] + slots[:shift] for running in slot]
+
+
 def measure_server(
-    server: str, *, rounds: int, seconds: int, connections: int, script: Path
+    server: str,
+    *,
+    rounds: int,
+    seconds: int,
+    connections: int,
+    script: Path,
+    baseline: Path | None = None,
 ) -> dict[str, list[Cell]]:
     """Alternate short bursts between the apps, rotating the order every round.
 
     The apps' servers run side by side, so a slow spell on a shared machine hits
     every app about equally; paired per-round ratios cancel most of it.
     """
-    cells: dict[str, list[Cell]] = {app: [] for app in APPS}
-    servers = start_all(server)
+    servers = start_all(server, baseline)
+    cells: dict[str, list[Cell]] = {running.app: [] for running in servers}
     try:
         for running in servers:  # warm-up
             run_wrk(running.url, seconds=1, connections=connections, script=script)
         for round_no in range(rounds):
-            shift = round_no % len(servers)
-            for running in servers[shift:] + servers[:shift]:
+            for running in burst_order(servers, round_no):
                 cell = burst(
                     server, running, seconds=seconds, connections=connections, script=script
                 )
@@ -320,6 +361,13 @@ def report(results: dict[str, dict[str, list[Cell]]], rounds: int, seconds: int)
         if belay_cpu and base_cpu:
             line += f"; {base_cpu / belay_cpu:.2f}x by server CPU per request"
         lines.append(line)
+        if BASELINE_APP in cells:
+            now = paired_ratio(cells["belay"], cells[BASELINE_APP])
+            line = f"belay on {server}: {now:.3f}x belay@baseline req/s"
+            base_cpu = cpu_per_request(cells[BASELINE_APP])
+            if belay_cpu and base_cpu:
+                line += f"; {base_cpu / belay_cpu:.3f}x by server CPU per request"
+            lines.append(line)
     return "\n".join(lines)
 
 
@@ -330,6 +378,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--servers", nargs="*", default=list(SERVERS), choices=list(SERVERS))
     parser.add_argument("--json", type=Path, help="also write the raw cells here")
+    parser.add_argument(
+        "--baseline-root",
+        type=Path,
+        metavar="DIR",
+        help="also run the Belay app of the checkout at DIR, side by side",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_actions needs wrk on PATH (apt-get install wrk)")
@@ -344,6 +398,7 @@ def main() -> None:
                 seconds=args.duration,
                 connections=args.connections,
                 script=script,
+                baseline=args.baseline_root,
             )
     print()
     print(report(results, args.rounds, args.duration))

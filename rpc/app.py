@@ -21,7 +21,7 @@ from rpc.origin import OriginPolicy
 from rpc.resolution import DependencyResolver
 from rpc.specs import ControllerSpec
 from rpc.streaming import StreamRuntime
-from rpc.unread_bodies import guard_unread_body
+from rpc.unread_bodies import close_unread, unread_body_send
 from streams import Channel
 from streams.brokers import Broker
 from streams.registry import StreamRegistry
@@ -144,7 +144,7 @@ class RPCApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, *guard_unread_body(scope, receive, send))
+            await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
@@ -154,10 +154,24 @@ class RPCApp:
         dispatcher = self._dispatcher
         try:
             if self._openapi is not None and _app_path(scope) == self.openapi_url:
-                await self._openapi(scope, send)
+                await self._openapi(scope, unread_body_send(scope, send))
                 return
             controller, action = self._route(scope)
             method = scope["method"]
+            runtime = None if action is None else controller.actions.get(action)
+            if method == "POST" and runtime is not None and action != LIVE_ROUTE:
+                # The one route that reads a request body: the dispatcher marks
+                # its refusals before the body's end (rpc.unread_bodies).
+                if runtime.stream is None:
+                    await dispatcher.action(runtime, controller, scope, receive, send)
+                else:
+                    answer = await dispatcher.open_stream(
+                        runtime, runtime.stream, scope, receive, send, controller=controller
+                    )
+                    if answer is not None:
+                        await answer(scope, receive, send)
+                return
+            send = unread_body_send(scope, send)  # nothing below reads the request body
             if method == "OPTIONS":
                 await dispatcher.preflight(scope, send)
             elif action is None:
@@ -170,24 +184,15 @@ class RPCApp:
                 stream = await dispatcher.open_live(controller, scope, receive, send)
                 if stream is not None:
                     await stream(scope, receive, send)
+            elif runtime is None:
+                raise HTTPError(404, f"controller {controller.spec.id!r} has no action {action!r}")
             else:
-                runtime = controller.actions.get(action)
-                if runtime is None:
-                    raise HTTPError(
-                        404, f"controller {controller.spec.id!r} has no action {action!r}"
-                    )
-                if method != "POST":
-                    raise HTTPError(405, "actions are called with POST", headers={"Allow": "POST"})
-                if runtime.stream is None:
-                    await dispatcher.action(runtime, controller, scope, receive, send)
-                else:
-                    answer = await dispatcher.open_stream(
-                        runtime, runtime.stream, scope, receive, send, controller=controller
-                    )
-                    if answer is not None:
-                        await answer(scope, receive, send)
+                raise HTTPError(405, "actions are called with POST", headers={"Allow": "POST"})
         except HTTPError as exc:
-            await dispatcher.send_error(exc, scope, send)  # with CORS headers for listed origins
+            # Raised before any answer and before the body was read: with CORS
+            # headers for listed origins, and Connection: close after a body.
+            close_unread(exc, scope)
+            await dispatcher.send_error(exc, scope, send)
 
     def _route(self, scope: Scope) -> tuple[ControllerRuntime, str | None]:
         path = _app_path(scope)

@@ -18,23 +18,27 @@ class ClientDisconnected(Exception):
     """The client went away while its request body was being read."""
 
 
-def check_content_type(headers: Headers, body: bytes | None = None) -> None:
-    """415 unless the request says it is JSON.
+def check_content_type(headers: Headers) -> bool:
+    """415 unless a declared content type is JSON; True if one was declared.
 
-    Called before the body is read (``body=None``: refuse a declared non-JSON
-    type early) and after (a non-empty body needs a JSON content type).
+    Called before the body is read, to refuse a declared non-JSON type early;
+    a body that came without one is refused by ``check_undeclared_body``.
     """
     content_type = headers.get("content-type")
     if content_type is None:
-        if body:
-            raise HTTPError(415, "action bodies must be sent as Content-Type: application/json")
-        return
+        return False
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     ):
-        return
+        return True
     raise HTTPError(415, f"actions take application/json bodies, got {content_type!r}")
+
+
+def check_undeclared_body(body: bytes, *, declared: bool) -> None:
+    """415 for a non-empty body sent without a content type (``declared=False``)."""
+    if body and not declared:
+        raise HTTPError(415, "action bodies must be sent as Content-Type: application/json")
 
 
 async def read_body(
@@ -53,33 +57,46 @@ async def read_body(
             raise HTTPError(400, f"invalid Content-Length header {declared!r}")
         if int(declared) > limit:
             raise HTTPError(413, f"request body of {declared} bytes exceeds the limit of {limit}")
-    body = _BodyBuffer(limit)
-    if not _on_asyncio():
-        try:
-            with anyio.fail_after(time_limit):
-                return await _receive_all(receive, body, receive())
-        except TimeoutError:
-            raise _timed_out(body, time_limit) from None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio): the whole read under one cancel scope
+        return await _read_in_scope(receive, limit, time_limit)
     # The usual body has already arrived when it is read (in one message, or
     # two from hypercorn: the data, then an empty last part). Taken without a
     # suspension it needs no timer, and a timer per request costs more than
     # reading and validating a small body. Only from the first receive() that
     # suspends on is the rest awaited under the time limit: an asyncio timeout,
     # which (unlike a cancel scope) may be entered while that receive() is
-    # under way.
+    # under way. A body in one part is kept as it came: no buffer is made for it.
+    first = b""
+    body: _BodyBuffer | None = None
     while True:
         waiting = receive().__await__()
         try:
             suspended = waiting.send(None)
         except StopIteration as done:
-            if _take(body, done.value):
-                return body.whole()
-            continue
-        try:
-            async with asyncio.timeout(time_limit):
-                return await _receive_all(receive, body, _resumed(waiting, suspended))
-        except TimeoutError:
-            raise _timed_out(body, time_limit) from None
+            message: Message = done.value
+        else:
+            body = body or _BodyBuffer(limit, first)
+            first = b""
+            try:
+                async with asyncio.timeout(time_limit):
+                    return await _receive_all(receive, body, _resumed(waiting, suspended))
+            except TimeoutError:
+                raise _timed_out(body, time_limit) from None
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
+        if body is None and not first:
+            if len(chunk) > limit:
+                raise _too_large(limit)
+            first = chunk
+        elif chunk:
+            body = body or _BodyBuffer(limit, first)
+            first = b""
+            body.add(chunk)
+        if not message.get("more_body", False):
+            return first if body is None else body.whole()
 
 
 class _BodyBuffer:
@@ -87,9 +104,9 @@ class _BodyBuffer:
 
     __slots__ = ("_first", "_limit", "_rest")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, first: bytes = b"") -> None:
         self._limit = limit
-        self._first = b""
+        self._first = first  # the caller has checked it against the limit
         # One growing buffer rather than a list of chunks: past a few hundred KB
         # it lives in its own memory mapping, so a dropped body goes back to the OS.
         self._rest: bytearray | None = None
@@ -108,7 +125,7 @@ class _BodyBuffer:
             size = len(self._rest)
         if size > self._limit:
             self.clear()
-            raise HTTPError(413, f"request body exceeds the limit of {self._limit} bytes")
+            raise _too_large(self._limit)
 
     def whole(self) -> bytes:
         return self._first if self._rest is None else bytes(self._rest)
@@ -127,12 +144,8 @@ def _take(body: _BodyBuffer, message: Message) -> bool:
     return not message.get("more_body", False)
 
 
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+def _too_large(limit: int) -> HTTPError:
+    return HTTPError(413, f"request body exceeds the limit of {limit} bytes")
 
 
 def _timed_out(body: _BodyBuffer, time_limit: float | None) -> HTTPError:
@@ -166,6 +179,15 @@ def _resumed(waiting: Generator[Any, Any, Message], suspended: Any) -> Generator
         return result
     finally:
         waiting.close()
+
+
+async def _read_in_scope(receive: Receive, limit: int, time_limit: float | None) -> bytes:
+    body = _BodyBuffer(limit)
+    try:
+        with anyio.fail_after(time_limit):
+            return await _receive_all(receive, body, receive())
+    except TimeoutError:
+        raise _timed_out(body, time_limit) from None
 
 
 async def _receive_all(receive: Receive, body: _BodyBuffer, first: Awaitable[Message]) -> bytes:

@@ -13,7 +13,6 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
-from urllib.parse import parse_qs
 
 import anyio
 from starlette.datastructures import Headers
@@ -22,12 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rpc.assembly import ActionRuntime, ControllerRuntime
 from rpc.binding import CallPlan
-from rpc.bodies import ClientDisconnected, check_content_type, read_body
+from rpc.bodies import ClientDisconnected, check_content_type, check_undeclared_body, read_body
 from rpc.encoding import dump_json
 from rpc.errors import HTTPError, error_headers, render_error
+from rpc.headers import RequestHeaders
 from rpc.live import LiveRuntime, LiveViewer, live_frames
 from rpc.origin import OriginPolicy, cors_headers
 from rpc.progress import progress_response
+from rpc.query import parse_query
 from rpc.resolution import (
     DependencyResolver,
     RequestCleanup,
@@ -40,6 +41,7 @@ from rpc.resolution import (
 from rpc.responses import HTML_HEADERS, accepts_html, debug_page, encode_headers, send_body
 from rpc.specs import ActionKind
 from rpc.streaming import StreamRuntime
+from rpc.unread_bodies import close_unread
 from streams.registry import StreamRegistry
 from streams.response import EventStream
 from streams.settings import ErrorPayload
@@ -92,7 +94,7 @@ class Dispatcher:
         self, controller: ControllerRuntime, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """``GET .../render``: the page state as JSON."""
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
@@ -113,7 +115,7 @@ class Dispatcher:
         send: Send,
     ) -> None:
         """``POST .../{action}`` of an action that returns a value: the JSON envelope."""
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
@@ -162,7 +164,7 @@ class Dispatcher:
         render); the stream then sends the full state and one partial state per
         change, each rendered with this request.
         """
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
         live = self.live
@@ -198,7 +200,7 @@ class Dispatcher:
         streaming sideeffect's page is located before its action runs, and its
         stream ends with that page's state (``rpc.progress``).
         """
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         cors = self.origins.listed_origin(headers)
         cleanup = RequestCleanup()
 
@@ -297,8 +299,18 @@ class Dispatcher:
         cleanup: RequestCleanup,
     ) -> RequestScope:
         """Check the origin, read the body, and gather what the action's plan draws from."""
-        self.origins.check(headers)
-        body = await self._read_body(action, headers, receive)
+        try:
+            self.origins.check(headers)
+            declared = check_content_type(headers)
+            body = await read_body(
+                headers, receive, self.settings.max_body_size, time_limit=self.settings.body_timeout
+            )
+        except HTTPError as exc:  # refused before the body's end
+            close_unread(exc, scope)
+            raise
+        check_undeclared_body(body, declared=declared)
+        if action.plan.body is None:
+            check_no_body(body)
         return self._request_scope(scope, receive, cleanup, body)
 
     def _locate_page(
@@ -322,7 +334,7 @@ class Dispatcher:
 
     async def preflight(self, scope: Scope, send: Send) -> None:
         try:
-            extra = self.origins.preflight_headers(Headers(scope=scope))
+            extra = self.origins.preflight_headers(RequestHeaders(scope=scope))
         except HTTPError as exc:
             await self._send_error(exc, scope, send, None)
             return
@@ -331,25 +343,15 @@ class Dispatcher:
 
     async def send_error(self, exc: Exception, scope: Scope, send: Send) -> None:
         """Answer a routing-level error (404, 405), readable by listed cross-origin clients."""
-        cors = self.origins.listed_origin(Headers(scope=scope))
+        cors = self.origins.listed_origin(RequestHeaders(scope=scope))
         await self._send_error(exc, scope, send, cors)
-
-    async def _read_body(self, action: ActionRuntime, headers: Headers, receive: Receive) -> bytes:
-        check_content_type(headers)
-        body = await read_body(
-            headers, receive, self.settings.max_body_size, time_limit=self.settings.body_timeout
-        )
-        check_content_type(headers, body)
-        if action.plan.body is None:
-            check_no_body(body)
-        return body
 
     def _request_scope(
         self, scope: Scope, receive: Receive, cleanup: RequestCleanup, body: bytes
     ) -> RequestScope:
         request = Request(scope, _replay(body, receive))
         raw_query: bytes = scope.get("query_string", b"")
-        query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
+        query = parse_query(raw_query.decode("latin-1")) if raw_query else {}
         return RequestScope(
             request=request, cleanup=cleanup, resolver=self.resolver, body=body, query=query
         )
@@ -425,7 +427,7 @@ class Dispatcher:
             self.settings.debug
             and payload.status >= 500
             and scope["method"] == "GET"
-            and accepts_html(Headers(scope=scope).get("accept"))
+            and accepts_html(RequestHeaders(scope=scope).get("accept"))
         ):
             page = debug_page(exc, method=scope["method"], path=scope["path"])
             await send_body(send, payload.status, page, headers=HTML_HEADERS, extra=extra)

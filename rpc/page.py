@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from starlette.datastructures import Headers
 
 from rpc.errors import DeclarationError, HTTPError
+from rpc.query import parse_query
 from rpcmeta import PAGE_HEADER
 
 _PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
@@ -73,7 +74,7 @@ class PagePattern:
                 f"{self.url!r}",
             )
         path = {name: unquote(value) for name, value in found.items()}
-        return PageLocation(path=path, query=parse_qs(parts.query, keep_blank_values=True))
+        return PageLocation(path=path, query=parse_query(parts.query))
 
     def _match(self, path: str) -> dict[str, str] | None:
         parts = (path[:-1] if path.endswith("/") else path).split("/")

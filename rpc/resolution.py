@@ -148,7 +148,10 @@ async def bind_arguments(
     plan: CallPlan, scope: RequestScope, values: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Validate values (unless ``values`` were validated already), then resolve dependencies."""
-    kwargs = dict(values) if values is not None else validate_values(plan, scope)
+    if values is None:
+        kwargs = validate_page_values(plan, scope.query, scope.path, body=scope.body)
+    else:
+        kwargs = dict(values)
     for spec in plan.params:
         if spec.source is ParamSource.REQUEST:
             kwargs[spec.name] = scope.request

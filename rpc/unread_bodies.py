@@ -8,52 +8,56 @@ so when the body had not fully arrived yet, without saying it). A client that
 was not told would send its next request on that connection and get no answer
 at all. Saying ``Connection: close`` (RFC 9112, section 9.6) makes a client
 open a fresh connection instead.
+
+Only an action reads a request body, so the rule is applied where the answer
+is decided rather than by watching every request's ``receive``: routes that
+never read a body answer through ``unread_body_send``, and an action's
+refusals raised before its body's end carry the header (``close_unread``).
+The usual action, answered after its body was read, pays nothing for it.
 """
 
 from __future__ import annotations
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
+
+from rpc.errors import HTTPError
 
 
-def guard_unread_body(scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
-    """``receive`` and ``send`` for one HTTP request, wrapped only if it has a body."""
-    if not _has_body(scope):
-        return receive, send
-    guard = UnreadBodyGuard(receive, send)
-    return guard.receive, guard.send
-
-
-class UnreadBodyGuard:
-    """Wraps ``receive`` and ``send`` of one HTTP request that has a body."""
-
-    __slots__ = ("_body_done", "_receive", "_send")
-
-    def __init__(self, receive: Receive, send: Send) -> None:
-        self._receive = receive
-        self._send = send
-        self._body_done = False
-
-    async def receive(self) -> Message:
-        """The next ASGI message; notes when the body's last part has been read."""
-        message = await self._receive()
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            self._body_done = True
-        return message
-
-    async def send(self, message: Message) -> None:
-        """Send ``message``; a response started before the body's end says it closes."""
-        if message["type"] == "http.response.start" and not self._body_done:
-            headers = list(message.get("headers", []))
-            if not any(name.lower() == b"connection" for name, _ in headers):
-                headers.append((b"connection", b"close"))
-            message = {**message, "headers": headers}
-        await self._send(message)
-
-
-def _has_body(scope: Scope) -> bool:
+def has_body(scope: Scope) -> bool:
+    """True if the request says a body follows its head (a length other than 0, or chunks)."""
     for name, value in scope.get("headers", []):
         if name == b"transfer-encoding":
             return True
         if name == b"content-length" and value.strip() != b"0":
             return True
     return False
+
+
+def unread_body_send(scope: Scope, send: Send) -> Send:
+    """``send`` for an answer given without reading the request's body.
+
+    Unchanged for a request without a body; else its response start says
+    ``Connection: close``.
+    """
+    if not has_body(scope):
+        return send
+
+    async def closing_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            if not any(name.lower() == b"connection" for name, _ in headers):
+                headers.append((b"connection", b"close"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return closing_send
+
+
+def close_unread(exc: HTTPError, scope: Scope) -> None:
+    """Make ``exc``, raised before the request body was read to its end, say ``Connection: close``.
+
+    Unchanged when the request has no body or the error already names a
+    ``Connection``.
+    """
+    if has_body(scope) and not any(name.lower() == "connection" for name in exc.headers):
+        exc.headers = {**exc.headers, "Connection": "close"}

@@ -102,3 +102,35 @@ async def test_hardening_bodies_parts_past_the_limit_are_413() -> None:
     with anyio.fail_after(5), pytest.raises(HTTPError) as caught:
         await read_body(Headers({}), scripted(part, part), 4, time_limit=10)
     assert caught.value.status_code == 413
+
+
+async def test_hardening_bodies_arrived_part_then_one_that_waits_is_read_whole() -> None:
+    arrived = anyio.Event()
+    messages = [PART, {"type": "http.request", "body": b": 1}", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if len(messages) == 1:
+            await arrived.wait()
+        return messages.pop(0)
+
+    bodies: list[bytes] = []
+
+    async def reader() -> None:
+        bodies.append(await read_body(Headers({}), receive, 1024, time_limit=10))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(reader)
+            await anyio.wait_all_tasks_blocked()
+            assert bodies == []  # the first part is in, the reader waits for the second
+            arrived.set()
+    assert bodies == [b'{"a": 1}']
+
+
+async def test_hardening_bodies_empty_parts_before_and_between_data_are_skipped() -> None:
+    empty = {"type": "http.request", "body": b"", "more_body": True}
+    last = {"type": "http.request", "body": b"2}", "more_body": False}
+    receive = scripted(empty, PART, empty, {**PART, "body": b": "}, last)
+    with anyio.fail_after(5):
+        body = await read_body(Headers({}), receive, 1024, time_limit=10)
+    assert body == b'{"a": 2}'
