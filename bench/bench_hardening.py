@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/bench_hardening.py [--quick] [--json PATH]``
 
-Both measure a real hypercorn serving ``bench/apps/hardening_app.py`` in its
+Both measure a real hypercorn serving ``tests/e2e/hardening_apps.py`` in its
 own process (so its memory is its own), side by side with the same app
 without a body timeout (``body_timeout=None``, Belay before the limit existed):
 
@@ -55,8 +55,8 @@ def serve(body_timeout: str) -> None:
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
 
-    from bench.apps.hardening_app import build_hardening_app
     from streams import shutdown_trigger
+    from tests.e2e.hardening_apps import build_hardening_app
 
     timeout = None if body_timeout == "none" else float(body_timeout)
     sock = socket.socket()

@@ -1,8 +1,9 @@
-"""A controller with every kind of parameter, served by the hardening tests.
+"""A controller with every kind of parameter, served by the hardening tests and bench.
 
 Render, a passthrough, a sideeffect and streams take int, float, list, UUID,
 date, enum and path values, so that odd query, path and header values reach
-every binding path.
+every binding path. The fuzz requests (``tests/support/fuzz.py``) are drawn for these
+routes; ``bench/bench_hardening.py`` serves this same app.
 """
 
 from __future__ import annotations
