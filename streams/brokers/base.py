@@ -52,7 +52,7 @@ DETACHED = Detached()
 class Subscriber:
     """One subscription's bounded queue of live deliveries.
 
-    ``push`` never blocks (publishers must not wait on a slow reader): past
+    ``enqueue`` never blocks (publishers must not wait on a slow reader): past
     ``max_lag`` queued events it drops and remembers that it did, and the
     subscription then reads what it missed from the log at its own pace.
     """
@@ -66,13 +66,12 @@ class Subscriber:
         self.overflowed = False
         self.detached = False
 
-    def push(self, item: Delivery | CatchUp) -> None:
-        """Queue ``item`` (or, when full, note that the log must be read) and wake the reader."""
-        self.enqueue(item)
-        self._reader.wake()
-
     def enqueue(self, item: Delivery | CatchUp) -> None:
-        """Queue ``item`` (or note the overflow) without waking the reader: ``wake()`` does."""
+        """Queue ``item`` (or, when full, note that the log must be read); ``wake()`` wakes.
+
+        Two steps, so that ``Topic.offer`` can queue an event everywhere at once
+        and wake the readers a slice at a time.
+        """
         if len(self._queue) >= self._max_lag:
             self.overflowed = True
         else:

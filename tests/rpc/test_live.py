@@ -21,7 +21,7 @@ def _change(offset: int, reload: frozenset[str] | None, epoch: str = "e1") -> De
 async def test_live_burst_of_changes_coalesces_into_one_union() -> None:
     subscriber = Subscriber()
     for offset, fields in enumerate(({"count"}, {"notes"}, {"count"}), start=1):
-        subscriber.push(_change(offset, frozenset(fields)))
+        subscriber.enqueue(_change(offset, frozenset(fields)))
     with anyio.fail_after(5):
         reload, last, exact = await _next_change(subscriber, None)
     assert reload == frozenset({"count", "notes"})
@@ -32,9 +32,9 @@ async def test_live_burst_of_changes_coalesces_into_one_union() -> None:
 
 async def test_live_all_wins_over_fields_in_a_burst() -> None:
     subscriber = Subscriber()
-    subscriber.push(_change(1, frozenset({"count"})))
-    subscriber.push(_change(2, None))
-    subscriber.push(_change(3, frozenset({"notes"})))
+    subscriber.enqueue(_change(1, frozenset({"count"})))
+    subscriber.enqueue(_change(2, None))
+    subscriber.enqueue(_change(3, frozenset({"notes"})))
     with anyio.fail_after(5):
         reload, _, _ = await _next_change(subscriber, None)
     assert reload is None
@@ -42,12 +42,12 @@ async def test_live_all_wins_over_fields_in_a_burst() -> None:
 
 async def test_live_gap_epoch_change_or_overflow_means_everything() -> None:
     subscriber = Subscriber()
-    subscriber.push(_change(5, frozenset({"count"})))  # 3 and 4 were missed
+    subscriber.enqueue(_change(5, frozenset({"count"})))  # 3 and 4 were missed
     with anyio.fail_after(5):
         assert (await _next_change(subscriber, ("e1", 2)))[0] is None
-        subscriber.push(_change(1, frozenset({"count"}), epoch="e2"))
+        subscriber.enqueue(_change(1, frozenset({"count"}), epoch="e2"))
         assert (await _next_change(subscriber, ("e1", 5)))[0] is None
-        subscriber.push(CATCH_UP)
+        subscriber.enqueue(CATCH_UP)
         reload, last, exact = await _next_change(subscriber, ("e2", 1))
     assert reload is None
     assert last == ("e2", 1)
@@ -56,7 +56,7 @@ async def test_live_gap_epoch_change_or_overflow_means_everything() -> None:
 
 async def test_live_duplicate_notifications_change_nothing() -> None:
     subscriber = Subscriber()
-    subscriber.push(_change(2, frozenset({"count"})))
+    subscriber.enqueue(_change(2, frozenset({"count"})))
     with anyio.fail_after(5):
         reload, last, _ = await _next_change(subscriber, ("e1", 2))
     assert reload == frozenset()
@@ -120,7 +120,7 @@ def test_live_path_and_broadcast_flag_are_in_the_description() -> None:
 
 async def test_live_detached_subscriber_means_everything_and_stops_folding() -> None:
     subscriber = Subscriber()
-    subscriber.push(_change(1, frozenset({"count"})))
+    subscriber.enqueue(_change(1, frozenset({"count"})))
     subscriber.detach()  # the broker let go: queued news is dropped with it
     with anyio.fail_after(5):
         reload, last, exact = await _next_change(subscriber, ("e1", 0))
